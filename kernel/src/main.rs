@@ -1,0 +1,393 @@
+//! `textlab-kernel`: install the `textlab` Jupyter kernel, run notebooks headlessly through the
+//! same evcxr engine, and export them as the lab report. See the crate docs of `textlab_kernel`.
+
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use textlab_kernel::runner::{self, Output, RunOptions};
+use textlab_kernel::{cache, export, install, markers, nbformat};
+
+#[derive(Parser)]
+#[command(name = "textlab-kernel", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Register the `textlab` Jupyter kernel and warm its build cache.
+    Install {
+        /// Install into DIR/share/jupyter/kernels (default: $JUPYTER_PATH, $JUPYTER_DATA_DIR,
+        /// then the user's Jupyter data dir).
+        #[arg(long, value_name = "DIR")]
+        prefix: Option<PathBuf>,
+        /// Kernelspec name (what `jupyter execute --kernel_name` takes).
+        #[arg(long, default_value = "textlab")]
+        name: String,
+        /// Name shown in Jupyter's kernel menu.
+        #[arg(long, default_value = "Rust (textlab)")]
+        display_name: String,
+        /// Use this evcxr_jupyter instead of looking it up.
+        #[arg(long, value_name = "PATH")]
+        evcxr_jupyter: Option<PathBuf>,
+        /// Fail instead of running `cargo install evcxr_jupyter` when it is missing.
+        #[arg(long)]
+        no_cargo_install: bool,
+        /// `--target-dir` for `cargo install` (default: $CARGO_TARGET_DIR, so artifacts are
+        /// shared with our own build).
+        #[arg(long, value_name = "DIR")]
+        target_dir: Option<PathBuf>,
+        /// Skip compiling textlab into the build cache (the first notebook cell will do it).
+        #[arg(long)]
+        no_warm: bool,
+    },
+    /// Execute notebooks through evcxr; fail on compile errors, panics and returned `Err`s.
+    Run {
+        /// Notebooks (.ipynb) to run, each in a fresh kernel.
+        #[arg(required = true)]
+        notebooks: Vec<PathBuf>,
+        /// Override a `let` in the cell tagged `parameters` (papermill style).
+        #[arg(short = 'p', long = "param", num_args = 2, value_names = ["NAME", "VALUE"], action = ArgAction::Append)]
+        params: Vec<String>,
+        /// Per-cell timeout in seconds.
+        #[arg(long, default_value_t = 600, value_name = "SECS")]
+        timeout: u64,
+        /// Timeout for kernel start-up and the first code cell, which compile textlab when the
+        /// build cache is cold.
+        #[arg(long, default_value_t = 3600, value_name = "SECS")]
+        startup_timeout: u64,
+        /// Write executed notebooks here: a file, or a directory for several notebooks.
+        #[arg(long, value_name = "PATH", conflicts_with = "in_place")]
+        out: Option<PathBuf>,
+        /// Write outputs back into the input notebooks.
+        #[arg(long)]
+        in_place: bool,
+        /// Only print failures and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Export executed notebooks as the lab report (Markdown or HTML, figures embedded).
+    Export {
+        #[arg(required = true)]
+        notebooks: Vec<PathBuf>,
+        #[arg(long, value_enum)]
+        to: ExportFormat,
+        /// Output file (one notebook or --combined) or directory (default: beside each notebook;
+        /// `report.<ext>` for --combined).
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// One report for all notebooks, with a table of contents.
+        #[arg(long)]
+        combined: bool,
+        /// Title of the combined report.
+        #[arg(long, default_value = "textlab lab report")]
+        title: String,
+    },
+    /// Compile textlab into the kernel's build cache (what `install` ends with).
+    Warm,
+    /// The kernelspec's entry point (runs evcxr_jupyter on a free build-cache slot).
+    #[command(hide = true)]
+    Kernel {
+        #[arg(long = "control_file")]
+        control_file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Md,
+    Html,
+}
+
+fn main() -> ExitCode {
+    markers::install_in_runtime_child();
+    evcxr::runtime_hook();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Install {
+            prefix,
+            name,
+            display_name,
+            evcxr_jupyter,
+            no_cargo_install,
+            target_dir,
+            no_warm,
+        } => cmd_install(InstallArgs {
+            prefix,
+            name,
+            display_name,
+            evcxr_jupyter,
+            no_cargo_install,
+            target_dir,
+            no_warm,
+        }),
+        Cmd::Run {
+            notebooks,
+            params,
+            timeout,
+            startup_timeout,
+            out,
+            in_place,
+            quiet,
+        } => {
+            let output = match (out, in_place) {
+                (Some(p), _) => Output::Path(p),
+                (None, true) => Output::InPlace,
+                (None, false) => Output::None,
+            };
+            let opts = RunOptions {
+                timeout: Duration::from_secs(timeout),
+                startup_timeout: Duration::from_secs(startup_timeout),
+                parameters: params
+                    .chunks(2)
+                    .map(|c| (c[0].clone(), c[1].clone()))
+                    .collect(),
+                progress: !quiet,
+            };
+            cmd_run(&notebooks, &opts, &output)
+        }
+        Cmd::Export {
+            notebooks,
+            to,
+            out,
+            combined,
+            title,
+        } => {
+            let format = match to {
+                ExportFormat::Md => export::Format::Markdown,
+                ExportFormat::Html => export::Format::Html,
+            };
+            cmd_export(&notebooks, format, out.as_deref(), combined, &title)
+        }
+        Cmd::Warm => warm(None),
+        Cmd::Kernel { control_file } => install::exec_kernel(&control_file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A process-private directory for the rendered evcxr config, removed on drop.
+struct TempConfigDir(PathBuf);
+
+impl TempConfigDir {
+    fn new() -> TempConfigDir {
+        TempConfigDir(
+            std::env::temp_dir().join(format!("textlab-kernel-config-{}", std::process::id())),
+        )
+    }
+}
+
+impl Drop for TempConfigDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn cmd_run(notebooks: &[PathBuf], opts: &RunOptions, output: &Output) -> Result<(), String> {
+    let slot = cache::acquire_slot(&cache::cache_root(), &cache::textlab_repo())
+        .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
+    let config = TempConfigDir::new();
+    runner::prepare_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;
+    if opts.progress {
+        eprintln!("build cache: {} (slot {})", slot.dir.display(), slot.index);
+    }
+    let several = notebooks.len() > 1;
+    if let Output::Path(p) = output
+        && several
+    {
+        std::fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+    }
+    let mut failures = Vec::new();
+    for path in notebooks {
+        let path = path
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let nb = nbformat::read(&path)?;
+        let run = runner::run_notebook(&path, nb, opts)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(dest) = runner::output_path(output, &path, several) {
+            nbformat::write(&dest, &run.notebook)
+                .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+        }
+        match run.failure {
+            Some(f) => {
+                eprintln!("FAIL {}: {f}", path.display());
+                failures.push(path);
+            }
+            None => eprintln!(
+                "ok   {} ({:.1} s)",
+                path.display(),
+                run.elapsed.as_secs_f64()
+            ),
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} notebooks failed",
+            failures.len(),
+            notebooks.len()
+        ))
+    }
+}
+
+fn cmd_export(
+    notebooks: &[PathBuf],
+    format: export::Format,
+    out: Option<&Path>,
+    combined: bool,
+    title: &str,
+) -> Result<(), String> {
+    let mut loaded = Vec::new();
+    for path in notebooks {
+        let nb = nbformat::read(path)?;
+        loaded.push((export::title(&nb, path), export::anchor(path), nb, path));
+    }
+    let render = |entries: &[(String, String, &serde_json::Value)], title: &str| match format {
+        export::Format::Markdown => export::markdown_document(title, entries),
+        export::Format::Html => export::html_document(title, entries),
+    };
+    let write = |dest: &Path, text: String| {
+        std::fs::write(dest, text).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+        eprintln!("wrote {}", dest.display());
+        Ok::<(), String>(())
+    };
+    if combined {
+        let entries: Vec<_> = loaded
+            .iter()
+            .map(|(t, a, nb, _)| (t.clone(), a.clone(), nb))
+            .collect();
+        let dest = out
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(format!("report.{}", format.extension())));
+        return write(&dest, render(&entries, title));
+    }
+    let to_dir = out.is_some_and(|o| notebooks.len() > 1 || o.is_dir());
+    if to_dir && let Some(dir) = out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    for (t, a, nb, path) in &loaded {
+        let file_name = path.with_extension(format.extension());
+        let dest = match out {
+            Some(dir) if to_dir => dir.join(file_name.file_name().unwrap_or_default()),
+            Some(file) => file.to_path_buf(),
+            None => file_name,
+        };
+        write(&dest, render(&[(t.clone(), a.clone(), nb)], t))?;
+    }
+    Ok(())
+}
+
+struct InstallArgs {
+    prefix: Option<PathBuf>,
+    name: String,
+    display_name: String,
+    evcxr_jupyter: Option<PathBuf>,
+    no_cargo_install: bool,
+    target_dir: Option<PathBuf>,
+    no_warm: bool,
+}
+
+fn cmd_install(args: InstallArgs) -> Result<(), String> {
+    let t = Instant::now();
+    let evcxr_jupyter = match args.evcxr_jupyter.or_else(install::find_evcxr_jupyter) {
+        Some(p) => p,
+        None if args.no_cargo_install => {
+            return Err(format!(
+                "evcxr_jupyter not found; install it with `cargo install --locked evcxr_jupyter@{}`",
+                install::EVCXR_JUPYTER_VERSION
+            ));
+        }
+        None => {
+            let target = args
+                .target_dir
+                .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from));
+            install::cargo_install_evcxr_jupyter(target.as_deref())?
+        }
+    };
+    let wrapper = std::env::current_exe().map_err(|e| e.to_string())?;
+    let kernels = install::kernels_dir(args.prefix.as_deref())?;
+    std::fs::create_dir_all(kernels.join(&args.name))
+        .map_err(|e| format!("cannot create {}: {e}", kernels.display()))?;
+    let repo = cache::textlab_repo();
+    let dir = install::write_kernelspec(
+        &kernels,
+        &args.name,
+        &args.display_name,
+        &wrapper,
+        &evcxr_jupyter,
+        &repo,
+    )?;
+    eprintln!(
+        "installed kernelspec `{}` (\"{}\") in {}\n  evcxr_jupyter: {}\n  textlab: {}\n  build cache: {}",
+        args.name,
+        args.display_name,
+        dir.display(),
+        evcxr_jupyter.display(),
+        repo.display(),
+        cache::cache_root().display()
+    );
+    if !args.no_warm {
+        warm(Some(&dir.join("evcxr-config")))?;
+    }
+    eprintln!("install done in {:.0} s", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Runs a first cell headlessly so the build cache holds textlab at the kernel's settings.
+fn warm(config_dir: Option<&Path>) -> Result<(), String> {
+    let slot = cache::acquire_slot(&cache::cache_root(), &cache::textlab_repo())
+        .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
+    let temp = TempConfigDir::new();
+    let config = config_dir.unwrap_or(&temp.0);
+    runner::prepare_process(config, &slot.dir).map_err(|e| e.to_string())?;
+    eprintln!(
+        "warming the build cache {} (cold: compiles textlab, polars and candle for evcxr, \
+         several minutes; cargo's progress follows)",
+        slot.dir.display()
+    );
+    let t = Instant::now();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut last = Instant::now();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(250));
+                if last.elapsed() >= Duration::from_secs(30) {
+                    eprintln!("  ... still compiling ({:.0} s)", t.elapsed().as_secs_f64());
+                    last = Instant::now();
+                }
+            }
+        })
+    };
+    let nb = nbformat::new_notebook(vec![nbformat::code_cell(
+        "let warm = Metrics::from_predictions(&[1, 0, 1, 0], &[1, 0, 0, 0])?;\nwarm.f1()",
+        &[],
+    )]);
+    let opts = RunOptions {
+        progress: true,
+        ..RunOptions::default()
+    };
+    let run = runner::run_notebook(&slot.dir.join("warm.ipynb"), nb, &opts);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = ticker.join();
+    let run = run?;
+    if let Some(f) = run.failure {
+        return Err(format!("warm-up failed: {f}"));
+    }
+    eprintln!(
+        "build cache warm in {:.0} s: the first cell of a new kernel now only loads textlab",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

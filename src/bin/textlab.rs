@@ -1,0 +1,191 @@
+//! `textlab`: the lab from the command line. `textlab run` is the main job; the other commands
+//! run one stage each and print a table (or JSON with `--json`) that other tools can read.
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use textlab::data::cli::CorpusArgs;
+use textlab::data::{self, Summary};
+use textlab::lab::{bench_classic, ClassicLab};
+use textlab::transformer::cli::{TransformerBenchArgs, TransformerCmd};
+
+#[derive(Parser)]
+#[command(name = "textlab", version, about = "Text-classification lab: data, TF-IDF + logistic regression, RoBERTa, report")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Corpus download, summary and split.
+    #[command(subcommand)]
+    Data(DataCmd),
+    /// TF-IDF + logistic regression: out-of-the-box, balancing, search, L1 vs L2 (report I.2, II).
+    Classic(ClassicArgs),
+    /// RoBERTa / BERT fine-tuning (report II), or `predict` with a saved model.
+    Transformer(TransformerCmd),
+    /// Benchmarks against scikit-learn / PyTorch when they are installed.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(clap::Args)]
+struct ClassicArgs {
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Smaller grid (3 folds, 5 Cs, two balancings).
+    #[arg(long)]
+    quick: bool,
+    /// Print JSON (rows with penalty, C, balancing, precision, recall, f1, accuracy, support, nnz, fit_seconds, and best).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// TF-IDF and L1 fit, against scikit-learn on the same split.
+    Classic {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// Runs per measurement (the best is kept).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Training-step throughput against PyTorch.
+    Transformer(TransformerBenchArgs),
+}
+
+#[derive(Subcommand)]
+enum DataCmd {
+    /// Fetch the SpamAssassin corpus into $TEXTLAB_HOME (default ~/.cache/textlab) and verify it.
+    Fetch {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rows, class balance, text lengths and subsets of a corpus.
+    Summary {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a stratified train/val/test split as CSV files (columns text,label).
+    Split {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// Output directory for train.csv, val.csv, test.csv.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print<T: Serialize + std::fmt::Display>(value: &T, json: bool) -> textlab::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{value}");
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SplitOut {
+    files: Vec<PathBuf>,
+    train: Summary,
+    val: Summary,
+    test: Summary,
+}
+
+impl std::fmt::Display for SplitOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (p, s) in self.files.iter().zip([&self.train, &self.val, &self.test]) {
+            writeln!(f, "{}: {} rows, {} positive ({:.1}%)", p.display(), s.rows, s.positives, s.positive_ratio * 100.0)?;
+        }
+        Ok(())
+    }
+}
+
+fn run(cli: Cli) -> textlab::Result<()> {
+    match cli.command {
+        Command::Data(DataCmd::Fetch { json }) => print(&data::fetch(&data::textlab_home())?, json),
+        Command::Data(DataCmd::Summary { corpus, json }) => {
+            if corpus.train.is_some() {
+                let split = corpus.load_split()?;
+                for c in [&split.train, &split.val, &split.test] {
+                    print(&Summary::of(c), json)?;
+                }
+                Ok(())
+            } else {
+                let (c, report) = corpus.load_corpus()?;
+                if !json {
+                    print!("{report}");
+                }
+                print(&Summary::of(&c), json)
+            }
+        }
+        Command::Data(DataCmd::Split { corpus, out, json }) => {
+            let split = corpus.load_split()?;
+            let files = split.save_csv(&out)?;
+            let o = SplitOut {
+                files,
+                train: Summary::of(&split.train),
+                val: Summary::of(&split.val),
+                test: Summary::of(&split.test),
+            };
+            print(&o, json)
+        }
+        Command::Classic(a) => {
+            let split = a.corpus.load_split()?;
+            let lab = if a.quick { ClassicLab::quick() } else { ClassicLab::new() }.seed(a.corpus.seed);
+            let report = lab.run(&split)?;
+            if a.json {
+                let rows: Vec<serde_json::Value> = report
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut v = serde_json::to_value(r).unwrap_or_default();
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove("metrics");
+                            o.insert("best".into(), (i == report.best).into());
+                        }
+                        v
+                    })
+                    .collect();
+                let out = serde_json::json!({
+                    "corpus": split.train.name,
+                    "n_train": report.n_train,
+                    "n_features": report.n_features,
+                    "rows": rows,
+                    "best": rows[report.best],
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(())
+        }
+        Command::Transformer(cmd) => textlab::transformer::cli::run(cmd),
+        Command::Bench(BenchCmd::Classic { corpus, repeats, json }) => {
+            let split = corpus.load_split()?;
+            print(&bench_classic(&split, repeats)?, json)
+        }
+        Command::Bench(BenchCmd::Transformer(args)) => textlab::transformer::cli::bench(args),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The corpus flags every command shares: `--corpus NAME|PATH` or `--train P --test P [--val P]`.
+
+use super::corpus::{Corpus, Split};
+use super::load::{load_corpus, LoadOptions, LoadReport};
+use super::split::Splitter;
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+
+/// Which data a command runs on.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CorpusArgs {
+    /// Named corpus (spamassassin, spamassassin-hard) or a CSV/TSV/Parquet/JSONL file.
+    #[arg(long, default_value = "spamassassin-hard")]
+    pub corpus: String,
+    /// Use this training file instead of splitting --corpus (needs --test).
+    #[arg(long, requires = "test")]
+    pub train: Option<PathBuf>,
+    /// Test file of a given split.
+    #[arg(long, requires = "train")]
+    pub test: Option<PathBuf>,
+    /// Validation file of a given split (default: 10% of --train, stratified).
+    #[arg(long, requires = "train")]
+    pub val: Option<PathBuf>,
+    /// Column holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_col: String,
+    /// Column holding the label.
+    #[arg(long, default_value = "label")]
+    pub label_col: String,
+    /// Label value of the positive class when it cannot be inferred.
+    #[arg(long)]
+    pub positive: Option<String>,
+    /// Seed of the split (and of everything random downstream).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Use only this many rows of the corpus (stratified sample), for quick runs.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+impl Default for CorpusArgs {
+    fn default() -> Self {
+        CorpusArgs {
+            corpus: "spamassassin-hard".into(),
+            train: None,
+            test: None,
+            val: None,
+            text_col: "text".into(),
+            label_col: "label".into(),
+            positive: None,
+            seed: 42,
+            limit: None,
+        }
+    }
+}
+
+impl CorpusArgs {
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            text_col: self.text_col.clone(),
+            label_col: self.label_col.clone(),
+            positive: self.positive.clone(),
+            format: None,
+        }
+    }
+
+    /// The whole corpus (not split).
+    pub fn load_corpus(&self) -> Result<(Corpus, LoadReport)> {
+        let (c, r) = load_corpus(&self.corpus, &self.load_options())?;
+        match self.limit {
+            Some(n) if n < c.len() => {
+                let frac = n as f64 / c.len() as f64;
+                let s = Splitter::new().test(0.0).val(frac).seed(self.seed).split(&c)?;
+                Ok((Corpus { name: format!("{} (sample of {})", c.name, s.val.len()), frame: s.val.frame }, r))
+            }
+            _ => Ok((c, r)),
+        }
+    }
+
+    /// The train/val/test split: the given files, or a stratified split of `--corpus`.
+    pub fn load_split(&self) -> Result<Split> {
+        match (&self.train, &self.test) {
+            (Some(tr), Some(te)) => Ok(Split::from_files(tr, te, self.val.as_deref(), &self.load_options(), self.seed)?.0),
+            (None, None) => Splitter::new().seed(self.seed).split(&self.load_corpus()?.0),
+            _ => Err(Error::config("--train and --test go together")),
+        }
+    }
+}

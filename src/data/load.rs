@@ -1,0 +1,480 @@
+//! Loading corpora: the named SpamAssassin corpora and the user's own CSV/TSV/Parquet/JSONL.
+//!
+//! Every problem with the input is either an error that names it or a counted warning in the
+//! [`LoadReport`]; rows are never dropped silently.
+
+use super::corpus::{Corpus, LABEL, SUBSET, TEXT};
+use super::fetch::{self, SUBSETS};
+use super::mail;
+use crate::error::{Error, IoContext, Result};
+use crate::rng::Rng;
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+/// The names `--corpus` accepts besides a file path.
+pub const NAMED_CORPORA: [&str; 2] = ["spamassassin", "spamassassin-hard"];
+
+/// Positive rate of `spamassassin-hard`, the seed report's class balance.
+pub const HARD_POSITIVE_RATE: f64 = 0.19;
+/// Seed of the spam subsample in `spamassassin-hard` (fixed so everyone gets the same corpus).
+pub const HARD_SEED: u64 = 2002;
+
+/// What loading did to the input: label mapping, dropped rows, repaired bytes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadReport {
+    pub source: String,
+    pub rows_read: usize,
+    /// Original label value -> 0/1.
+    pub label_mapping: Vec<(String, u8)>,
+    pub dropped_empty_text: usize,
+    pub dropped_null_label: usize,
+    /// Characters replaced by U+FFFD (invalid UTF-8 or undecodable charset).
+    pub replaced_chars: usize,
+    pub warnings: Vec<String>,
+}
+
+impl LoadReport {
+    fn warn(&mut self, w: String) {
+        if std::env::var_os("TEXTLAB_QUIET").is_none() {
+            eprintln!("warning: {w}");
+        }
+        self.warnings.push(w);
+    }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "loaded {} ({} rows read)", self.source, self.rows_read)?;
+        let map: Vec<String> = self.label_mapping.iter().map(|(k, v)| format!("{k} -> {v}")).collect();
+        writeln!(f, "label mapping: {}", map.join(", "))?;
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Load a corpus by name (`spamassassin`, `spamassassin-hard`) or from a file path.
+pub fn load_corpus(name_or_path: &str, opts: &LoadOptions) -> Result<(Corpus, LoadReport)> {
+    match name_or_path {
+        "spamassassin" => spamassassin(&fetch::textlab_home()),
+        "spamassassin-hard" => spamassassin_hard(&fetch::textlab_home()),
+        path => {
+            let p = Path::new(path);
+            if !p.exists() {
+                return Err(Error::data(format!(
+                    "`{path}` is neither a named corpus ({}) nor an existing file",
+                    NAMED_CORPORA.join(", ")
+                )));
+            }
+            opts.load(p)
+        }
+    }
+}
+
+/// All 6046 SpamAssassin mails (31% spam), fetched into `home` if needed.
+pub fn spamassassin(home: &Path) -> Result<(Corpus, LoadReport)> {
+    let fetched = fetch::fetch(home)?;
+    let mut files: Vec<(String, u8, PathBuf)> = Vec::new();
+    for (subset, _, label) in SUBSETS {
+        let dir = fetched.dir.join(subset);
+        let mut names: Vec<PathBuf> =
+            std::fs::read_dir(&dir).at(&dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        names.sort();
+        files.extend(names.into_iter().map(|p| (subset.to_string(), label, p)));
+    }
+    let parsed: Vec<Result<(String, u8, String, usize)>> = files
+        .par_iter()
+        .map(|(subset, label, path)| {
+            let raw = std::fs::read(path).at(path)?;
+            let m = mail::parse_mail(&raw).unwrap_or(mail::Mail {
+                subject: String::new(),
+                body: String::new(),
+                replaced_chars: 0,
+                html_only: false,
+            });
+            Ok((subset.clone(), *label, m.text(), m.replaced_chars))
+        })
+        .collect();
+    let mut report = LoadReport {
+        source: format!("SpamAssassin public corpus ({})", fetched.dir.display()),
+        rows_read: files.len(),
+        label_mapping: vec![("ham".into(), 0), ("spam".into(), 1)],
+        ..Default::default()
+    };
+    let (mut texts, mut labels, mut subsets) = (Vec::new(), Vec::new(), Vec::new());
+    let mut lossy_mails = 0;
+    for r in parsed {
+        let (subset, label, text, replaced) = r?;
+        if replaced > 0 {
+            lossy_mails += 1;
+            report.replaced_chars += replaced;
+        }
+        if text.trim().is_empty() {
+            report.dropped_empty_text += 1;
+            continue;
+        }
+        texts.push(text);
+        labels.push(label);
+        subsets.push(subset);
+    }
+    if lossy_mails > 0 {
+        let w = format!(
+            "{} characters in {lossy_mails} mails could not be decoded and were replaced by U+FFFD",
+            report.replaced_chars
+        );
+        report.warn(w);
+    }
+    if report.dropped_empty_text > 0 {
+        let w = format!("dropped {} mails with no subject and no text body", report.dropped_empty_text);
+        report.warn(w);
+    }
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new(TEXT.into(), texts),
+        Column::new(LABEL.into(), labels.iter().map(|&l| l as i32).collect::<Vec<i32>>()),
+        Column::new(SUBSET.into(), subsets),
+    ])?;
+    Ok((Corpus::new("spamassassin", frame)?, report))
+}
+
+/// The seed report's setting: every ham mail (hard ham included) and a seeded random sample of
+/// spam so that 19% of the corpus is spam (974 of 5124 mails).
+pub fn spamassassin_hard(home: &Path) -> Result<(Corpus, LoadReport)> {
+    let (all, mut report) = spamassassin(home)?;
+    let labels = all.labels();
+    let ham: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 0).collect();
+    let mut spam: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 1).collect();
+    let want = (ham.len() as f64 * HARD_POSITIVE_RATE / (1.0 - HARD_POSITIVE_RATE)).round() as usize;
+    Rng::new(HARD_SEED).shuffle(&mut spam);
+    spam.truncate(want.min(spam.len()));
+    let mut rows = ham;
+    rows.extend(spam);
+    rows.sort_unstable();
+    report.source = format!("{} subsampled to {:.0}% spam (seed {HARD_SEED})", report.source, HARD_POSITIVE_RATE * 100.0);
+    Ok((all.take("spamassassin-hard", &rows)?, report))
+}
+
+/// File formats the loader reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Format {
+    Csv,
+    Tsv,
+    Parquet,
+    JsonLines,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Ok(Format::Csv),
+            "tsv" | "tab" => Ok(Format::Tsv),
+            "parquet" | "pq" => Ok(Format::Parquet),
+            "jsonl" | "ndjson" | "json" => Ok(Format::JsonLines),
+            _ => Err(Error::data(format!(
+                "{}: unknown file type `.{ext}`; use .csv, .tsv, .parquet or .jsonl",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// How to read a user's file: which columns hold the text and the label, which label is positive.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub text_col: String,
+    pub label_col: String,
+    /// The label value that means "positive" when it cannot be inferred (e.g. `cat`/`dog`).
+    pub positive: Option<String>,
+    pub format: Option<Format>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { text_col: TEXT.into(), label_col: LABEL.into(), positive: None, format: None }
+    }
+}
+
+/// Label values understood as positive / negative without being told.
+const POSITIVE_NAMES: [&str; 11] =
+    ["1", "1.0", "true", "yes", "y", "spam", "pos", "positive", "toxic", "fake", "relevant"];
+const NEGATIVE_NAMES: [&str; 10] =
+    ["0", "0.0", "false", "no", "n", "ham", "neg", "negative", "clean", "real"];
+
+impl LoadOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Column holding the text (default `text`).
+    pub fn text_col(mut self, c: impl Into<String>) -> Self {
+        self.text_col = c.into();
+        self
+    }
+    /// Column holding the label (default `label`).
+    pub fn label_col(mut self, c: impl Into<String>) -> Self {
+        self.label_col = c.into();
+        self
+    }
+    /// Which label value is the positive class (default: inferred, e.g. spam/pos/1/true).
+    pub fn positive(mut self, v: impl Into<String>) -> Self {
+        self.positive = Some(v.into());
+        self
+    }
+
+    /// Read `path` into a corpus with columns `text`, `label` (and `subset` if the file has one).
+    pub fn load(&self, path: &Path) -> Result<(Corpus, LoadReport)> {
+        let format = match self.format {
+            Some(f) => f,
+            None => Format::from_path(path)?,
+        };
+        let mut report = LoadReport { source: path.display().to_string(), ..Default::default() };
+        let frame = read_frame(path, format, &mut report)?;
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("corpus").to_string();
+        let corpus = self.from_frame(&name, frame, &mut report)?;
+        Ok((corpus, report))
+    }
+
+    /// Turn any frame with a text and a label column into a corpus.
+    pub fn from_frame(&self, name: &str, frame: DataFrame, report: &mut LoadReport) -> Result<Corpus> {
+        let cols: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
+        for (what, c) in [("text", &self.text_col), ("label", &self.label_col)] {
+            if !cols.contains(c) {
+                return Err(Error::data(format!(
+                    "{}: no {what} column `{c}`; the columns are: {} (choose with --{what}-col)",
+                    report.source,
+                    cols.join(", ")
+                )));
+            }
+        }
+        report.rows_read = frame.height();
+        let text_col = frame.column(&self.text_col)?;
+        let texts_ca = text_col.cast(&DataType::String)?;
+        let texts = texts_ca.str()?;
+        let raw_labels = label_strings(frame.column(&self.label_col)?)?;
+        let mapping = self.label_mapping(&raw_labels, &report.source)?;
+        let subsets = frame
+            .column(SUBSET)
+            .ok()
+            .and_then(|c| c.cast(&DataType::String).ok());
+        let (mut out_t, mut out_l, mut out_s) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut first_null, mut first_empty) = (None, None);
+        for i in 0..frame.height() {
+            let Some(label) = raw_labels[i].as_ref() else {
+                report.dropped_null_label += 1;
+                first_null.get_or_insert(i);
+                continue;
+            };
+            let text = texts.get(i).unwrap_or("");
+            if text.trim().is_empty() {
+                report.dropped_empty_text += 1;
+                first_empty.get_or_insert(i);
+                continue;
+            }
+            out_t.push(text.to_string());
+            out_l.push(mapping[label]);
+            if let Some(s) = &subsets {
+                out_s.push(s.str()?.get(i).unwrap_or("").to_string());
+            }
+        }
+        if report.dropped_null_label > 0 {
+            let w = format!(
+                "dropped {} rows with a missing label (first at data row {})",
+                report.dropped_null_label,
+                first_null.unwrap_or(0) + 1
+            );
+            report.warn(w);
+        }
+        if report.dropped_empty_text > 0 {
+            let w = format!(
+                "dropped {} rows with an empty or whitespace-only text (first at data row {})",
+                report.dropped_empty_text,
+                first_empty.unwrap_or(0) + 1
+            );
+            report.warn(w);
+        }
+        report.replaced_chars += out_t.iter().map(|t| t.matches('\u{FFFD}').count()).sum::<usize>();
+        let mut m: Vec<(String, u8)> = mapping.into_iter().collect();
+        m.sort_by_key(|(_, v)| *v);
+        report.label_mapping = m;
+        let pos = out_l.iter().filter(|&&l| l == 1).count();
+        if out_l.is_empty() {
+            return Err(Error::data(format!("{}: no usable rows (all texts empty or labels missing)", report.source)));
+        }
+        if pos == 0 || pos == out_l.len() {
+            return Err(Error::data(format!(
+                "{}: only one class present ({} rows, all labelled {}); a classifier needs both",
+                report.source,
+                out_l.len(),
+                if pos == 0 { 0 } else { 1 }
+            )));
+        }
+        let labels_i32: Vec<i32> = out_l.iter().map(|&l| l as i32).collect();
+        let mut columns = vec![Column::new(TEXT.into(), out_t), Column::new(LABEL.into(), labels_i32)];
+        if subsets.is_some() {
+            columns.push(Column::new(SUBSET.into(), out_s));
+        }
+        Corpus::new(name, DataFrame::new_infer_height(columns)?)
+    }
+
+    /// Map the distinct label values to 0/1, or say clearly why that is impossible.
+    fn label_mapping(&self, raw: &[Option<String>], source: &str) -> Result<BTreeMap<String, u8>> {
+        let mut distinct: Vec<&String> = raw.iter().flatten().collect();
+        distinct.sort();
+        distinct.dedup();
+        let shown = |d: &[&String]| {
+            let v: Vec<String> = d.iter().take(10).map(|s| format!("`{s}`")).collect();
+            v.join(", ") + if d.len() > 10 { ", ..." } else { "" }
+        };
+        if distinct.len() > 2 {
+            return Err(Error::data(format!(
+                "{source}: labels must be binary, found {} distinct values: {}",
+                distinct.len(),
+                shown(&distinct)
+            )));
+        }
+        if distinct.len() < 2 {
+            return Err(Error::data(format!(
+                "{source}: only one class present (label values: {}); a classifier needs both",
+                shown(&distinct)
+            )));
+        }
+        let (a, b) = (distinct[0].clone(), distinct[1].clone());
+        let positive = if let Some(p) = &self.positive {
+            if p != &a && p != &b {
+                return Err(Error::data(format!("{source}: positive label `{p}` not among the labels `{a}`, `{b}`")));
+            }
+            p.clone()
+        } else {
+            let is_pos = |s: &str| POSITIVE_NAMES.contains(&s.to_ascii_lowercase().as_str());
+            let is_neg = |s: &str| NEGATIVE_NAMES.contains(&s.to_ascii_lowercase().as_str());
+            let numeric = |s: &str| s.parse::<f64>().ok();
+            if is_pos(&a) && !is_pos(&b) {
+                a.clone()
+            } else if is_pos(&b) && !is_pos(&a) {
+                b.clone()
+            } else if is_neg(&a) && !is_neg(&b) {
+                b.clone()
+            } else if is_neg(&b) && !is_neg(&a) {
+                a.clone()
+            } else if let (Some(x), Some(y)) = (numeric(&a), numeric(&b)) {
+                // Two numbers (e.g. -1/1, 1/2): the larger is positive.
+                if x > y { a.clone() } else { b.clone() }
+            } else {
+                return Err(Error::data(format!(
+                    "{source}: cannot tell which of the labels `{a}` and `{b}` is positive; say it with --positive"
+                )));
+            }
+        };
+        Ok([(a, 0), (b, 0)]
+            .into_iter()
+            .map(|(k, _)| {
+                let v = u8::from(k == positive);
+                (k, v)
+            })
+            .collect())
+    }
+}
+
+/// Label values as strings (None for null / NaN), whatever the column's type.
+fn label_strings(col: &Column) -> Result<Vec<Option<String>>> {
+    let s = col.as_materialized_series();
+    let out = match s.dtype() {
+        DataType::Float32 | DataType::Float64 => s
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .map(|v| v.filter(|x| !x.is_nan()).map(|x| if x.fract() == 0.0 { format!("{}", x as i64) } else { x.to_string() }))
+            .collect(),
+        DataType::String => s.str()?.iter().map(|v| v.map(|t| t.trim().to_string())).collect(),
+        _ => {
+            let c = s.cast(&DataType::String)?;
+            c.str()?.iter().map(|v| v.map(str::to_string)).collect()
+        }
+    };
+    Ok(out)
+}
+
+fn read_frame(path: &Path, format: Format, report: &mut LoadReport) -> Result<DataFrame> {
+    match format {
+        Format::Parquet => {
+            let f = std::fs::File::open(path).at(path)?;
+            ParquetReader::new(f)
+                .finish()
+                .map_err(|e| Error::data(format!("{}: not a readable Parquet file: {e}", path.display())))
+        }
+        Format::Csv | Format::Tsv | Format::JsonLines => {
+            let bytes = std::fs::read(path).at(path)?;
+            let text = match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(e) => {
+                    let bytes = e.into_bytes();
+                    let lossy = String::from_utf8_lossy(&bytes).into_owned();
+                    let n = lossy.matches('\u{FFFD}').count() - count_fffd_valid(&bytes);
+                    let first_line = first_invalid_line(&bytes);
+                    report.warn(format!(
+                        "{}: {n} invalid UTF-8 byte sequences (first on line {first_line}) replaced by U+FFFD; \
+                         convert the file to UTF-8 to keep those characters",
+                        path.display()
+                    ));
+                    lossy
+                }
+            };
+            let cursor = Cursor::new(text.into_bytes());
+            let res = if format == Format::JsonLines {
+                JsonReader::new(cursor).with_json_format(JsonFormat::JsonLines).finish()
+            } else {
+                let sep = if format == Format::Tsv { b'\t' } else { b',' };
+                CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(10_000))
+                    .with_parse_options(CsvParseOptions::default().with_separator(sep).with_quote_char(Some(b'"')))
+                    .into_reader_with_file_handle(cursor)
+                    .finish()
+            };
+            res.map_err(|e| Error::data(format!("{}: cannot parse as {format:?}: {e}", path.display())))
+        }
+    }
+}
+
+/// U+FFFD characters that were already in the file as valid UTF-8 (not introduced by repair).
+fn count_fffd_valid(bytes: &[u8]) -> usize {
+    bytes.windows(3).filter(|w| w == b"\xEF\xBF\xBD").count()
+}
+
+fn first_invalid_line(bytes: &[u8]) -> usize {
+    let valid_up_to = std::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to());
+    bytes[..valid_up_to].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> LoadOptions {
+        LoadOptions::new()
+    }
+
+    #[test]
+    fn label_names_are_inferred_or_refused() {
+        let m = |v: &[&str]| {
+            let raw: Vec<Option<String>> = v.iter().map(|s| Some(s.to_string())).collect();
+            opts().label_mapping(&raw, "t")
+        };
+        assert_eq!(m(&["ham", "spam"]).unwrap()["spam"], 1);
+        assert_eq!(m(&["pos", "neg"]).unwrap()["pos"], 1);
+        assert_eq!(m(&["-1", "1"]).unwrap()["1"], 1);
+        assert_eq!(m(&["1", "2"]).unwrap()["2"], 1);
+        assert_eq!(m(&["false", "true"]).unwrap()["true"], 1);
+        let e = m(&["cat", "dog"]).unwrap_err().to_string();
+        assert!(e.contains("--positive"), "{e}");
+        let e = m(&["a", "b", "c"]).unwrap_err().to_string();
+        assert!(e.contains("3 distinct values") && e.contains("`c`"), "{e}");
+        let raw = vec![Some("cat".to_string()), Some("dog".to_string())];
+        assert_eq!(opts().positive("dog").label_mapping(&raw, "t").unwrap()["dog"], 1);
+    }
+}

@@ -1,0 +1,195 @@
+//! `textlab bench classic`: our TF-IDF and L1 fit against scikit-learn on the same split, in the
+//! same run, on the same machine. sklearn is the anchor: ratios are printed only when
+//! `python3 -c "import sklearn"` works (or `$TEXTLAB_PYTHON` points at a Python that has it).
+
+use super::classic::ClassicLab;
+use crate::data::Split;
+use crate::error::{Error, IoContext, Result};
+use crate::linear::{LogReg, Penalty};
+use crate::metrics::Metrics;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::process::Command;
+use std::time::Instant;
+
+/// What the classic benchmark measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassicBench {
+    pub n_train: usize,
+    pub n_test: usize,
+    pub n_features: usize,
+    /// Best of `repeats` runs, seconds.
+    pub tfidf_seconds: f64,
+    pub l1_fit_seconds: f64,
+    pub l1_objective: f64,
+    pub l1_nnz: usize,
+    pub l1_test_f1: f64,
+    pub repeats: usize,
+    /// `None` when scikit-learn is not importable.
+    pub sklearn: Option<SklearnBench>,
+    pub note: String,
+}
+
+/// scikit-learn's numbers on the same data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SklearnBench {
+    pub version: String,
+    pub n_features: usize,
+    pub tfidf_seconds: f64,
+    pub l1_fit_seconds: f64,
+    pub l1_objective: f64,
+    pub l1_nnz: usize,
+    pub l1_test_f1: f64,
+}
+
+impl ClassicBench {
+    /// sklearn's time divided by ours (> 1: we are faster).
+    pub fn tfidf_speedup(&self) -> Option<f64> {
+        self.sklearn.as_ref().map(|s| s.tfidf_seconds / self.tfidf_seconds)
+    }
+    /// Our L1 fit time as a fraction of liblinear's (< 1: we are faster).
+    pub fn l1_time_ratio(&self) -> Option<f64> {
+        self.sklearn.as_ref().map(|s| self.l1_fit_seconds / s.l1_fit_seconds)
+    }
+    /// (ours - liblinear's) / liblinear's objective (<= 0: we found at least as good an optimum).
+    pub fn l1_objective_gap(&self) -> Option<f64> {
+        self.sklearn.as_ref().map(|s| (self.l1_objective - s.l1_objective) / s.l1_objective.abs())
+    }
+}
+
+impl fmt::Display for ClassicBench {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "classic benchmark: {} train / {} test texts, best of {} runs", self.n_train, self.n_test, self.repeats)?;
+        writeln!(f, "{:<28} {:>12} {:>12} {:>10}", "", "textlab", "sklearn", "ratio")?;
+        let s = self.sklearn.as_ref();
+        let cell = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
+        writeln!(f, "{:<28} {:>12} {:>12}", "features", self.n_features, s.map_or("-".into(), |s| s.n_features.to_string()))?;
+        writeln!(
+            f,
+            "{:<28} {:>12.3} {:>12} {:>10}",
+            "TF-IDF fit_transform (s)",
+            self.tfidf_seconds,
+            cell(s.map(|s| s.tfidf_seconds), 3),
+            self.tfidf_speedup().map_or("-".into(), |r| format!("{r:.1}x faster"))
+        )?;
+        writeln!(
+            f,
+            "{:<28} {:>12.3} {:>12} {:>10}",
+            "L1 fit C=10 balanced (s)",
+            self.l1_fit_seconds,
+            cell(s.map(|s| s.l1_fit_seconds), 3),
+            self.l1_time_ratio().map_or("-".into(), |r| format!("{r:.2}x time"))
+        )?;
+        writeln!(f, "{:<28} {:>12.6} {:>12}", "L1 objective", self.l1_objective, cell(s.map(|s| s.l1_objective), 6))?;
+        writeln!(f, "{:<28} {:>12} {:>12}", "L1 nnz", self.l1_nnz, s.map_or("-".into(), |s| s.l1_nnz.to_string()))?;
+        writeln!(f, "{:<28} {:>12.4} {:>12}", "L1 test F1 (thr 0.5)", self.l1_test_f1, cell(s.map(|s| s.l1_test_f1), 4))?;
+        writeln!(f, "{}", self.note)
+    }
+}
+
+/// Run the benchmark on `split`.
+pub fn bench_classic(split: &Split, repeats: usize) -> Result<ClassicBench> {
+    let lab = ClassicLab::new();
+    let repeats = repeats.max(1);
+    let f = lab.features(split)?;
+    // Cleaning is not timed: sklearn gets the same cleaned texts, so both time TF-IDF alone.
+    let cleaned: Vec<String> = split.train.texts().iter().map(|t| lab.cleaner.clean(t)).collect();
+    let mut tf_only = f64::INFINITY;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let _ = lab.tfidf.fit_transform(&cleaned)?;
+        tf_only = tf_only.min(start.elapsed().as_secs_f64());
+    }
+    let lr = LogReg::new(Penalty::L1).c(10.0).balanced().tol(1e-4);
+    let mut best = None;
+    let mut l1_fit_seconds = f64::INFINITY;
+    for _ in 0..repeats {
+        let m = lr.fit(&f.x_train, &f.y_train)?;
+        l1_fit_seconds = l1_fit_seconds.min(m.fit_seconds);
+        best = Some(m);
+    }
+    let m = best.expect("at least one repeat");
+    let test_f1 = Metrics::from_predictions(&f.y_test, &m.predict(&f.x_test))?.f1();
+    let (sklearn, note) = match sklearn_bench(split, &lab, repeats) {
+        Ok(s) => (Some(s), "sklearn ran in the same process tree on the same split and cleaned texts".to_string()),
+        Err(e) => (None, format!("no sklearn comparison: {e}")),
+    };
+    Ok(ClassicBench {
+        n_train: f.y_train.len(),
+        n_test: f.y_test.len(),
+        n_features: f.names.len(),
+        tfidf_seconds: tf_only,
+        l1_fit_seconds,
+        l1_objective: m.objective,
+        l1_nnz: m.nnz,
+        l1_test_f1: test_f1,
+        repeats,
+        sklearn,
+        note,
+    })
+}
+
+const SKLEARN_SCRIPT: &str = r#"
+import json, sys, time
+import numpy as np, sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+d = json.load(open(sys.argv[1]))
+reps = d["repeats"]
+best_t = 1e9
+for _ in range(reps):
+    t = time.perf_counter()
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.95, sublinear_tf=True)
+    X = vec.fit_transform(d["train"])
+    best_t = min(best_t, time.perf_counter() - t)
+y = np.array(d["y_train"])
+Xt = vec.transform(d["test"])
+best_f = 1e9
+for _ in range(reps):
+    clf = LogisticRegression(penalty="l1", solver="liblinear", C=10.0, class_weight="balanced", tol=1e-4, max_iter=1000)
+    t = time.perf_counter()
+    clf.fit(X, y)
+    best_f = min(best_f, time.perf_counter() - t)
+w = clf.coef_.ravel(); b = clf.intercept_[0]
+cw = {0: len(y) / (2.0 * (y == 0).sum()), 1: len(y) / (2.0 * (y == 1).sum())}
+z = X @ w + b
+s = np.where(y == 1, 1.0, -1.0)
+loss = np.logaddexp(0, -s * z)
+obj = np.abs(w).sum() + 10.0 * sum(cw[int(c)] * l for c, l in zip(y, loss))
+print(json.dumps({"version": sklearn.__version__, "n_features": X.shape[1], "tfidf_seconds": best_t,
+  "l1_fit_seconds": best_f, "l1_objective": float(obj), "l1_nnz": int((w != 0).sum()),
+  "l1_test_f1": float(f1_score(d["y_test"], clf.predict(Xt)))}))
+"#;
+
+/// The Python that has scikit-learn: `$TEXTLAB_PYTHON`, else `python3`.
+pub fn python() -> String {
+    std::env::var("TEXTLAB_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn sklearn_bench(split: &Split, lab: &ClassicLab, repeats: usize) -> Result<SklearnBench> {
+    let py = python();
+    let ok = Command::new(&py).args(["-c", "import sklearn"]).output();
+    match ok {
+        Ok(o) if o.status.success() => {}
+        _ => return Err(Error::Tool(format!("`{py} -c \"import sklearn\"` failed (set TEXTLAB_PYTHON to a Python with scikit-learn)"))),
+    }
+    let clean = |c: &crate::data::Corpus| -> Vec<String> { c.texts().iter().map(|t| lab.cleaner.clean(t)).collect() };
+    let payload = serde_json::json!({
+        "repeats": repeats,
+        "train": clean(&split.train),
+        "y_train": split.train.labels(),
+        "test": clean(&split.test),
+        "y_test": split.test.labels(),
+    });
+    let dir = std::env::temp_dir().join(format!("textlab-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).at(&dir)?;
+    let data = dir.join("data.json");
+    std::fs::write(&data, serde_json::to_vec(&payload)?).at(&data)?;
+    let out = Command::new(&py).arg("-c").arg(SKLEARN_SCRIPT).arg(&data).output().map_err(|e| Error::Tool(format!("{py}: {e}")))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if !out.status.success() {
+        return Err(Error::Tool(format!("sklearn benchmark failed: {}", String::from_utf8_lossy(&out.stderr))));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}

@@ -1,0 +1,219 @@
+//! Report section I.1, compute: which device we run on, how much memory a fine-tuning step needs
+//! for a model size, batch and sequence length, and how gradient accumulation keeps the
+//! effective batch when only a small micro-batch fits (the seed report ran out of GPU memory).
+
+use crate::transformer::config::ModelConfig;
+use crate::transformer::memory::{human_bytes, MemoryEstimate};
+use serde::Serialize;
+use std::fmt;
+
+/// The machine as the lab sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComputeInfo {
+    pub os: String,
+    pub arch: String,
+    pub logical_cpus: usize,
+    /// Threads candle's CPU kernels use.
+    pub compute_threads: usize,
+    /// SIMD extensions the matmul kernels can use.
+    pub cpu_features: Vec<String>,
+    pub total_memory_bytes: Option<u64>,
+    /// GPU backends compiled in (`cuda`, `metal` features) and whether a device opened.
+    pub cuda_built: bool,
+    pub cuda_available: bool,
+    pub metal_built: bool,
+    pub metal_available: bool,
+}
+
+impl ComputeInfo {
+    pub fn detect() -> ComputeInfo {
+        let mut cpu_features = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            for (name, on) in [
+                ("sse4.2", std::arch::is_x86_feature_detected!("sse4.2")),
+                ("avx", std::arch::is_x86_feature_detected!("avx")),
+                ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+                ("fma", std::arch::is_x86_feature_detected!("fma")),
+                ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
+            ] {
+                if on {
+                    cpu_features.push(name.to_string());
+                }
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        cpu_features.push("neon".to_string());
+        let total_memory_bytes = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+            Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+        });
+        ComputeInfo {
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+            logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            compute_threads: candle_core::utils::get_num_threads(),
+            cpu_features,
+            total_memory_bytes,
+            cuda_built: cfg!(feature = "cuda"),
+            cuda_available: candle_core::utils::cuda_is_available(),
+            metal_built: cfg!(feature = "metal"),
+            metal_available: candle_core::utils::metal_is_available(),
+        }
+    }
+
+    /// `cuda:0`, `metal:0` or `cpu`: what `--device auto` picks.
+    pub fn best_device(&self) -> &'static str {
+        if self.cuda_available {
+            "cuda:0"
+        } else if self.metal_available {
+            "metal:0"
+        } else {
+            "cpu"
+        }
+    }
+}
+
+impl fmt::Display for ComputeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} / {}: {} logical CPUs, {} compute threads, SIMD: {}", self.os, self.arch, self.logical_cpus, self.compute_threads, self.cpu_features.join(" "))?;
+        if let Some(m) = self.total_memory_bytes {
+            writeln!(f, "memory: {}", human_bytes(m))?;
+        }
+        let gpu = |built: bool, avail: bool| match (built, avail) {
+            (false, _) => "not built (enable the feature)",
+            (true, false) => "built, no device found",
+            (true, true) => "available",
+        };
+        writeln!(f, "CUDA: {}; Metal: {}", gpu(self.cuda_built, self.cuda_available), gpu(self.metal_built, self.metal_available))?;
+        writeln!(f, "--device auto would use: {}", self.best_device())
+    }
+}
+
+/// roberta-base's shape (125M parameters): what the seed report fine-tuned.
+pub fn roberta_base() -> ModelConfig {
+    let mut c = ModelConfig::tiny_roberta(50265, 768, 12, 12, 512);
+    c.intermediate_size = 3072;
+    c
+}
+
+/// Training-step memory for every (sequence length, batch size) pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryTable {
+    pub model: String,
+    pub parameters: usize,
+    pub seq_lens: Vec<usize>,
+    pub batches: Vec<usize>,
+    /// `estimates[s][b]` for `seq_lens[s]`, `batches[b]`.
+    pub estimates: Vec<Vec<MemoryEstimate>>,
+}
+
+impl MemoryTable {
+    pub fn new(model: impl Into<String>, cfg: &ModelConfig, seq_lens: &[usize], batches: &[usize]) -> MemoryTable {
+        MemoryTable {
+            model: model.into(),
+            parameters: cfg.num_parameters(),
+            seq_lens: seq_lens.to_vec(),
+            batches: batches.to_vec(),
+            estimates: seq_lens.iter().map(|&s| batches.iter().map(|&b| MemoryEstimate::new(cfg, b, s, true)).collect()).collect(),
+        }
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut s = format!("| seq len \\ batch | {} |\n|---|{}\n", self.batches.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(" | "), "---|".repeat(self.batches.len()));
+        for (i, l) in self.seq_lens.iter().enumerate() {
+            s += &format!("| {l} | {} |\n", self.estimates[i].iter().map(|e| human_bytes(e.total_bytes)).collect::<Vec<_>>().join(" | "));
+        }
+        s
+    }
+}
+
+impl fmt::Display for MemoryTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "training-step memory of {} ({} parameters, f32, AdamW)", self.model, self.parameters)?;
+        write!(f, "{:>8}", "seq\\bs")?;
+        for b in &self.batches {
+            write!(f, " {b:>9}")?;
+        }
+        writeln!(f)?;
+        for (i, l) in self.seq_lens.iter().enumerate() {
+            write!(f, "{l:>8}")?;
+            for e in &self.estimates[i] {
+                write!(f, " {:>9}", human_bytes(e.total_bytes))?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// How to reach an effective batch within a memory limit: micro-batch x accumulation steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccumulationPlan {
+    pub model: String,
+    pub seq_len: usize,
+    pub limit_bytes: u64,
+    pub effective_batch: usize,
+    /// Memory of the whole batch in one step (what ran out of memory).
+    pub full_batch_bytes: u64,
+    pub micro_batch: usize,
+    pub accumulation_steps: usize,
+    pub micro_batch_bytes: u64,
+}
+
+impl AccumulationPlan {
+    pub fn new(model: impl Into<String>, cfg: &ModelConfig, seq_len: usize, limit_bytes: u64, effective_batch: usize) -> Self {
+        let (micro_batch, accumulation_steps) = MemoryEstimate::fit(cfg, seq_len, limit_bytes, effective_batch);
+        AccumulationPlan {
+            model: model.into(),
+            seq_len,
+            limit_bytes,
+            effective_batch,
+            full_batch_bytes: MemoryEstimate::new(cfg, effective_batch, seq_len, true).total_bytes,
+            micro_batch,
+            accumulation_steps,
+            micro_batch_bytes: MemoryEstimate::new(cfg, micro_batch, seq_len, true).total_bytes,
+        }
+    }
+    pub fn fits(&self) -> bool {
+        self.micro_batch_bytes <= self.limit_bytes
+    }
+}
+
+impl fmt::Display for AccumulationPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at {} tokens: batch {} needs {} (limit {}); micro-batch {} x {} accumulation steps needs {} and gives the same effective batch{}",
+            self.model,
+            self.seq_len,
+            self.effective_batch,
+            human_bytes(self.full_batch_bytes),
+            human_bytes(self.limit_bytes),
+            self.micro_batch,
+            self.accumulation_steps,
+            human_bytes(self.micro_batch_bytes),
+            if self.fits() { "" } else { " (even batch 1 does not fit: shorten sequences or use a smaller model)" }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_grows_with_batch_and_accumulation_fits_the_limit() {
+        let cfg = roberta_base();
+        assert!((120_000_000..130_000_000).contains(&cfg.num_parameters()), "{}", cfg.num_parameters());
+        let t = MemoryTable::new("roberta-base", &cfg, &[128, 512], &[8, 32]);
+        assert!(t.estimates[0][1].total_bytes > t.estimates[0][0].total_bytes);
+        assert!(t.estimates[1][0].total_bytes > t.estimates[0][0].total_bytes);
+        let limit = 16u64 << 30;
+        let p = AccumulationPlan::new("roberta-base", &cfg, 512, limit, 64);
+        assert!(p.full_batch_bytes > limit);
+        assert!(p.fits());
+        assert!(p.micro_batch * p.accumulation_steps >= 64);
+        assert!(p.micro_batch < 64);
+    }
+}

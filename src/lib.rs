@@ -1,0 +1,27 @@
+//! # textlab
+//!
+//! A toolkit for running a text-classification lab in Jupyter notebooks (evcxr kernel) and from
+//! the command line. Data flows one way, and each stage is a plain value that displays itself:
+//!
+//! ```text
+//! data (load, clean, split) -> features (TF-IDF) -> balance -> linear / transformer -> metrics -> plot / report
+//! ```
+//!
+//! In a notebook cell: `use textlab::prelude::*;`.
+
+pub mod balance;
+pub mod data;
+pub mod display;
+pub mod error;
+pub mod features;
+pub mod lab;
+pub mod linear;
+pub mod metrics;
+pub mod plot;
+pub mod prelude;
+pub mod progress;
+pub mod report;
+pub mod rng;
+pub mod transformer;
+
+pub use error::{Error, Result};

@@ -1,0 +1,19 @@
+//! Everything a notebook cell needs: `use textlab::prelude::*;`.
+
+pub use crate::error::{Error, Result};
+pub use crate::metrics::{Confusion, Evaluation, Metrics, PrCurve, RocCurve, ThresholdSweep};
+pub use crate::rng::Rng;
+pub use crate::data::{
+    load_corpus, Cleaner, Corpus, LoadOptions, LoadReport, Split, Splitter, Summary,
+};
+pub use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
+pub use crate::transformer::{
+    self, checkpoint::TransformerModel, memory::MemoryEstimate, train::FineTuneOptions, TextTokenizer,
+    TransformerReport,
+};
+pub use crate::balance::{BalanceReport, Balancing};
+pub use crate::linear::{
+    ClassWeight, Fit, Folds, LogReg, LogRegModel, Penalty, Predict, RegPath, Search, SearchResults,
+    SearchRow, TopFeatures, log_space,
+};
+pub use crate::lab::{ClassicLab, ClassicReport};

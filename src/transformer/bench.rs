@@ -1,0 +1,195 @@
+//! Training-step throughput of our encoder at fixed shapes, with PyTorch's on the same shapes in
+//! the same run when `python3 -c "import torch"` works (the ratio is the number to watch).
+
+use super::batch::Batch;
+use super::config::ModelConfig;
+use super::device::{DeviceChoice, describe, tune_allocator};
+use super::model::SequenceClassifier;
+use super::optim::AdamW;
+use super::params::Params;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use candle_core::Device;
+use serde::{Deserialize, Serialize};
+use std::process::Command;
+use std::time::Instant;
+
+/// One benchmarked shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchShape {
+    pub name: String,
+    pub hidden: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub vocab: usize,
+    pub batch: usize,
+    pub seq_len: usize,
+    pub parameters: usize,
+    pub ms_per_step: f64,
+    pub seq_per_second: f64,
+    /// PyTorch's time on the same shape, same run, when torch is importable.
+    pub torch_ms_per_step: Option<f64>,
+    /// `ms_per_step / torch_ms_per_step` (above 1: we are slower).
+    pub ratio_vs_torch: Option<f64>,
+}
+
+/// The benchmark's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub device: String,
+    pub steps: usize,
+    pub shapes: Vec<BenchShape>,
+    /// Why there is no PyTorch anchor, when there is none.
+    pub torch_note: Option<String>,
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "transformer training step (forward + backward + AdamW), {} timed steps, {}", self.steps, self.device)?;
+        for s in &self.shapes {
+            write!(
+                f,
+                "  {:<28} batch {:>2} x seq {:>3}: {:>9.1} ms/step {:>7.1} seq/s",
+                s.name, s.batch, s.seq_len, s.ms_per_step, s.seq_per_second
+            )?;
+            match (s.torch_ms_per_step, s.ratio_vs_torch) {
+                (Some(t), Some(r)) => writeln!(f, "  | torch {t:.1} ms/step, ratio {r:.2}x")?,
+                _ => writeln!(f)?,
+            }
+        }
+        if let Some(n) = &self.torch_note {
+            writeln!(f, "  {n}")?;
+        }
+        Ok(())
+    }
+}
+
+fn shapes(with_base: bool) -> Vec<(String, usize, usize, usize, usize, usize)> {
+    // name, hidden, layers, heads, vocab, batch (seq 128 for all)
+    let mut v = vec![
+        ("tiny h128 L2 H2".to_string(), 128, 2, 2, 8000, 16),
+        ("small h256 L4 H4".to_string(), 256, 4, 4, 8000, 16),
+    ];
+    if with_base {
+        v.push(("roberta-base h768 L12 H12".to_string(), 768, 12, 12, 50265, 8));
+    }
+    v
+}
+
+/// Time `steps` training steps (after one warm-up) of a classifier of `cfg` at `batch` x `seq`.
+pub fn time_steps(cfg: &ModelConfig, batch: usize, seq: usize, steps: usize, device: &Device) -> Result<f64> {
+    let model = SequenceClassifier::new(cfg.clone(), Params::fresh(1, device))?;
+    let mut opt = AdamW::new(model.params().vars(), 0.01)?;
+    let mut rng = Rng::new(2);
+    let seqs: Vec<Vec<u32>> = (0..batch)
+        .map(|_| {
+            let mut s: Vec<u32> = (0..seq).map(|_| 5 + rng.below(cfg.vocab_size - 5) as u32).collect();
+            s[0] = 0;
+            s[seq - 1] = 2;
+            s
+        })
+        .collect();
+    let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
+    let labels: Vec<u8> = (0..batch).map(|i| (i % 2) as u8).collect();
+    let b = Batch::new(&refs, Some(&labels), cfg, device)?;
+    let y = b.labels.clone().ok_or_else(|| Error::model("no labels"))?;
+    let mut step = |rng: &mut Rng| -> Result<()> {
+        let logits = model.forward(&b, Some(rng))?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        opt.accumulate(&loss.backward()?)?;
+        opt.step(1e-4, 1.0)?;
+        Ok(())
+    };
+    step(&mut rng)?;
+    let t = Instant::now();
+    for _ in 0..steps {
+        step(&mut rng)?;
+    }
+    Ok(t.elapsed().as_secs_f64() * 1000.0 / steps.max(1) as f64)
+}
+
+const TORCH_SCRIPT: &str = r#"
+import json, sys, time, torch, torch.nn as nn
+torch.manual_seed(0)
+shapes = json.loads(sys.argv[1]); steps = int(sys.argv[2]); out = []
+class M(nn.Module):
+    def __init__(s, h, l, nh, v):
+        super().__init__()
+        s.word = nn.Embedding(v, h); s.pos = nn.Embedding(130, h); s.ln = nn.LayerNorm(h, eps=1e-5)
+        layer = nn.TransformerEncoderLayer(h, nh, 4 * h, dropout=0.1, activation="gelu", batch_first=True, layer_norm_eps=1e-5)
+        s.enc = nn.TransformerEncoder(layer, l, enable_nested_tensor=False)
+        s.dense = nn.Linear(h, h); s.out = nn.Linear(h, 2)
+    def forward(s, ids):
+        x = s.ln(s.word(ids) + s.pos(torch.arange(2, ids.shape[1] + 2)))
+        x = s.enc(x)
+        return s.out(torch.tanh(s.dense(x[:, 0])))
+for (h, l, nh, v, b, t) in shapes:
+    m = M(h, l, nh, v); opt = torch.optim.AdamW(m.parameters(), lr=1e-4)
+    ids = torch.randint(5, v, (b, t)); y = torch.arange(b) % 2
+    def step():
+        opt.zero_grad(); loss = nn.functional.cross_entropy(m(ids), y); loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
+    step(); t0 = time.perf_counter()
+    for _ in range(steps): step()
+    out.append((time.perf_counter() - t0) * 1000 / steps)
+print(json.dumps({"ms": out, "threads": torch.get_num_threads(), "version": torch.__version__}))
+"#;
+
+fn torch_times(shapes: &[(String, usize, usize, usize, usize, usize)], seq: usize, steps: usize) -> std::result::Result<Vec<f64>, String> {
+    let ok = Command::new("python3").args(["-c", "import torch"]).output().map_err(|e| format!("no python3 ({e})"))?;
+    if !ok.status.success() {
+        return Err("PyTorch is not installed (python3 -c \"import torch\" failed): no anchor in this run".into());
+    }
+    let arg: Vec<[usize; 6]> = shapes.iter().map(|s| [s.1, s.2, s.3, s.4, s.5, seq]).collect();
+    let out = Command::new("python3")
+        .args(["-c", TORCH_SCRIPT, &serde_json::to_string(&arg).unwrap_or_default(), &steps.to_string()])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("the PyTorch anchor failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    Ok(v["ms"].as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default())
+}
+
+/// Run the benchmark.
+pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport> {
+    tune_allocator();
+    let device = args.device.parse::<DeviceChoice>()?.open()?;
+    let seq = 128;
+    let steps = args.steps.max(1);
+    let list = shapes(!args.no_base);
+    let mut out = Vec::new();
+    for (name, h, l, nh, v, b) in &list {
+        let mut cfg = ModelConfig::tiny_roberta(*v, *h, *l, *nh, seq);
+        cfg.max_position_embeddings = 514;
+        eprintln!("bench: {name} ...");
+        let ms = time_steps(&cfg, *b, seq, steps, &device)?;
+        out.push(BenchShape {
+            name: name.clone(),
+            hidden: *h,
+            layers: *l,
+            heads: *nh,
+            vocab: *v,
+            batch: *b,
+            seq_len: seq,
+            parameters: cfg.num_parameters(),
+            ms_per_step: ms,
+            seq_per_second: *b as f64 * 1000.0 / ms,
+            torch_ms_per_step: None,
+            ratio_vs_torch: None,
+        });
+    }
+    let torch_note = match torch_times(&list, seq, steps) {
+        Ok(t) if t.len() == out.len() => {
+            for (s, ms) in out.iter_mut().zip(t) {
+                s.torch_ms_per_step = Some(ms);
+                s.ratio_vs_torch = Some(s.ms_per_step / ms);
+            }
+            None
+        }
+        Ok(_) => Some("the PyTorch anchor returned no times".to_string()),
+        Err(e) => Some(e),
+    };
+    Ok(BenchReport { device: describe(&device), steps, shapes: out, torch_note })
+}

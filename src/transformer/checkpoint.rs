@@ -1,0 +1,300 @@
+//! Checkpoints in Hugging Face format: a local directory (`config.json` + `model.safetensors` +
+//! `tokenizer.json`), a model id resolved through the standard Hugging Face cache
+//! (`$HF_HUB_CACHE`, `$HF_HOME/hub`, `~/.cache/huggingface/hub`), and saving so that
+//! `transformers`' `AutoModelForSequenceClassification.from_pretrained(dir)` loads it.
+
+use super::config::{Arch, ModelConfig};
+use super::model::SequenceClassifier;
+use super::params::Params;
+use super::tokenizer::TextTokenizer;
+use crate::error::{Error, IoContext, Result};
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What happened while loading: which tensors were new (e.g. a classification head on a
+/// pretrained encoder) and which checkpoint tensors were not used (e.g. an MLM head).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadNote {
+    pub source: String,
+    pub fresh: Vec<String>,
+    pub unused: Vec<String>,
+}
+
+impl std::fmt::Display for LoadNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "loaded {}", self.source)?;
+        if !self.fresh.is_empty() {
+            write!(f, "; initialised fresh (not in the checkpoint): {}", self.fresh.join(", "))?;
+        }
+        if !self.unused.is_empty() {
+            let shown: Vec<&str> = self.unused.iter().take(6).map(String::as_str).collect();
+            let more = self.unused.len().saturating_sub(shown.len());
+            write!(f, "; unused checkpoint tensors: {}", shown.join(", "))?;
+            if more > 0 {
+                write!(f, " and {more} more")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A sequence classifier with its tokenizer: what is saved, loaded and used for prediction.
+pub struct TransformerModel {
+    pub classifier: SequenceClassifier,
+    pub tokenizer: TextTokenizer,
+    pub note: LoadNote,
+}
+
+/// The Hugging Face hub cache directory (`HF_HUB_CACHE`, else `HF_HOME/hub`, else
+/// `~/.cache/huggingface/hub`).
+pub fn hf_cache_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("HF_HUB_CACHE") {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(p) = std::env::var_os("HF_HOME") {
+        return Some(PathBuf::from(p).join("hub"));
+    }
+    let home = std::env::var_os("HOME")?;
+    Some(PathBuf::from(home).join(".cache").join("huggingface").join("hub"))
+}
+
+/// The snapshot directory of model `id` (`org/name` or `name`) in the cache `cache`:
+/// `models--org--name/snapshots/<refs/main>`, else the only snapshot present.
+pub fn resolve_in_cache(cache: &Path, id: &str) -> Result<PathBuf> {
+    let repo = cache.join(format!("models--{}", id.replace('/', "--")));
+    if !repo.is_dir() {
+        return Err(Error::model(format!("model `{id}` is not in the Hugging Face cache ({} does not exist)", repo.display())));
+    }
+    let snapshots = repo.join("snapshots");
+    if let Ok(commit) = std::fs::read_to_string(repo.join("refs").join("main")) {
+        let dir = snapshots.join(commit.trim());
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&snapshots)
+        .at(&snapshots)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    match dirs.len() {
+        1 => Ok(dirs.remove(0)),
+        0 => Err(Error::model(format!("{} has no snapshot", snapshots.display()))),
+        n => Err(Error::model(format!(
+            "{} has {n} snapshots and no refs/main naming one; pass the snapshot directory itself",
+            snapshots.display()
+        ))),
+    }
+}
+
+/// A local directory as given, else a model id resolved in the HF cache. Nothing is downloaded
+/// here: with no hub reachable the cache is the only source (fill it with
+/// `huggingface-cli download ID` on a machine that has the network).
+pub fn resolve(source: &str) -> Result<PathBuf> {
+    let p = Path::new(source);
+    if p.is_dir() {
+        return Ok(p.to_path_buf());
+    }
+    if p.exists() {
+        return Err(Error::model(format!("{source} is a file; pass the checkpoint directory")));
+    }
+    let looks_like_id = !source.is_empty()
+        && source.matches('/').count() <= 1
+        && !source.starts_with('.')
+        && !source.starts_with('/')
+        && source.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+    if !looks_like_id {
+        return Err(Error::model(format!("checkpoint directory {source} does not exist")));
+    }
+    let cache = hf_cache_dir().ok_or_else(|| Error::model("no HOME, HF_HOME or HF_HUB_CACHE to find the Hugging Face cache"))?;
+    resolve_in_cache(&cache, source).map_err(|e| {
+        Error::model(format!(
+            "`{source}` is neither a directory nor a cached model: {e}. Download it where the network is reachable \
+             (huggingface-cli download {source}) and copy the cache, or pass a local checkpoint directory"
+        ))
+    })
+}
+
+/// Every tensor of `dir/model.safetensors` (or the shards listed in
+/// `model.safetensors.index.json`), as f32.
+pub fn load_weights(dir: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
+    let single = dir.join("model.safetensors");
+    let files: Vec<PathBuf> = if single.is_file() {
+        vec![single]
+    } else {
+        let index = dir.join("model.safetensors.index.json");
+        if index.is_file() {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&index).at(&index)?)?;
+            let mut shards: Vec<String> = v["weight_map"]
+                .as_object()
+                .ok_or_else(|| Error::model(format!("{} has no weight_map", index.display())))?
+                .values()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect();
+            shards.sort();
+            shards.dedup();
+            shards.into_iter().map(|s| dir.join(s)).collect()
+        } else if dir.join("pytorch_model.bin").is_file() {
+            return Err(Error::model(format!(
+                "{} has only pytorch_model.bin; convert it to model.safetensors (transformers: model.save_pretrained(dir, safe_serialization=True))",
+                dir.display()
+            )));
+        } else {
+            return Err(Error::model(format!("{} has no model.safetensors", dir.display())));
+        }
+    };
+    let mut all = HashMap::new();
+    for f in files {
+        let tensors = candle_core::safetensors::load(&f, device)
+            .map_err(|e| Error::model(format!("{}: cannot read safetensors: {e}", f.display())))?;
+        for (k, t) in tensors {
+            // Non-persistent buffers some older checkpoints carry (i64 position ids).
+            if k.ends_with("position_ids") || k.ends_with("token_type_ids") {
+                continue;
+            }
+            let t = if t.dtype() == DType::F32 { t } else { t.to_dtype(DType::F32)? };
+            all.insert(k, t);
+        }
+    }
+    Ok(all)
+}
+
+/// Put HF's alternative spellings into the names our model asks for: bare encoder names
+/// (`embeddings.*`, as in sentence-transformers' MiniLM) get the `bert.`/`roberta.` prefix, and
+/// old `gamma`/`beta` layer-norm names become `weight`/`bias`.
+pub fn canonical_names(tensors: HashMap<String, Tensor>, arch: Arch) -> HashMap<String, Tensor> {
+    tensors
+        .into_iter()
+        .map(|(k, t)| {
+            let mut k = k;
+            if ["embeddings.", "encoder.", "pooler."].iter().any(|p| k.starts_with(p)) {
+                k = format!("{}{k}", arch.prefix());
+            }
+            if k.contains("LayerNorm.gamma") || k.contains("LayerNorm.beta") {
+                k = k.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias");
+            }
+            (k, t)
+        })
+        .collect()
+}
+
+impl TransformerModel {
+    /// Load a checkpoint directory or cached model id; a missing classification head is
+    /// initialised fresh from `seed` and named in [`TransformerModel::note`].
+    pub fn load(source: &str, seed: u64, device: &Device) -> Result<Self> {
+        let dir = resolve(source)?;
+        let cfg_path = dir.join("config.json");
+        if !cfg_path.is_file() {
+            return Err(Error::model(format!("{} has no config.json", dir.display())));
+        }
+        let config = ModelConfig::from_file(&cfg_path)?;
+        let tokenizer = TextTokenizer::from_dir(&dir)?;
+        if tokenizer.vocab_size() > config.vocab_size {
+            return Err(Error::model(format!(
+                "the tokenizer has {} tokens but config.json's vocab_size is {}",
+                tokenizer.vocab_size(),
+                config.vocab_size
+            )));
+        }
+        let weights = canonical_names(load_weights(&dir, device)?, config.arch);
+        let mut classifier = SequenceClassifier::new(config, Params::from_tensors(weights, seed, device))?;
+        let encoder_fresh: Vec<&String> = classifier
+            .params()
+            .fresh_names()
+            .iter()
+            .filter(|n| n.starts_with(classifier.config.arch.prefix()) && !n.contains("pooler"))
+            .collect();
+        if !encoder_fresh.is_empty() {
+            return Err(Error::model(format!(
+                "{}: the checkpoint lacks encoder tensors {:?}{}; it is not a {} checkpoint of this config",
+                dir.display(),
+                &encoder_fresh[..encoder_fresh.len().min(4)],
+                if encoder_fresh.len() > 4 { " ..." } else { "" },
+                classifier.config.arch.model_type()
+            )));
+        }
+        let note = LoadNote {
+            source: dir.display().to_string(),
+            fresh: classifier.params().fresh_names().to_vec(),
+            unused: classifier.params().unused_names(),
+        };
+        classifier.params_mut().drop_unused();
+        Ok(TransformerModel { classifier, tokenizer, note })
+    }
+
+    /// Write `config.json`, `model.safetensors` (with `{"format": "pt"}` metadata) and
+    /// `tokenizer.json` into `dir` (created if needed).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        save_classifier(&self.classifier, &self.tokenizer, dir)
+    }
+}
+
+/// See [`TransformerModel::save`].
+pub fn save_classifier(model: &SequenceClassifier, tokenizer: &TextTokenizer, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).at(dir)?;
+    let cfg = serde_json::to_string_pretty(&model.config.to_value())?;
+    std::fs::write(dir.join("config.json"), cfg).at(dir.join("config.json"))?;
+    let tensors: Vec<(String, Tensor)> = model
+        .params()
+        .tensors()
+        .into_iter()
+        .map(|(k, t)| Ok((k, t.to_device(&Device::Cpu)?.contiguous()?)))
+        .collect::<Result<_>>()?;
+    let meta: HashMap<String, String> = [("format".to_string(), "pt".to_string())].into();
+    let path = dir.join("model.safetensors");
+    safetensors::serialize_to_file(tensors.iter().map(|(k, t)| (k.as_str(), t)), Some(meta), &path)
+        .map_err(|e| Error::model(format!("{}: {e}", path.display())))?;
+    tokenizer.save(&dir.join("tokenizer.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_model_ids_in_a_fake_hf_cache() {
+        let cache = tempfile::tempdir().unwrap();
+        let repo = cache.path().join("models--FacebookAI--roberta-base");
+        let snap = repo.join("snapshots").join("abc123");
+        std::fs::create_dir_all(&snap).unwrap();
+        std::fs::create_dir_all(repo.join("snapshots").join("old999")).unwrap();
+        std::fs::create_dir_all(repo.join("refs")).unwrap();
+        std::fs::write(repo.join("refs").join("main"), "abc123\n").unwrap();
+        assert_eq!(resolve_in_cache(cache.path(), "FacebookAI/roberta-base").unwrap(), snap);
+        let e = resolve_in_cache(cache.path(), "roberta-large").unwrap_err();
+        assert!(e.to_string().contains("models--roberta-large"), "{e}");
+        // without refs/main, two snapshots are ambiguous, one is fine
+        std::fs::remove_file(repo.join("refs").join("main")).unwrap();
+        assert!(resolve_in_cache(cache.path(), "FacebookAI/roberta-base").is_err());
+        std::fs::remove_dir(repo.join("snapshots").join("old999")).unwrap();
+        assert_eq!(resolve_in_cache(cache.path(), "FacebookAI/roberta-base").unwrap(), snap);
+    }
+
+    #[test]
+    fn missing_directories_and_files_are_clear_errors() {
+        let e = resolve("/definitely/not/here").unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let e = TransformerModel::load(dir.path().to_str().unwrap(), 0, &Device::Cpu).err().unwrap();
+        assert!(e.to_string().contains("config.json"), "{e}");
+        let e = load_weights(dir.path(), &Device::Cpu).unwrap_err();
+        assert!(e.to_string().contains("model.safetensors"), "{e}");
+    }
+
+    #[test]
+    fn canonical_names_add_prefix_and_fix_gamma() {
+        let t = Tensor::zeros(1, DType::F32, &Device::Cpu).unwrap();
+        let m: HashMap<String, Tensor> = [
+            ("embeddings.LayerNorm.gamma".to_string(), t.clone()),
+            ("bert.pooler.dense.bias".to_string(), t.clone()),
+            ("pooler.dense.weight".to_string(), t),
+        ]
+        .into();
+        let mut k: Vec<String> = canonical_names(m, Arch::Bert).into_keys().collect();
+        k.sort();
+        assert_eq!(k, ["bert.embeddings.LayerNorm.weight", "bert.pooler.dense.bias", "bert.pooler.dense.weight"]);
+    }
+}

@@ -1,0 +1,203 @@
+//! Command-line front end: `textlab transformer ...` and `textlab bench transformer`. The binary
+//! (owned by `src/bin/textlab.rs`) flattens these clap structs and calls [`run`] / [`bench`].
+
+use super::checkpoint::TransformerModel;
+use super::device::{DeviceChoice, tune_allocator};
+use super::lab::{LabOptions, TinySize, lab};
+use super::predict::{predict_texts, read_jsonl_texts};
+use crate::data::cli::CorpusArgs;
+use crate::error::Result;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `textlab transformer [--model DIR|ID|tiny] [--budget-minutes N] [--json] ...`: train
+/// (pretrain for `tiny`), fine-tune and evaluate on the corpus split; or `predict`.
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TransformerCmd {
+    #[command(subcommand)]
+    pub action: Option<TransformerAction>,
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
+    /// `tiny` (tokenizer + RoBERTa pretrained here, offline), a checkpoint directory, or a model id
+    /// in the Hugging Face cache (e.g. FacebookAI/roberta-base).
+    #[arg(long, default_value = "tiny")]
+    pub model: String,
+    /// Wall-time budget for all training, in minutes (default 14; 1.5 with --quick).
+    #[arg(long)]
+    pub budget_minutes: Option<f64>,
+    /// Small model, short sequences, ~1.5 minutes.
+    #[arg(long)]
+    pub quick: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Tokens per text, special tokens included (longer texts are truncated and counted).
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    /// Sequences per micro-batch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Micro-batches per optimizer step (effective batch = batch size x this).
+    #[arg(long)]
+    pub grad_accum: Option<usize>,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Peak fine-tuning learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// cpu, cuda[:N], metal[:N] or auto (GPUs need the `cuda` / `metal` build features).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Skip fine-tuning `tiny` from random init on the same budget.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Save the fine-tuned model here (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// `tiny` size: hidden width, layers, heads, BPE vocabulary.
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    #[arg(long)]
+    pub layers: Option<usize>,
+    #[arg(long)]
+    pub heads: Option<usize>,
+    #[arg(long)]
+    pub vocab_size: Option<usize>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TransformerAction {
+    /// Predict JSONL texts (`{"text": ...}` per line) with a saved model.
+    Predict(PredictArgs),
+}
+
+/// `textlab transformer predict --model DIR --input FILE.jsonl [--max-length N] [--json]`.
+#[derive(clap::Args, Debug)]
+pub struct PredictArgs {
+    /// Checkpoint directory or cached model id.
+    #[arg(long)]
+    pub model: String,
+    /// JSONL file, one `{"text": ...}` per line.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Truncate at N tokens (default: the model's maximum).
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    /// One JSON object per line (`logits`, `probability`, `label`, `truncated`).
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+/// `textlab bench transformer [--json]`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TransformerBenchArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Timed training steps per shape (after one warm-up step).
+    #[arg(long, default_value_t = 3)]
+    pub steps: usize,
+    /// Skip the roberta-base-size step (the slow one).
+    #[arg(long)]
+    pub no_base: bool,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+impl TransformerCmd {
+    /// The lab options these flags describe.
+    pub fn lab_options(&self) -> Result<LabOptions> {
+        let mut o = if self.quick { LabOptions::quick() } else { LabOptions::default() };
+        o.model = self.model.clone();
+        o.seed = self.corpus.seed;
+        o.device = self.device.parse::<DeviceChoice>()?;
+        o.compare_random_init = !self.no_baseline;
+        o.save_to = self.save.clone();
+        if let Some(v) = self.budget_minutes {
+            o.budget_minutes = v;
+        }
+        if let Some(v) = self.max_length {
+            o.max_length = v;
+        }
+        if let Some(v) = self.batch_size {
+            o.batch_size = v;
+        }
+        if let Some(v) = self.grad_accum {
+            o.grad_accum = v;
+        }
+        if let Some(v) = self.epochs {
+            o.epochs = v;
+        }
+        if self.lr.is_some() {
+            o.lr = self.lr;
+        }
+        let t = o.tiny;
+        o.tiny = TinySize {
+            hidden: self.hidden.unwrap_or(t.hidden),
+            layers: self.layers.unwrap_or(t.layers),
+            heads: self.heads.unwrap_or(t.heads),
+            vocab_size: self.vocab_size.unwrap_or(t.vocab_size),
+        };
+        o.check()?;
+        Ok(o)
+    }
+}
+
+/// Run `textlab transformer ...`.
+pub fn run(cmd: TransformerCmd) -> Result<()> {
+    tune_allocator();
+    if let Some(TransformerAction::Predict(p)) = cmd.action {
+        return predict(p);
+    }
+    let opts = cmd.lab_options()?;
+    let split = cmd.corpus.load_split()?;
+    let report = lab(&split, &opts)?;
+    if cmd.json {
+        println!("{}", report.to_json()?);
+    } else {
+        print!("{report}");
+    }
+    Ok(())
+}
+
+/// Run `textlab transformer predict ...`: one output line per input text, in order.
+pub fn predict(p: PredictArgs) -> Result<()> {
+    let device = p.device.parse::<DeviceChoice>()?.open()?;
+    let model = TransformerModel::load(&p.model, 0, &device)?;
+    if !model.note.fresh.is_empty() {
+        eprintln!("warning: {} (its predictions are untrained)", model.note);
+    }
+    let texts = read_jsonl_texts(&p.input)?;
+    let preds = predict_texts(&model, &texts, p.max_length, p.batch_size)?;
+    let mut out = std::io::stdout().lock();
+    for (t, pr) in texts.iter().zip(&preds) {
+        let line = if p.json {
+            serde_json::to_string(pr)?
+        } else {
+            let short: String = t.chars().take(60).map(|c| if c.is_control() { ' ' } else { c }).collect();
+            format!("{:.4}\t{}\t{}", pr.probability, pr.label, short)
+        };
+        writeln!(out, "{line}").map_err(|e| crate::error::Error::io("stdout", e))?;
+    }
+    let cut = preds.iter().filter(|p| p.truncated).count();
+    if cut > 0 {
+        eprintln!("{cut} of {} texts were truncated to the maximum length", preds.len());
+    }
+    Ok(())
+}
+
+/// Run `textlab bench transformer ...`.
+pub fn bench(args: TransformerBenchArgs) -> Result<()> {
+    let report = super::bench::run_bench(&args)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(())
+}

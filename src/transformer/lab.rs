@@ -1,0 +1,453 @@
+//! The lab's transformer experiment: one call from a split to a report.
+//!
+//! With `model = "tiny"` (the offline default): train a byte-level BPE on the training texts,
+//! pretrain a small RoBERTa with MLM on them, fine-tune, evaluate on the test split, and, on the
+//! same wall-time budget, fine-tune the same architecture from random initialisation, so the
+//! report says honestly what pretraining bought. With a checkpoint directory or cached model id:
+//! load it (fresh head), fine-tune, evaluate.
+
+use super::checkpoint::{LoadNote, TransformerModel, save_classifier};
+use super::config::{Arch, ModelConfig};
+use super::device::{DeviceChoice, describe, peak_memory_bytes, tune_allocator};
+use super::memory::{MemoryEstimate, human_bytes};
+use super::mlm::{MlmOptions, MlmRun, pretrain};
+use super::model::SequenceClassifier;
+use super::params::Params;
+use super::tokenizer::{Encoded, TextTokenizer};
+use super::train::{FineTuneOptions, FineTuneRun, fine_tune, positive_probability, predict_logits};
+use crate::data::{Corpus, Split};
+use crate::error::{Error, Result};
+use crate::metrics::Evaluation;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Size of the `tiny` model trained here.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TinySize {
+    pub hidden: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub vocab_size: usize,
+}
+
+impl Default for TinySize {
+    /// hidden 128, 2 layers, 2 heads, 8000 BPE tokens.
+    fn default() -> Self {
+        TinySize { hidden: 128, layers: 2, heads: 2, vocab_size: 8000 }
+    }
+}
+
+/// Settings of [`lab`]. `LabOptions::default()` fits the main job (<= 20 min on 2 cores);
+/// [`LabOptions::quick`] takes about a minute on a small split (tests, notebooks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabOptions {
+    /// `tiny` (train here), a checkpoint directory, or a model id in the Hugging Face cache.
+    pub model: String,
+    /// Wall-time budget for all training (tokenizer, pretraining, fine-tuning, the random-init
+    /// comparison), in minutes. Default 14.
+    pub budget_minutes: f64,
+    /// Tokens per sequence including special tokens; longer texts are truncated and counted.
+    /// Default 128.
+    pub max_length: usize,
+    pub batch_size: usize,
+    pub grad_accum: usize,
+    pub epochs: usize,
+    /// Peak fine-tuning LR; default 3e-4 for `tiny`, 5e-5 for a checkpoint.
+    pub lr: Option<f64>,
+    pub seed: u64,
+    pub device: DeviceChoice,
+    /// For `tiny`: also fine-tune from random init on the same budget. Default true.
+    pub compare_random_init: bool,
+    pub tiny: TinySize,
+    /// Share of the `tiny` arm's time given to MLM pretraining. Default 0.6.
+    pub pretrain_share: f64,
+    /// Save the fine-tuned model (HF format) here.
+    pub save_to: Option<PathBuf>,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            model: "tiny".into(),
+            budget_minutes: 14.0,
+            max_length: 128,
+            batch_size: 16,
+            grad_accum: 1,
+            epochs: 4,
+            lr: None,
+            seed: 42,
+            device: DeviceChoice::Cpu,
+            compare_random_init: true,
+            tiny: TinySize::default(),
+            pretrain_share: 0.6,
+            save_to: None,
+        }
+    }
+}
+
+impl LabOptions {
+    /// A small, fast configuration: hidden 64, 2 layers, 2000 tokens, 64-token sequences,
+    /// 1.5 minutes in all.
+    pub fn quick() -> Self {
+        LabOptions {
+            budget_minutes: 1.5,
+            max_length: 64,
+            epochs: 3,
+            tiny: TinySize { hidden: 64, layers: 2, heads: 2, vocab_size: 2000 },
+            lr: Some(5e-4),
+            ..Default::default()
+        }
+    }
+
+    pub fn check(&self) -> Result<()> {
+        if !(self.budget_minutes > 0.0 && self.budget_minutes.is_finite()) {
+            return Err(Error::config(format!("budget_minutes {} must be positive", self.budget_minutes)));
+        }
+        if self.max_length < 8 {
+            return Err(Error::config(format!("max_length {} is too short (at least 8 tokens)", self.max_length)));
+        }
+        if !(0.0..1.0).contains(&self.pretrain_share) {
+            return Err(Error::config("pretrain_share must be in [0, 1)"));
+        }
+        let t = &self.tiny;
+        if t.heads == 0 || t.hidden % t.heads != 0 || t.layers == 0 {
+            return Err(Error::config(format!("tiny size: hidden {} must be a multiple of heads {} and layers >= 1", t.hidden, t.heads)));
+        }
+        Ok(())
+    }
+}
+
+/// Test-set numbers of one fine-tuned model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmResult {
+    pub name: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub accuracy: f64,
+    pub support: usize,
+    /// Training wall seconds of this arm (pretraining included where there was one).
+    pub train_seconds: f64,
+    pub fine_tuning: FineTuneRun,
+}
+
+/// Texts cut to `max_length` tokens, per split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Truncation {
+    pub max_length: usize,
+    pub train: usize,
+    pub val: usize,
+    pub test: usize,
+}
+
+/// The model that was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub arch: Arch,
+    pub hidden: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub intermediate: usize,
+    pub vocab_size: usize,
+    pub parameters: usize,
+    /// Size of the weights in f32 (the saved model.safetensors).
+    pub model_bytes: u64,
+}
+
+/// Everything the transformer part of the lab measured. Serializes to the CLI's `--json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransformerReport {
+    /// Short description, e.g. `tiny RoBERTa (h128 L2 H2), MLM-pretrained here`.
+    pub model: String,
+    pub device: String,
+    pub summary: ModelSummary,
+    /// Decision threshold on P(class 1) (the loss is class-weighted).
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub accuracy: f64,
+    /// Positive test examples (the metrics' support).
+    pub support: usize,
+    /// Training wall seconds of the reported model: tokenizer + pretraining + fine-tuning.
+    pub train_seconds: f64,
+    /// Fine-tuning throughput (training sequences per second).
+    pub seq_per_second: f64,
+    /// Peak resident memory of the process (bytes), where the OS reports it.
+    pub peak_memory_bytes: Option<u64>,
+    pub memory_estimate: MemoryEstimate,
+    pub tokenizer_seconds: f64,
+    pub pretraining: Option<MlmRun>,
+    pub fine_tuning: FineTuneRun,
+    pub truncated: Truncation,
+    /// Texts with no content (they still get a prediction from `<s></s>`).
+    pub empty_texts: usize,
+    pub load_note: Option<LoadNote>,
+    /// The same architecture fine-tuned from random init on the same wall time.
+    pub random_init: Option<ArmResult>,
+    /// `f1 - random_init.f1`.
+    pub pretraining_gain_f1: Option<f64>,
+    pub budget_minutes: f64,
+    pub wall_seconds: f64,
+    pub saved_to: Option<String>,
+    pub test: Evaluation,
+    pub notes: Vec<String>,
+}
+
+impl TransformerReport {
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
+    }
+}
+
+impl std::fmt::Display for TransformerReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.summary;
+        writeln!(f, "Transformer: {}", self.model)?;
+        writeln!(
+            f,
+            "  {} params ({}), hidden {} x {} layers, {} heads, vocab {}, on {}",
+            s.parameters,
+            human_bytes(s.model_bytes),
+            s.hidden,
+            s.layers,
+            s.heads,
+            s.vocab_size,
+            self.device
+        )?;
+        writeln!(
+            f,
+            "  test: precision {:.3}  recall {:.3}  F1 {:.3}  accuracy {:.3}  support {} (threshold {})",
+            self.precision, self.recall, self.f1, self.accuracy, self.support, self.threshold
+        )?;
+        if let Some(p) = &self.pretraining {
+            writeln!(
+                f,
+                "  MLM pretraining: {} steps in {:.0}s ({:.1} seq/s), masked-token loss {:.2} -> {:.2}",
+                p.steps, p.seconds, p.seq_per_second, p.first_loss, p.last_loss
+            )?;
+        }
+        let ft = &self.fine_tuning;
+        writeln!(
+            f,
+            "  fine-tuning: {} steps, {:.0}s, {:.1} seq/s, best epoch {} (val F1 {:.3}), stop: {:?}",
+            ft.steps, ft.train_seconds, ft.seq_per_second, ft.best_epoch, ft.best_val_f1, ft.stop
+        )?;
+        for e in &ft.history {
+            writeln!(
+                f,
+                "    epoch {:>2}: train loss {:.4}  val loss {:.4}  val F1 {:.3}  ({:.0}s)",
+                e.epoch, e.train_loss, e.val_loss, e.val_f1, e.seconds
+            )?;
+        }
+        if let Some(r) = &self.random_init {
+            writeln!(
+                f,
+                "  same budget from random init: F1 {:.3} (precision {:.3}, recall {:.3}) in {:.0}s -> pretraining gain {:+.3} F1",
+                r.f1,
+                r.precision,
+                r.recall,
+                r.train_seconds,
+                self.pretraining_gain_f1.unwrap_or(0.0)
+            )?;
+        }
+        writeln!(
+            f,
+            "  training {:.0}s of {:.0}s wall (budget {} min); truncated to {} tokens: train {}, val {}, test {}",
+            self.train_seconds,
+            self.wall_seconds,
+            self.budget_minutes,
+            self.truncated.max_length,
+            self.truncated.train,
+            self.truncated.val,
+            self.truncated.test
+        )?;
+        let peak = self.peak_memory_bytes.map_or("unknown".to_string(), human_bytes);
+        writeln!(f, "  memory: peak {peak}; estimate {}", self.memory_estimate)?;
+        if let Some(n) = &self.load_note {
+            writeln!(f, "  {n}")?;
+        }
+        if let Some(p) = &self.saved_to {
+            writeln!(f, "  saved to {p}")?;
+        }
+        for n in &self.notes {
+            writeln!(f, "  note: {n}")?;
+        }
+        Ok(())
+    }
+}
+
+fn texts_of(c: &Corpus) -> (Vec<String>, Vec<u8>) {
+    (c.texts().into_iter().map(str::to_string).collect(), c.labels())
+}
+
+fn evaluate_arm(name: &str, model: &SequenceClassifier, test: &Encoded, y: &[u8], bs: usize) -> Result<Evaluation> {
+    let probs: Vec<f64> = predict_logits(model, &test.ids, bs)?.into_iter().map(positive_probability).collect();
+    Evaluation::new(name, y, &probs, 0.5)
+}
+
+fn arm(name: &str, eval: &Evaluation, train_seconds: f64, run: FineTuneRun) -> ArmResult {
+    let m = &eval.metrics;
+    ArmResult {
+        name: name.into(),
+        precision: m.precision(),
+        recall: m.recall(),
+        f1: m.f1(),
+        accuracy: m.accuracy,
+        support: m.support(),
+        train_seconds,
+        fine_tuning: run,
+    }
+}
+
+fn summary(cfg: &ModelConfig, params: usize) -> ModelSummary {
+    ModelSummary {
+        arch: cfg.arch,
+        hidden: cfg.hidden_size,
+        layers: cfg.num_hidden_layers,
+        heads: cfg.num_attention_heads,
+        intermediate: cfg.intermediate_size,
+        vocab_size: cfg.vocab_size,
+        parameters: params,
+        model_bytes: 4 * params as u64,
+    }
+}
+
+/// Run the transformer experiment on `split` (see the module docs).
+pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
+    opts.check()?;
+    tune_allocator();
+    let wall = Instant::now();
+    let budget = Duration::from_secs_f64(opts.budget_minutes * 60.0);
+    let device = opts.device.open()?;
+    let (train_x, train_y) = texts_of(&split.train);
+    let (val_x, val_y) = texts_of(&split.val);
+    let (test_x, test_y) = texts_of(&split.test);
+    for (name, x) in [("training", &train_x), ("validation", &val_x), ("test", &test_x)] {
+        if x.is_empty() {
+            return Err(Error::data(format!("the {name} split is empty")));
+        }
+    }
+    let empty_texts = train_x.iter().chain(&val_x).chain(&test_x).filter(|t| t.trim().is_empty()).count();
+    if empty_texts == train_x.len() + val_x.len() + test_x.len() {
+        return Err(Error::data("every text is empty: nothing to learn from"));
+    }
+    let mut notes = Vec::new();
+    let tiny = opts.model == "tiny";
+    let t0 = Instant::now();
+    let (tokenizer, mut config, loaded) = if tiny {
+        let tok = TextTokenizer::train_bpe(&train_x, opts.tiny.vocab_size)?;
+        let cfg = ModelConfig::tiny_roberta(tok.vocab_size(), opts.tiny.hidden, opts.tiny.layers, opts.tiny.heads, opts.max_length);
+        (tok, cfg, None)
+    } else {
+        let m = TransformerModel::load(&opts.model, opts.seed, &device)?;
+        (m.tokenizer.clone(), m.classifier.config.clone(), Some(m))
+    };
+    let tokenizer_seconds = if tiny { t0.elapsed().as_secs_f64() } else { 0.0 };
+    let max_len = opts.max_length.min(config.max_tokens());
+    if max_len < opts.max_length {
+        notes.push(format!("max_length lowered to the model's {max_len} positions"));
+    }
+    let enc_train = tokenizer.encode_all(&train_x, max_len)?;
+    let enc_val = tokenizer.encode_all(&val_x, max_len)?;
+    let enc_test = tokenizer.encode_all(&test_x, max_len)?;
+    let truncated = Truncation { max_length: max_len, train: enc_train.truncated, val: enc_val.truncated, test: enc_test.truncated };
+    let ft = FineTuneOptions {
+        batch_size: opts.batch_size,
+        grad_accum: opts.grad_accum,
+        epochs: opts.epochs,
+        lr: opts.lr.unwrap_or(if tiny { 3e-4 } else { 5e-5 }),
+        seed: opts.seed,
+        ..Default::default()
+    };
+    ft.check()?;
+    let mb = |s: f64| Duration::from_secs_f64(s.max(1.0));
+    let left = budget.as_secs_f64() - t0.elapsed().as_secs_f64();
+    // Budget: the pretrained arm gets `arm_time`, the random-init arm the same.
+    let arm_time = if tiny && opts.compare_random_init { left * 0.47 } else { left * 0.92 };
+    let mut pretraining = None;
+    let mut load_note = None;
+    let model = if tiny {
+        let mask_id = tokenizer.mask_id().ok_or_else(|| Error::model("tokenizer has no <mask> token"))?;
+        let mlm = MlmOptions {
+            batch_size: opts.batch_size,
+            budget: mb(arm_time * opts.pretrain_share),
+            seed: opts.seed,
+            ..Default::default()
+        };
+        let (tensors, run) = pretrain(&config, &enc_train.ids, mask_id, &tokenizer.special_ids(), &mlm, &device)?;
+        pretraining = Some(run);
+        let mut m = SequenceClassifier::new(config.clone(), Params::from_tensors(tensors, opts.seed, &device))?;
+        // The MLM head is not part of the classifier.
+        m.params_mut().drop_unused();
+        m
+    } else {
+        let m = loaded.ok_or_else(|| Error::model("checkpoint not loaded"))?;
+        load_note = Some(m.note.clone());
+        config = m.classifier.config.clone();
+        m.classifier
+    };
+    let mut ft_main = ft.clone();
+    let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
+    ft_main.budget = Some(mb(arm_time - pre_secs));
+    let run = fine_tune(&model, &enc_train.ids, &train_y, &enc_val.ids, &val_y, &ft_main, "fine-tuning")?;
+    let name = if tiny {
+        format!("tiny RoBERTa (h{} L{} H{}), BPE + MLM pretrained here", config.hidden_size, config.num_hidden_layers, config.num_attention_heads)
+    } else {
+        format!("{} ({})", opts.model, config.arch.model_type())
+    };
+    let test = evaluate_arm(&name, &model, &enc_test, &test_y, ft.eval_batch_size)?;
+    let train_seconds = tokenizer_seconds + pre_secs + run.train_seconds;
+    let mut saved_to = None;
+    if let Some(dir) = &opts.save_to {
+        save_classifier(&model, &tokenizer, dir)?;
+        saved_to = Some(dir.display().to_string());
+    }
+    let params = model.params().num_parameters();
+    drop(model);
+    let random_init = if tiny && opts.compare_random_init {
+        let fresh = SequenceClassifier::new(config.clone(), Params::fresh(opts.seed, &device))?;
+        let random_budget = (budget.as_secs_f64() - wall.elapsed().as_secs_f64()).min(pre_secs + run.total_seconds + 1.0);
+        let ft_rand = FineTuneOptions { budget: Some(mb(random_budget)), epochs: ft.epochs * 3, ..ft.clone() };
+        let rrun = fine_tune(&fresh, &enc_train.ids, &train_y, &enc_val.ids, &val_y, &ft_rand, "fine-tuning from random init")?;
+        let ev = evaluate_arm("random init", &fresh, &enc_test, &test_y, ft.eval_batch_size)?;
+        let secs = rrun.train_seconds;
+        Some(arm("same architecture, random init, same budget", &ev, secs, rrun))
+    } else {
+        if tiny {
+            notes.push("random-init comparison skipped (compare_random_init = false)".into());
+        }
+        None
+    };
+    let m = &test.metrics;
+    let pretraining_gain_f1 = random_init.as_ref().map(|r| m.f1() - r.f1);
+    Ok(TransformerReport {
+        model: name,
+        device: describe(&device),
+        summary: summary(&config, params),
+        threshold: 0.5,
+        precision: m.precision(),
+        recall: m.recall(),
+        f1: m.f1(),
+        accuracy: m.accuracy,
+        support: m.support(),
+        train_seconds,
+        seq_per_second: run.seq_per_second,
+        peak_memory_bytes: peak_memory_bytes(),
+        memory_estimate: MemoryEstimate::new(&config, opts.batch_size, max_len, true),
+        tokenizer_seconds,
+        pretraining,
+        fine_tuning: run,
+        truncated,
+        empty_texts,
+        load_note,
+        random_init,
+        pretraining_gain_f1,
+        budget_minutes: opts.budget_minutes,
+        wall_seconds: wall.elapsed().as_secs_f64(),
+        saved_to,
+        test,
+        notes,
+    })
+}

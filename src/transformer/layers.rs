@@ -1,0 +1,241 @@
+//! The encoder's building blocks, written with differentiable tensor ops only.
+//!
+//! candle-nn's fused `ops::layer_norm` and `ops::softmax_last_dim` have no backward pass:
+//! gradients would silently stop at them. Here layer norm is mean/variance arithmetic and
+//! softmax is `candle_nn::ops::softmax(x, D::Minus1)`, so every parameter gets its gradient.
+//!
+//! ```
+//! use candle_core::{Device, Tensor};
+//! use textlab::transformer::layers::LayerNorm;
+//! let ln = LayerNorm::new(Tensor::ones(4, candle_core::DType::F32, &Device::Cpu)?,
+//!                         Tensor::zeros(4, candle_core::DType::F32, &Device::Cpu)?, 1e-5);
+//! let y = ln.forward(&Tensor::new(&[[1f32, 2., 3., 4.]], &Device::Cpu)?)?;
+//! assert!(y.sum_all()?.to_scalar::<f32>()?.abs() < 1e-5);
+//! # Ok::<(), candle_core::Error>(())
+//! ```
+
+use super::params::{Init, Params};
+use crate::error::Result;
+use crate::rng::Rng;
+use candle_core::{D, Tensor};
+
+/// Layer normalisation over the last dimension: `(x - mean) / sqrt(var + eps) * weight + bias`.
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    pub fn new(weight: Tensor, bias: Tensor, eps: f64) -> Self {
+        LayerNorm { weight, bias, eps }
+    }
+
+    /// `name.weight` / `name.bias` from the store.
+    pub fn load(p: &mut Params, name: &str, size: usize, eps: f64) -> Result<Self> {
+        Ok(Self::new(
+            p.get(&format!("{name}.weight"), &[size], Init::Ones)?,
+            p.get(&format!("{name}.bias"), &[size], Init::Zeros)?,
+            eps,
+        ))
+    }
+
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let xc = x.broadcast_sub(&mean)?;
+        let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
+        let xn = xc.broadcast_div(&(var + self.eps)?.sqrt()?)?;
+        xn.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+    }
+}
+
+/// `y = x W^T + b` with HF's `[out, in]` weight layout.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Linear {
+    pub fn new(weight: Tensor, bias: Tensor) -> Self {
+        Linear { weight, bias }
+    }
+
+    /// `name.weight` `[out, in]` (Normal(0, std) when fresh) and `name.bias` `[out]` (zeros).
+    pub fn load(p: &mut Params, name: &str, input: usize, output: usize, std: f64) -> Result<Self> {
+        Ok(Self::new(
+            p.get(&format!("{name}.weight"), &[output, input], Init::Normal(std))?,
+            p.get(&format!("{name}.bias"), &[output], Init::Zeros)?,
+        ))
+    }
+
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        // Flatten leading dims into one 2-D matmul: a broadcast batched matmul is slower on CPU.
+        let dims = x.dims();
+        let (rows, input) = (dims[..dims.len() - 1].iter().product::<usize>(), dims[dims.len() - 1]);
+        let y = x.reshape((rows, input))?.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)?;
+        let mut out = dims.to_vec();
+        *out.last_mut().unwrap_or(&mut 0) = self.weight.dim(0)?;
+        y.reshape(out)
+    }
+}
+
+/// Inverted dropout with a mask drawn from the lab's seeded [`Rng`] (so training is
+/// reproducible); the identity when `rng` is `None` (evaluation) or `p` is 0.
+pub fn dropout(x: &Tensor, p: f64, rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+    let Some(rng) = rng else { return Ok(x.clone()) };
+    if p <= 0.0 {
+        return Ok(x.clone());
+    }
+    let scale = (1.0 / (1.0 - p)) as f32;
+    let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f64() < p { 0.0 } else { scale }).collect();
+    let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
+    x.mul(&mask)
+}
+
+/// Multi-head self-attention plus its output projection, residual and layer norm
+/// (HF `attention.self.*` and `attention.output.*`).
+#[derive(Debug, Clone)]
+pub struct Attention {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    output: Linear,
+    norm: LayerNorm,
+    heads: usize,
+    head_dim: usize,
+    attn_dropout: f64,
+    hidden_dropout: f64,
+}
+
+/// Settings shared by every layer of one encoder.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerDims {
+    pub hidden: usize,
+    pub intermediate: usize,
+    pub heads: usize,
+    pub eps: f64,
+    pub std: f64,
+    pub attn_dropout: f64,
+    pub hidden_dropout: f64,
+}
+
+impl Attention {
+    pub fn load(p: &mut Params, name: &str, d: &LayerDims) -> Result<Self> {
+        let h = d.hidden;
+        Ok(Attention {
+            query: Linear::load(p, &format!("{name}.self.query"), h, h, d.std)?,
+            key: Linear::load(p, &format!("{name}.self.key"), h, h, d.std)?,
+            value: Linear::load(p, &format!("{name}.self.value"), h, h, d.std)?,
+            output: Linear::load(p, &format!("{name}.output.dense"), h, h, d.std)?,
+            norm: LayerNorm::load(p, &format!("{name}.output.LayerNorm"), h, d.eps)?,
+            heads: d.heads,
+            head_dim: h / d.heads,
+            attn_dropout: d.attn_dropout,
+            hidden_dropout: d.hidden_dropout,
+        })
+    }
+
+    /// `x`: `[b, l, h]`; `mask_bias`: `[b, 1, 1, l]`, 0 for real tokens and a huge negative
+    /// number for padding.
+    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, mut rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+        let (b, l, h) = x.dims3()?;
+        let split = |t: Tensor| t.reshape((b, l, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous();
+        let q = split(self.query.forward(x)?)?;
+        let k = split(self.key.forward(x)?)?;
+        let v = split(self.value.forward(x)?)?;
+        let scores = (q.matmul(&k.t()?)? * (1.0 / (self.head_dim as f64).sqrt()))?;
+        let probs = candle_nn::ops::softmax(&scores.broadcast_add(mask_bias)?, D::Minus1)?;
+        let probs = dropout(&probs, self.attn_dropout, rng.as_deref_mut())?;
+        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, l, h))?;
+        let out = dropout(&self.output.forward(&ctx)?, self.hidden_dropout, rng)?;
+        self.norm.forward(&(out + x)?)
+    }
+}
+
+/// One transformer encoder layer: attention, then GELU feed-forward with residual and norm.
+#[derive(Debug, Clone)]
+pub struct EncoderLayer {
+    attention: Attention,
+    intermediate: Linear,
+    output: Linear,
+    norm: LayerNorm,
+    hidden_dropout: f64,
+}
+
+impl EncoderLayer {
+    /// Parameters `name.attention.*`, `name.intermediate.dense.*`, `name.output.*`.
+    pub fn load(p: &mut Params, name: &str, d: &LayerDims) -> Result<Self> {
+        Ok(EncoderLayer {
+            attention: Attention::load(p, &format!("{name}.attention"), d)?,
+            intermediate: Linear::load(p, &format!("{name}.intermediate.dense"), d.hidden, d.intermediate, d.std)?,
+            output: Linear::load(p, &format!("{name}.output.dense"), d.intermediate, d.hidden, d.std)?,
+            norm: LayerNorm::load(p, &format!("{name}.output.LayerNorm"), d.hidden, d.eps)?,
+            hidden_dropout: d.hidden_dropout,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, mut rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+        let a = self.attention.forward(x, mask_bias, rng.as_deref_mut())?;
+        // Exact erf GELU, as HF's `gelu`; `Tensor::gelu` is the tanh approximation.
+        let i = self.intermediate.forward(&a)?.gelu_erf()?;
+        let o = dropout(&self.output.forward(&i)?, self.hidden_dropout, rng)?;
+        self.norm.forward(&(o + a)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device, Var};
+
+    #[test]
+    fn layer_norm_has_gradients_for_input_and_parameters() {
+        let dev = Device::Cpu;
+        let w = Var::new(&[1.0f32, 2.0, 0.5], &dev).unwrap();
+        let b = Var::new(&[0.0f32, 1.0, 0.0], &dev).unwrap();
+        let x = Var::new(&[[1.0f32, 2.0, 4.0], [0.0, -1.0, 3.0]], &dev).unwrap();
+        let ln = LayerNorm::new(w.as_tensor().clone(), b.as_tensor().clone(), 1e-5);
+        let y = ln.forward(x.as_tensor()).unwrap();
+        let loss = (y.sqr().unwrap() * 0.5).unwrap().sum_all().unwrap();
+        let g = loss.backward().unwrap();
+        for v in [&w, &b, &x] {
+            let n = g.get(v.as_tensor()).unwrap().sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(n > 1e-6, "no gradient");
+        }
+        // normalised rows have mean 0 before the affine part
+        let plain = LayerNorm::new(Tensor::ones(3, DType::F32, &dev).unwrap(), Tensor::zeros(3, DType::F32, &dev).unwrap(), 1e-5);
+        let m = plain.forward(x.as_tensor()).unwrap().mean(1).unwrap().to_vec1::<f32>().unwrap();
+        assert!(m.iter().all(|v| v.abs() < 1e-6));
+    }
+
+    #[test]
+    fn dropout_is_seeded_and_identity_in_eval() {
+        let x = Tensor::ones((4, 50), DType::F32, &Device::Cpu).unwrap();
+        assert_eq!(dropout(&x, 0.5, None).unwrap().to_vec2::<f32>().unwrap(), x.to_vec2::<f32>().unwrap());
+        let a = dropout(&x, 0.5, Some(&mut Rng::new(1))).unwrap().to_vec2::<f32>().unwrap();
+        let b = dropout(&x, 0.5, Some(&mut Rng::new(1))).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(a, b);
+        let zeros = a.iter().flatten().filter(|v| **v == 0.0).count();
+        assert!((50..150).contains(&zeros), "{zeros}");
+        assert!(a.iter().flatten().all(|v| *v == 0.0 || *v == 2.0));
+    }
+
+    #[test]
+    fn linear_matches_hand_computation_on_3d_input() {
+        let dev = Device::Cpu;
+        let lin = Linear::new(
+            Tensor::new(&[[1f32, 0.], [0., 2.], [1., 1.]], &dev).unwrap(),
+            Tensor::new(&[0f32, 1., -1.], &dev).unwrap(),
+        );
+        let x = Tensor::new(&[[[1f32, 2.]], [[3., 4.]]], &dev).unwrap();
+        let y = lin.forward(&x).unwrap();
+        assert_eq!(y.dims(), &[2, 1, 3]);
+        assert_eq!(y.to_vec3::<f32>().unwrap(), vec![vec![vec![1., 5., 2.]], vec![vec![3., 9., 6.]]]);
+    }
+}

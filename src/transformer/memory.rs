@@ -1,0 +1,107 @@
+//! How much memory a training (or inference) step needs for a model size, batch size and sequence
+//! length, and the largest micro-batch that fits a memory limit: gradient accumulation then
+//! gives any effective batch (the answer to running out of GPU memory with large batches).
+
+use super::config::ModelConfig;
+use serde::{Deserialize, Serialize};
+
+/// A memory estimate in bytes (f32 everywhere).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MemoryEstimate {
+    pub parameters: usize,
+    pub weights_bytes: u64,
+    /// Gradients, the accumulation buffer, AdamW's two moments and the best-epoch snapshot
+    /// (0 for inference).
+    pub training_state_bytes: u64,
+    /// Activations kept for the backward pass of one micro-batch.
+    pub activation_bytes: u64,
+    pub total_bytes: u64,
+}
+
+/// Floats saved per token per layer on the hidden-size and intermediate-size paths, and per
+/// attention score, counted from the ops of `layers::EncoderLayer` (every op output the backward
+/// pass keeps, with dropout masks).
+const PER_HIDDEN: u64 = 22;
+const PER_INTERMEDIATE: u64 = 3;
+const PER_SCORE: u64 = 5;
+
+impl MemoryEstimate {
+    /// Estimate for `batch` sequences of `seq_len` tokens; `training` adds gradients and
+    /// optimizer state.
+    pub fn new(cfg: &ModelConfig, batch: usize, seq_len: usize, training: bool) -> Self {
+        let p = cfg.num_parameters();
+        let (b, l) = (batch as u64, seq_len as u64);
+        let (h, i, nh) = (cfg.hidden_size as u64, cfg.intermediate_size as u64, cfg.num_attention_heads as u64);
+        let per_layer = b * l * (PER_HIDDEN * h + PER_INTERMEDIATE * i) + PER_SCORE * b * nh * l * l;
+        let floats = cfg.num_hidden_layers as u64 * per_layer + 8 * b * l * h;
+        let weights_bytes = 4 * p as u64;
+        let training_state_bytes = if training { 5 * weights_bytes } else { 0 };
+        let activation_bytes = 4 * floats;
+        MemoryEstimate {
+            parameters: p,
+            weights_bytes,
+            training_state_bytes,
+            activation_bytes,
+            total_bytes: weights_bytes + training_state_bytes + activation_bytes,
+        }
+    }
+
+    /// Largest micro-batch (at least 1) whose training step fits in `limit_bytes`, and the
+    /// gradient-accumulation steps that reach `effective_batch` with it.
+    pub fn fit(cfg: &ModelConfig, seq_len: usize, limit_bytes: u64, effective_batch: usize) -> (usize, usize) {
+        let mut b = effective_batch.max(1);
+        while b > 1 && Self::new(cfg, b, seq_len, true).total_bytes > limit_bytes {
+            b -= 1;
+        }
+        (b, effective_batch.max(1).div_ceil(b))
+    }
+}
+
+/// `1.5 GB`, `120 MB`.
+pub fn human_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
+}
+
+impl std::fmt::Display for MemoryEstimate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} parameters: weights {}, training state {}, activations {}, total {}",
+            self.parameters,
+            human_bytes(self.weights_bytes),
+            human_bytes(self.training_state_bytes),
+            human_bytes(self.activation_bytes),
+            human_bytes(self.total_bytes)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_scales_and_fit_uses_accumulation() {
+        let base = ModelConfig::from_value(serde_json::json!({"model_type": "roberta", "vocab_size": 50265, "max_position_embeddings": 514, "type_vocab_size": 1})).unwrap();
+        let m = MemoryEstimate::new(&base, 32, 512, true);
+        // roberta-base has 124.6M encoder parameters + the head
+        assert!((124_000_000..126_000_000).contains(&m.parameters), "{}", m.parameters);
+        // batch 32 x 512 does not fit a 16 GB card; batch 8 does, with 4 accumulation steps
+        assert!(m.total_bytes > 16_000_000_000, "{m}");
+        let (b, acc) = MemoryEstimate::fit(&base, 512, 16_000_000_000, 32);
+        assert!(b < 32 && b >= 4 && b * acc >= 32, "{b} x {acc}");
+        assert!(MemoryEstimate::new(&base, b, 512, true).total_bytes <= 16_000_000_000);
+        let inf = MemoryEstimate::new(&base, 32, 512, false);
+        assert_eq!(inf.training_state_bytes, 0);
+        assert!(m.to_string().contains("GB"));
+        let two = MemoryEstimate::new(&base, 64, 512, true);
+        assert!(two.activation_bytes == 2 * m.activation_bytes);
+    }
+}

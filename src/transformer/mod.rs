@@ -1,0 +1,43 @@
+//! RoBERTa and BERT-family encoders in candle that can be trained: HF-compatible checkpoints,
+//! tokenizers, masked-language-model pretraining, fine-tuning with AdamW, and the lab's
+//! transformer experiment.
+//!
+//! In a notebook cell:
+//!
+//! ```no_run
+//! use textlab::prelude::*;
+//! # fn split() -> Split { unimplemented!() }
+//! let report = transformer::lab(&split(), &transformer::LabOptions::quick())?;
+//! println!("{report}");
+//! # Ok::<(), textlab::Error>(())
+//! ```
+//!
+//! Modules, by what they do: [`config`] (HF `config.json`), [`params`] (named parameters,
+//! init, load), [`layers`] (differentiable layer norm, attention, encoder layer), [`model`]
+//! (encoder + heads), [`batch`] (padding, position ids, length buckets), [`tokenizer`],
+//! [`checkpoint`] (HF directories and cache, saving), [`optim`] (AdamW, schedule), [`mlm`]
+//! (pretraining), [`train`] (fine-tuning), [`predict`], [`memory`] (estimates), [`device`],
+//! [`lab`] (the experiment and its report), [`bench`], [`cli`].
+
+pub mod batch;
+pub mod bench;
+pub mod checkpoint;
+pub mod cli;
+pub mod config;
+pub mod device;
+pub mod lab;
+pub mod layers;
+pub mod memory;
+pub mod mlm;
+pub mod model;
+pub mod optim;
+pub mod params;
+pub mod predict;
+pub mod tokenizer;
+pub mod train;
+
+pub use batch::Batch;
+pub use config::{Arch, ModelConfig};
+pub use model::{MaskedLm, SequenceClassifier};
+pub use tokenizer::TextTokenizer;
+pub use lab::{LabOptions, TransformerReport, lab};
