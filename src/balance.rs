@@ -153,13 +153,9 @@ impl fmt::Display for BalanceReport {
             "{:>7} {:>8} {:>8} {:>8}",
             "class", "before", "after", "weight"
         )?;
-        for c in 0..2 {
-            let w = self.class_weight.map_or(1.0, |w| w[c]);
-            writeln!(
-                f,
-                "{:>7} {:>8} {:>8} {:>8.4}",
-                c, self.before[c], self.after[c], w
-            )?;
+        let weights = self.class_weight.unwrap_or([1.0, 1.0]);
+        for (c, ((b, a), w)) in self.before.iter().zip(&self.after).zip(weights).enumerate() {
+            writeln!(f, "{c:>7} {b:>8} {a:>8} {w:>8.4}")?;
         }
         write!(
             f,

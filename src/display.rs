@@ -20,9 +20,17 @@
 //! assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
 //! ```
 
-use crate::data::{Corpus, Split};
-use crate::features::Csr;
+use crate::balance::{BalanceReport, Balanced};
+use crate::data::{CleanPreview, Corpus, FetchReport, LoadReport, Split, Summary};
+use crate::features::{Csr, Tfidf, Vocabulary};
+use crate::lab::{AccumulationPlan, ClassicBench, ClassicReport, ComputeInfo, MemoryTable, RunResult};
+use crate::linear::{LogRegModel, RegPath, SearchResults, TopFeatures};
 use crate::metrics::{Confusion, Evaluation, Metrics, PrCurve, RocCurve, ThresholdSweep};
+use crate::transformer::TransformerReport;
+use crate::transformer::bench::BenchReport;
+use crate::transformer::memory::MemoryEstimate;
+use crate::transformer::mlm::MlmRun;
+use crate::transformer::train::FineTuneRun;
 use crate::plot::{self, Figure};
 use polars::prelude::{AnyValue, DataFrame};
 use std::fmt::Write as _;
@@ -932,6 +940,567 @@ impl Render for Csr {
 
 crate::rich_display!(display: Confusion, Metrics, RocCurve, PrCurve, ThresholdSweep, Evaluation, Corpus, Split, Csr);
 
+// ---------------------------------------------------------------------------------------------
+// Data stage: summaries, loading, cleaning, fetching, TF-IDF. These types print themselves
+// (their owners' `Display`), so `text()` reuses it and only `evcxr_display` is added here.
+
+/// A two-column table of (label, value) rows, labels muted.
+fn kv_table(caption: &str, rows: Vec<(&str, String)>) -> Table {
+    let mut t = Table::new::<&str>(&[]);
+    if !caption.is_empty() {
+        t = t.caption(caption);
+    }
+    for (k, v) in rows {
+        t.push(vec![Cell::text(k).style(MUTED), Cell::text(v)]);
+    }
+    t
+}
+
+fn bytes(b: u64) -> String {
+    crate::transformer::memory::human_bytes(b)
+}
+
+impl Render for Summary {
+    fn html(&self) -> String {
+        let overview = kv_table(
+            "",
+            vec![
+                ("rows", fmt_count(self.rows)),
+                ("class 1 (positive)", format!("{} ({})", fmt_count(self.positives), fmt_pct(self.positive_ratio))),
+                ("class 0 (negative)", fmt_count(self.negatives)),
+            ],
+        );
+        let mut lengths = Table::new(&["length (characters)", "min", "p25", "median", "p75", "p95", "max", "mean"])
+            .caption("Text length");
+        for (what, q) in [("all", &self.length), ("class 0", &self.length_negative), ("class 1", &self.length_positive)] {
+            if let Some(q) = q {
+                let mut row = vec![Cell::text(what)];
+                row.extend([q.min, q.p25, q.median, q.p75, q.p95, q.max].map(|v| Cell::num(fmt_count(v))));
+                row.push(Cell::num(format!("{:.0}", q.mean)));
+                lengths.push(row);
+            }
+        }
+        let mut parts = vec![overview.to_html(), lengths.to_html()];
+        if !self.subsets.is_empty() {
+            let mut t = Table::new(&["subset", "rows", "positive", "positive rate"]).caption("Subsets");
+            for sub in &self.subsets {
+                t.push(vec![
+                    Cell::text(&sub.subset),
+                    Cell::num(fmt_count(sub.rows)),
+                    Cell::num(fmt_count(sub.positives)),
+                    Cell::num(fmt_pct(sub.positives as f64 / sub.rows.max(1) as f64)),
+                ]);
+            }
+            parts.push(t.to_html());
+        }
+        section(&format!("Summary: {}", self.name), &flex(&parts))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for LoadReport {
+    fn html(&self) -> String {
+        let map = self.label_mapping.iter().map(|(k, v)| format!("{k} → {v}")).collect::<Vec<_>>().join(", ");
+        let t = kv_table(
+            "",
+            vec![
+                ("rows read", fmt_count(self.rows_read)),
+                ("label mapping", map),
+                ("dropped: empty text", fmt_count(self.dropped_empty_text)),
+                ("dropped: no label", fmt_count(self.dropped_null_label)),
+                ("replaced characters", fmt_count(self.replaced_chars)),
+            ],
+        );
+        let warnings: String = self
+            .warnings
+            .iter()
+            .map(|w| format!("<div style=\"color:#c0392b\">warning: {}</div>", escape(w)))
+            .collect();
+        section(&format!("Loaded {}", self.source), &format!("{}{warnings}", t.to_html()))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for CleanPreview {
+    fn html(&self) -> String {
+        let mut t = Table::new(&["#", "before", "after"]);
+        for (i, (before, after)) in self.examples.iter().enumerate() {
+            t.push(vec![
+                Cell::num(i.to_string()).style(MUTED),
+                Cell::long_text(before, 160).align(Align::Left),
+                Cell::long_text(after, 160).align(Align::Left),
+            ]);
+        }
+        let settings = format!(
+            "<div style=\"font-family:monospace;font-size:12px;{MUTED};margin:2px 0 6px 0\">{}</div>",
+            escape(&format!("{:?}", self.cleaner))
+        );
+        let body = if self.examples.is_empty() {
+            format!("{settings}{}", note("the cleaner changes none of the texts"))
+        } else {
+            format!("{settings}{}", t.to_html())
+        };
+        section("Cleaning preview", &body)
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for FetchReport {
+    fn html(&self) -> String {
+        let mut rows = vec![
+            ("directory", self.dir.display().to_string()),
+            ("source", self.source.clone()),
+            ("mails", fmt_count(self.mails)),
+            ("spam", format!("{} ({})", fmt_count(self.spam), fmt_pct(self.spam as f64 / self.mails.max(1) as f64))),
+        ];
+        let subsets = self.subsets.iter().map(|(s, n)| format!("{s} ({})", fmt_count(*n))).collect::<Vec<_>>().join(", ");
+        rows.push(("subsets", subsets));
+        section("SpamAssassin corpus", &kv_table("", rows).to_html())
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+fn vocabulary_table(v: &Vocabulary) -> Table {
+    let mut t = Table::new(&["term", "documents", "share", "idf"]).caption("Most common terms");
+    for (term, df, idf) in &v.top {
+        t.push(vec![
+            Cell::text(term),
+            Cell::num(fmt_count(*df as usize)),
+            Cell::num(fmt_pct(*df as f64 / v.n_docs.max(1) as f64)),
+            Cell::num(format!("{idf:.3}")),
+        ]);
+    }
+    t
+}
+
+impl Render for Vocabulary {
+    fn html(&self) -> String {
+        section(
+            &format!("Vocabulary: {} terms from {} documents", fmt_count(self.size), fmt_count(self.n_docs)),
+            &vocabulary_table(self).to_html(),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for Tfidf {
+    fn html(&self) -> String {
+        let v = self.vocabulary(15);
+        section(
+            &format!("TF-IDF: {} terms from {} documents", fmt_count(v.size), fmt_count(v.n_docs)),
+            &format!(
+                "<div style=\"font-family:monospace;font-size:12px;{MUTED};margin:2px 0 6px 0\">{}</div>{}",
+                escape(&format!("{:?}", self.settings)),
+                vocabulary_table(&v).to_html()
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        format!("TF-IDF {:?}\n{}", self.settings, self.vocabulary(15))
+    }
+}
+
+crate::rich_display!(Summary, LoadReport, CleanPreview, FetchReport, Vocabulary, Tfidf);
+
+// ---------------------------------------------------------------------------------------------
+// Balancing and linear models.
+
+impl Render for BalanceReport {
+    fn html(&self) -> String {
+        let mut t = Table::new(&["", "class 0", "class 1", "positive rate"]);
+        for (what, c) in [("before", self.before), ("after", self.after)] {
+            t.push(vec![
+                Cell::text(what),
+                Cell::num(fmt_count(c[0])),
+                Cell::num(fmt_count(c[1])),
+                Cell::num(fmt_pct(c[1] as f64 / (c[0] + c[1]).max(1) as f64)),
+            ]);
+        }
+        let weights = match self.class_weight {
+            Some([w0, w1]) => note(&format!("loss weights: class 0 × {w0:.3}, class 1 × {w1:.3}")),
+            None => String::new(),
+        };
+        section(
+            &format!("Balancing: {} (seed {})", self.method, self.seed),
+            &format!("{}{weights}{}", t.to_html(), figure_html(plot::balance(self, CLASSES))),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for Balanced {
+    fn html(&self) -> String {
+        self.report.html()
+    }
+    fn text(&self) -> String {
+        format!("{} rows × {} features\n{}", fmt_count(self.x.n_rows), fmt_count(self.x.n_cols), self.report)
+    }
+}
+
+impl Render for LogRegModel {
+    fn html(&self) -> String {
+        let status = if self.converged {
+            format!("{} (converged)", self.n_iter)
+        } else {
+            format!("{} (NOT converged: raise max_iter)", self.n_iter)
+        };
+        let t = kv_table(
+            "",
+            vec![
+                ("penalty", self.penalty.to_string()),
+                ("C", format!("{}", self.c)),
+                ("class weights", format!("{:.4} / {:.4}", self.class_weight[0], self.class_weight[1])),
+                (
+                    "non-zero weights",
+                    format!(
+                        "{} of {} ({})",
+                        fmt_count(self.nnz),
+                        fmt_count(self.coef.len()),
+                        fmt_pct(self.nnz as f64 / self.coef.len().max(1) as f64)
+                    ),
+                ),
+                ("intercept", format!("{:.4}", self.intercept)),
+                ("objective", format!("{:.6}", self.objective)),
+                ("iterations", status),
+                ("fit time", format!("{:.3} s on {} examples", self.fit_seconds, fmt_count(self.n_samples))),
+            ],
+        );
+        section("Logistic regression", &t.to_html())
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for TopFeatures {
+    fn html(&self) -> String {
+        let list = |caption: &str, v: &[(String, f64)]| {
+            let mut t = Table::new(&["term", "weight"]).caption(caption);
+            for (f, w) in v {
+                t.push(vec![Cell::text(f), Cell::num(format!("{w:.3}"))]);
+            }
+            t.to_html()
+        };
+        section(
+            "Top features",
+            &format!(
+                "{}{}",
+                flex(&[list("towards class 1", &self.positive), list("towards class 0", &self.negative)]),
+                figure_html(plot::features(self, CLASSES))
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+fn search_table(r: &SearchResults, max_rows: usize) -> Table {
+    let mut t = Table::new(&["rank", "penalty", "C", "balancing", "mean F1", "± sd", "mean nnz", "seconds"]);
+    for (rank, row) in r.ranked().into_iter().take(max_rows).enumerate() {
+        let mut cells = vec![
+            Cell::num((rank + 1).to_string()),
+            Cell::text(row.penalty.to_string()),
+            Cell::num(plot::fmt_c(row.c)),
+            Cell::text(row.balancing.to_string()),
+            Cell::num(format!("{:.4}", row.mean_f1)),
+            Cell::num(format!("{:.4}", row.std_f1)),
+            Cell::num(format!("{:.0}", row.mean_nnz)),
+            Cell::num(format!("{:.2}", row.seconds)),
+        ];
+        if !row.converged {
+            cells[7] = Cell::num(format!("{:.2} (not converged)", row.seconds)).style("color:#c0392b");
+        }
+        if rank == 0 {
+            cells = cells.into_iter().map(Cell::bold).collect();
+        }
+        t.push(cells);
+    }
+    t
+}
+
+impl Render for SearchResults {
+    fn html(&self) -> String {
+        let b = self.best();
+        let shown = self.rows.len().min(12);
+        section(
+            &format!(
+                "Cross-validated search: best {} C = {} {} (F1 {:.3} ± {:.3})",
+                b.penalty,
+                plot::fmt_c(b.c),
+                b.balancing,
+                b.mean_f1,
+                b.std_f1
+            ),
+            &format!(
+                "{}{}{}",
+                note(&format!(
+                    "{}-fold CV over {} settings in {:.1} s (seed {}); top {shown} by mean F1",
+                    self.folds,
+                    self.rows.len(),
+                    self.seconds,
+                    self.seed
+                )),
+                search_table(self, shown).to_html(),
+                figure_html(plot::search(self))
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for RegPath {
+    fn html(&self) -> String {
+        let mut header = vec!["C", "non-zero", "train F1"];
+        if self.val_f1.is_some() {
+            header.push("val F1");
+        }
+        header.extend(["iterations", "seconds"]);
+        let mut t = Table::new(&header);
+        for k in 0..self.cs.len() {
+            let mut row = vec![
+                Cell::num(plot::fmt_c(self.cs[k])),
+                Cell::num(fmt_count(self.nnz[k])),
+                Cell::num(format!("{:.4}", self.train_f1[k])),
+            ];
+            if let Some(v) = &self.val_f1 {
+                row.push(Cell::num(format!("{:.4}", v[k])));
+            }
+            row.push(Cell::num(self.n_iter.get(k).map(|n| n.to_string()).unwrap_or_default()));
+            row.push(Cell::num(self.seconds.get(k).map(|s| format!("{s:.2}")).unwrap_or_default()));
+            t.push(row);
+        }
+        section(
+            &format!("Regularization path ({})", self.penalty),
+            &format!("{}{}", figure_html(plot::reg_paths(&[self])), t.to_html()),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+crate::rich_display!(BalanceReport, LogRegModel, TopFeatures, SearchResults, RegPath);
+crate::rich_display!(display: Balanced);
+
+// ---------------------------------------------------------------------------------------------
+// Transformer results.
+
+fn history_table(run: &FineTuneRun) -> Table {
+    let mut t = Table::new(&["epoch", "steps", "train loss", "val loss", "val F1", "val accuracy", "lr", "seconds"]);
+    for e in &run.history {
+        let mut row = vec![
+            Cell::num(e.epoch.to_string()),
+            Cell::num(fmt_count(e.steps)),
+            Cell::num(format!("{:.4}", e.train_loss)),
+            Cell::num(format!("{:.4}", e.val_loss)),
+            Cell::num(format!("{:.4}", e.val_f1)),
+            Cell::num(format!("{:.4}", e.val_accuracy)),
+            Cell::num(format!("{:.2e}", e.lr)),
+            Cell::num(format!("{:.0}", e.seconds)),
+        ];
+        if e.epoch == run.best_epoch {
+            row = row.into_iter().map(Cell::bold).collect();
+        }
+        t.push(row);
+    }
+    t
+}
+
+fn fine_tune_summary(run: &FineTuneRun) -> String {
+    format!(
+        "best epoch {} (val F1 {:.3}); {} steps, {} sequences at {:.1} seq/s; {:.0} s training, {:.0} s in all; stopped: {:?}",
+        run.best_epoch,
+        run.best_val_f1,
+        fmt_count(run.steps),
+        fmt_count(run.sequences),
+        run.seq_per_second,
+        run.train_seconds,
+        run.total_seconds,
+        run.stop
+    )
+}
+
+impl Render for FineTuneRun {
+    fn html(&self) -> String {
+        let fig = plot::training_curves(&[plot::TrainingRun::from_fine_tune("fine-tuning", self)], "epoch");
+        section(
+            "Fine-tuning",
+            &format!("{}{}{}", note(&fine_tune_summary(self)), history_table(self).to_html(), figure_html(fig)),
+        )
+    }
+    fn text(&self) -> String {
+        format!("Fine-tuning: {}\n{}", fine_tune_summary(self), history_table(self).to_text())
+    }
+}
+
+fn mlm_summary(run: &MlmRun) -> String {
+    format!(
+        "{} steps in {:.0} s ({:.1} seq/s, {} sequences); masked-token loss {:.2} → {:.2}",
+        fmt_count(run.steps),
+        run.seconds,
+        run.seq_per_second,
+        fmt_count(run.sequences),
+        run.first_loss,
+        run.last_loss
+    )
+}
+
+impl Render for MlmRun {
+    fn html(&self) -> String {
+        section("MLM pretraining", &format!("{}{}", note(&mlm_summary(self)), figure_html(plot::mlm_loss(self))))
+    }
+    fn text(&self) -> String {
+        format!("MLM pretraining: {}", mlm_summary(self))
+    }
+}
+
+fn memory_table(m: &MemoryEstimate) -> Table {
+    kv_table(
+        "Memory estimate",
+        vec![
+            ("parameters", fmt_count(m.parameters)),
+            ("weights", bytes(m.weights_bytes)),
+            ("training state", bytes(m.training_state_bytes)),
+            ("activations", bytes(m.activation_bytes)),
+            ("total", bytes(m.total_bytes)),
+        ],
+    )
+}
+
+impl Render for MemoryEstimate {
+    fn html(&self) -> String {
+        format!("<div style=\"{BOX}\">{}</div>", memory_table(self).to_html())
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for TransformerReport {
+    fn html(&self) -> String {
+        let s = &self.summary;
+        let model = kv_table(
+            "Model",
+            vec![
+                ("architecture", format!("{:?}", s.arch)),
+                ("size", format!("hidden {} × {} layers, {} heads, FFN {}", s.hidden, s.layers, s.heads, s.intermediate)),
+                ("vocabulary", fmt_count(s.vocab_size)),
+                ("parameters", format!("{} ({})", fmt_count(s.parameters), bytes(s.model_bytes))),
+                ("device", self.device.clone()),
+                ("peak memory", self.peak_memory_bytes.map_or("unknown".into(), bytes)),
+                (
+                    "training time",
+                    format!(
+                        "{:.0} s (tokenizer {:.0} s; budget {:.0} min)",
+                        self.train_seconds, self.tokenizer_seconds, self.budget_minutes
+                    ),
+                ),
+                ("throughput", format!("{:.1} sequences/s", self.seq_per_second)),
+                (
+                    "truncated to",
+                    format!(
+                        "{} tokens: {} train / {} val / {} test texts cut",
+                        self.truncated.max_length,
+                        fmt_count(self.truncated.train),
+                        fmt_count(self.truncated.val),
+                        fmt_count(self.truncated.test)
+                    ),
+                ),
+            ],
+        );
+        let mut results = Table::new(&["model", "precision", "recall", "F1", "accuracy", "training time"]).caption("Test set");
+        results.push(vec![
+            Cell::text(&self.model).bold(),
+            Cell::num(fmt3(self.precision)),
+            Cell::num(fmt3(self.recall)),
+            Cell::num(fmt3(self.f1)).bold(),
+            Cell::num(fmt3(self.accuracy)),
+            Cell::num(format!("{:.0} s", self.train_seconds)),
+        ]);
+        if let Some(a) = &self.random_init {
+            results.push(vec![
+                Cell::text(&a.name),
+                Cell::num(fmt3(a.precision)),
+                Cell::num(fmt3(a.recall)),
+                Cell::num(fmt3(a.f1)),
+                Cell::num(fmt3(a.accuracy)),
+                Cell::num(format!("{:.0} s", a.train_seconds)),
+            ]);
+        }
+        let mut notes = String::new();
+        if let Some(g) = self.pretraining_gain_f1 {
+            notes += &note(&format!("F1 gained by pretraining: {g:+.3}"));
+        }
+        notes += &note(&format!("threshold {:.3} on P(class 1); support {}", self.threshold, fmt_count(self.support)));
+        if let Some(l) = &self.load_note {
+            notes += &note(&l.to_string());
+        }
+        for n in &self.notes {
+            notes += &note(n);
+        }
+        let mut figs = vec![figure_html(plot::transformer_training(self))];
+        if let Some(p) = &self.pretraining {
+            figs.push(note(&format!("MLM pretraining: {}", mlm_summary(p))));
+            figs.push(figure_html(plot::mlm_loss(p)));
+        }
+        section(
+            &format!("Transformer: {}", self.model),
+            &format!(
+                "{}{notes}{}{}{}",
+                results.to_html(),
+                flex(&[model.to_html(), memory_table(&self.memory_estimate).to_html()]),
+                figs.concat(),
+                self.test.html()
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for BenchReport {
+    fn html(&self) -> String {
+        let mut t = Table::new(&["shape", "parameters", "batch × seq", "ms / step", "seq / s", "PyTorch ms / step", "ratio"]);
+        for s in &self.shapes {
+            t.push(vec![
+                Cell::text(&s.name),
+                Cell::num(fmt_count(s.parameters)),
+                Cell::num(format!("{} × {}", s.batch, s.seq_len)),
+                Cell::num(format!("{:.1}", s.ms_per_step)),
+                Cell::num(format!("{:.1}", s.seq_per_second)),
+                Cell::num(s.torch_ms_per_step.map_or("n/a".into(), |v| format!("{v:.1}"))),
+                Cell::num(s.ratio_vs_torch.map_or("n/a".into(), |v| format!("{v:.2}×"))),
+            ]);
+        }
+        let torch = self.torch_note.as_deref().map(note).unwrap_or_default();
+        section(
+            &format!("Training-step benchmark ({}, {} timed steps)", self.device, self.steps),
+            &format!("{}{torch}", t.to_html()),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+crate::rich_display!(FineTuneRun, MlmRun, MemoryEstimate, TransformerReport, BenchReport);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -968,3 +1537,168 @@ mod tests {
         assert!(s.contains("long name   2"), "{s}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The lab's experiments and the main job.
+
+/// A value's own text in a monospace block (for small reports whose text is already a table).
+fn pre(text: &str) -> String {
+    format!(
+        "<pre style=\"font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;margin:4px 0;\
+white-space:pre-wrap;color:inherit;background:transparent\">{}</pre>",
+        escape(text.trim_end())
+    )
+}
+
+fn classic_table(r: &ClassicReport) -> Table {
+    let mut t = Table::new(&[
+        "stage", "penalty", "C", "balancing", "threshold", "precision", "recall", "F1", "accuracy", "support", "non-zero",
+        "fit s",
+    ]);
+    for (i, row) in r.rows.iter().enumerate() {
+        let mut cells = vec![
+            Cell::text(&row.stage),
+            Cell::text(&row.penalty),
+            Cell::num(plot::fmt_c(row.c)),
+            Cell::text(&row.balancing),
+            Cell::num(format!("{:.3}", row.threshold)),
+            Cell::num(fmt3(row.precision)),
+            Cell::num(fmt3(row.recall)),
+            Cell::num(fmt3(row.f1)),
+            Cell::num(fmt3(row.accuracy)),
+            Cell::num(fmt_count(row.support)),
+            Cell::num(fmt_count(row.nnz)),
+            Cell::num(format!("{:.2}", row.fit_seconds)),
+        ];
+        if i == r.best {
+            cells = cells.into_iter().map(Cell::bold).collect();
+            cells[0] = Cell::text(format!("{} (best)", row.stage)).bold();
+        }
+        t.push(cells);
+    }
+    t
+}
+
+impl Render for ClassicReport {
+    fn html(&self) -> String {
+        let evals: Vec<&Evaluation> = self.evaluations.iter().collect();
+        let names: Vec<(&str, &RocCurve)> = evals.iter().map(|e| (e.name.as_str(), &e.roc)).collect();
+        let prs: Vec<(&str, &PrCurve)> = evals.iter().map(|e| (e.name.as_str(), &e.pr)).collect();
+        let small = (350, 330);
+        let curves = if evals.is_empty() {
+            String::new()
+        } else {
+            flex(&[
+                figure_html(plot::curves::roc_sized(&names, small)),
+                figure_html(plot::curves::pr_sized(&prs, small)),
+            ])
+        };
+        let best = self.best();
+        section(
+            &format!("Classic models: best {} (test F1 {:.3})", best.stage, best.f1),
+            &format!(
+                "{}{}{}{}{}",
+                note(&format!(
+                    "{} training texts, {} TF-IDF features ({:.2} s); test-set numbers, threshold chosen on validation data",
+                    fmt_count(self.n_train),
+                    fmt_count(self.n_features),
+                    self.tfidf_seconds
+                )),
+                classic_table(self).to_html(),
+                figure_html(plot::search(&self.search)),
+                curves,
+                figure_html(plot::features(&self.top_features, CLASSES)),
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for RunResult {
+    fn html(&self) -> String {
+        let mut t = Table::new(&["corpus", "rows", "positive", "positive rate"]);
+        for s in [&self.corpus, &self.train, &self.val, &self.test] {
+            t.push(vec![
+                Cell::text(&s.name),
+                Cell::num(fmt_count(s.rows)),
+                Cell::num(fmt_count(s.positives)),
+                Cell::num(fmt_pct(s.positive_ratio)),
+            ]);
+        }
+        let cmp = plot::Comparison::from_run(self);
+        let files = self.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+        section(
+            &format!("Lab run ({:.0} s)", self.seconds),
+            &format!(
+                "{}{}{}{}",
+                t.to_html(),
+                cmp.html(),
+                classic_table(&self.classic).to_html(),
+                if files.is_empty() { String::new() } else { note(&format!("wrote: {files}")) }
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        format!(
+            "Lab run ({:.0} s)\n{}\n{}",
+            self.seconds,
+            plot::Comparison::from_run(self).text(),
+            self.classic
+        )
+    }
+}
+
+impl Render for MemoryTable {
+    fn html(&self) -> String {
+        let mut header = vec!["seq len \\ batch".to_string()];
+        header.extend(self.batches.iter().map(|b| b.to_string()));
+        let mut t = Table::new(&header);
+        let max = self.estimates.iter().flatten().map(|e| e.total_bytes).max().unwrap_or(1).max(1) as f64;
+        for (i, l) in self.seq_lens.iter().enumerate() {
+            let mut row = vec![Cell::text(l.to_string()).bold()];
+            for e in &self.estimates[i] {
+                let alpha = 0.05 + 0.5 * (e.total_bytes as f64 / max).sqrt();
+                row.push(Cell::num(bytes(e.total_bytes)).style(&format!("background:rgba(213,94,0,{alpha:.2})")));
+            }
+            t.push(row);
+        }
+        section(
+            &format!("Training memory: {} ({} parameters)", self.model, fmt_count(self.parameters)),
+            &t.to_html(),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for ComputeInfo {
+    fn html(&self) -> String {
+        section("Compute", &pre(&self.to_string()))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for AccumulationPlan {
+    fn html(&self) -> String {
+        section("Gradient accumulation", &note(&self.to_string()))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for ClassicBench {
+    fn html(&self) -> String {
+        section("Classic benchmark", &pre(&self.to_string()))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+crate::rich_display!(ClassicReport, RunResult, MemoryTable, ComputeInfo, AccumulationPlan, ClassicBench);

@@ -17,3 +17,5 @@ pub use crate::linear::{
     SearchRow, TopFeatures, log_space,
 };
 pub use crate::lab::{ClassicLab, ClassicReport};
+pub use crate::display::{FrameExt, Render};
+pub use crate::plot::{self, Comparison, CvSeries, Figure, ModelStats, PathSeries, TrainingRun};

@@ -37,13 +37,22 @@ struct Solution {
     coef: Vec<f64>,
     intercept: f64,
     objective: f64,
-    proba: Vec<f64>,
+    proba: Option<Vec<f64>>,
 }
 
 fn fixture() -> (Csr, Vec<u8>, Vec<Case>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn/logreg.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sklearn/logreg.json"
+    );
     let f: Fixture = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let x = Csr { n_rows: f.n_rows, n_cols: f.n_cols, indptr: f.indptr, indices: f.indices, data: f.data };
+    let x = Csr {
+        n_rows: f.n_rows,
+        n_cols: f.n_cols,
+        indptr: f.indptr,
+        indices: f.indices,
+        data: f.data,
+    };
     (x, f.y, f.cases)
 }
 
@@ -67,7 +76,10 @@ fn settings(case: &Case) -> LogReg {
 #[test]
 fn objective_is_at_least_as_good_as_sklearn_on_every_case() {
     let (x, y, cases) = fixture();
-    assert!(x.indptr.windows(2).any(|w| w[0] == w[1]), "the fixture has an all-zero row");
+    assert!(
+        x.indptr.windows(2).any(|w| w[0] == w[1]),
+        "the fixture has an all-zero row"
+    );
     for case in &cases {
         let lr = settings(case);
         let sw = case.sample_weight.as_deref();
@@ -75,35 +87,81 @@ fn objective_is_at_least_as_good_as_sklearn_on_every_case() {
             Some(sw) => lr.fit_weighted(&x, &y, sw).unwrap(),
             None => lr.fit(&x, &y).unwrap(),
         };
-        let label = format!("{} C={} balanced={} sw={}", m.penalty, case.c, case.balanced, sw.is_some());
-        assert!(m.converged, "{label}: not converged in {} iterations", m.n_iter);
+        let label = format!(
+            "{} C={} balanced={} sw={}",
+            m.penalty,
+            case.c,
+            case.balanced,
+            sw.is_some()
+        );
+        assert!(
+            m.converged,
+            "{label}: not converged in {} iterations",
+            m.n_iter
+        );
         assert_eq!(m.class_weight, case.class_weight, "{label}");
         // Our objective formula agrees with the fixture's on sklearn's own solutions.
         for s in &case.solutions {
             let ours = lr.objective(&x, &y, sw, &s.coef, s.intercept).unwrap();
-            assert!((ours - s.objective).abs() <= 1e-10 * s.objective, "{label} {}: {ours} vs {}", s.solver, s.objective);
+            assert!(
+                (ours - s.objective).abs() <= 1e-10 * s.objective,
+                "{label} {}: {ours} vs {}",
+                s.solver,
+                s.objective
+            );
         }
         // We find at least as good an optimum as the best sklearn solver.
         let gap = (m.objective - case.best_objective) / case.best_objective;
-        assert!(gap <= 1e-6, "{label}: objective {} vs sklearn {} {} (gap {gap:e})", m.objective, case.best_solver, case.best_objective);
+        assert!(
+            gap <= 1e-6,
+            "{label}: objective {} vs sklearn {} {} (gap {gap:e})",
+            m.objective,
+            case.best_solver,
+            case.best_objective
+        );
         // KKT: the minimum-norm subgradient vanishes (relative to its size at w = 0).
         let k = m.kkt_violation(&x, &y, sw).unwrap();
-        assert!(k.sum <= 1e-7 * k.sum_at_zero + 1e-12, "{label}: KKT violation {} (at zero {})", k.sum, k.sum_at_zero);
-        assert!(k.max <= 1e-6 * case.c.max(1.0), "{label}: max KKT violation {}", k.max);
+        assert!(
+            k.sum <= 1e-7 * k.sum_at_zero + 1e-12,
+            "{label}: KKT violation {} (at zero {})",
+            k.sum,
+            k.sum_at_zero
+        );
+        assert!(
+            k.max <= 1e-6 * case.c.max(1.0),
+            "{label}: max KKT violation {}",
+            k.max
+        );
         // Coefficients and probabilities agree with the sklearn solution that reached the same optimum.
-        let best = case.solutions.iter().find(|s| s.solver == case.best_solver).unwrap();
+        let best = case
+            .solutions
+            .iter()
+            .find(|s| s.solver == case.best_solver)
+            .unwrap();
         if gap.abs() < 1e-9 {
             let scale = best.coef.iter().fold(1.0f64, |a, v| a.max(v.abs()));
             for (j, (a, b)) in m.coef.iter().zip(&best.coef).enumerate() {
-                assert!((a - b).abs() <= 1e-3 * scale, "{label}: coef {j}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-3 * scale,
+                    "{label}: coef {j}: {a} vs {b}"
+                );
             }
-            assert!((m.intercept - best.intercept).abs() <= 1e-3 * scale, "{label}: intercept");
+            assert!(
+                (m.intercept - best.intercept).abs() <= 1e-3 * scale,
+                "{label}: intercept"
+            );
             let p = m.predict_proba(&x);
-            for (a, b) in p.iter().zip(&best.proba) {
+            for (a, b) in p.iter().zip(best.proba.as_ref().unwrap()) {
                 assert!((a - b).abs() <= 1e-4, "{label}: proba {a} vs {b}");
             }
         }
-        eprintln!("{label}: gap vs sklearn {} {gap:+.3e}, KKT sum/at-zero {:.1e}, max {:.1e}, {} iters", case.best_solver, k.sum / k.sum_at_zero.max(1e-300), k.max, m.n_iter);
+        eprintln!(
+            "{label}: gap vs sklearn {} {gap:+.3e}, KKT sum/at-zero {:.1e}, max {:.1e}, {} iters",
+            case.best_solver,
+            k.sum / k.sum_at_zero.max(1e-300),
+            k.max,
+            m.n_iter
+        );
         if m.penalty == Penalty::L1 {
             assert!(m.nnz < x.n_cols, "{label}: L1 should zero some weights");
         }
@@ -113,13 +171,35 @@ fn objective_is_at_least_as_good_as_sklearn_on_every_case() {
 #[test]
 fn warm_start_reaches_the_same_optimum() {
     let (x, y, _) = fixture();
-    let cold = LogReg::l1().c(10.0).tol(1e-10).max_iter(1000).fit(&x, &y).unwrap();
-    let from = LogReg::l1().c(3.0).tol(1e-10).max_iter(1000).fit(&x, &y).unwrap();
-    let warm = LogReg::l1().c(10.0).tol(1e-10).max_iter(1000).warm_start(&from).fit(&x, &y).unwrap();
+    let cold = LogReg::l1()
+        .c(10.0)
+        .tol(1e-10)
+        .max_iter(1000)
+        .fit(&x, &y)
+        .unwrap();
+    let from = LogReg::l1()
+        .c(3.0)
+        .tol(1e-10)
+        .max_iter(1000)
+        .fit(&x, &y)
+        .unwrap();
+    let warm = LogReg::l1()
+        .c(10.0)
+        .tol(1e-10)
+        .max_iter(1000)
+        .warm_start(&from)
+        .fit(&x, &y)
+        .unwrap();
     assert!(warm.converged);
     assert!((warm.objective - cold.objective).abs() <= 1e-9 * cold.objective);
-    let wrong = LogReg::l1().warm_start_from(vec![0.0; 3], 0.0).fit(&x, &y).unwrap_err();
-    assert!(wrong.to_string().contains("warm start has 3 coefficients"), "{wrong}");
+    let wrong = LogReg::l1()
+        .warm_start_from(vec![0.0; 3], 0.0)
+        .fit(&x, &y)
+        .unwrap_err();
+    assert!(
+        wrong.to_string().contains("warm start has 3 coefficients"),
+        "{wrong}"
+    );
 }
 
 #[test]
@@ -137,11 +217,16 @@ fn model_api_and_fit_predict_traits() {
     let names: Vec<String> = (0..x.n_cols).map(|j| format!("term{j}")).collect();
     let top = m.top_features(&names, 3).unwrap();
     assert!(top.positive.len() <= 3 && !top.positive.is_empty());
-    assert!(top.positive.windows(2).all(|w| w[0].1 >= w[1].1) && top.positive.iter().all(|t| t.1 > 0.0));
+    assert!(
+        top.positive.windows(2).all(|w| w[0].1 >= w[1].1) && top.positive.iter().all(|t| t.1 > 0.0)
+    );
     assert!(top.negative.iter().all(|t| t.1 < 0.0));
     assert!(m.top_features(&names[..3], 3).is_err());
     let shown = format!("{m}\n{top}");
-    assert!(shown.contains("converged") && shown.contains("term"), "{shown}");
+    assert!(
+        shown.contains("converged") && shown.contains("term"),
+        "{shown}"
+    );
     let json = serde_json::to_string(&m).unwrap();
     assert!(json.contains("\"objective\""));
     assert!(m.evaluate(&x, &y).unwrap().support() > 0);
@@ -163,7 +248,10 @@ fn bad_settings_and_inputs_give_clear_errors() {
     sw[5] = -1.0;
     assert!(LogReg::l1().fit_weighted(&x, &y, &sw).is_err());
     assert!(LogReg::l1().fit_weighted(&x, &y, &sw[..10]).is_err());
-    let e = LogReg::l2().class_weight([f64::NAN, 1.0]).fit(&x, &y).unwrap_err();
+    let e = LogReg::l2()
+        .class_weight([f64::NAN, 1.0])
+        .fit(&x, &y)
+        .unwrap_err();
     assert!(e.to_string().contains("class weights"), "{e}");
     let ones = vec![1u8; y.len()];
     let e = LogReg::l1().fit(&x, &ones).unwrap_err();
@@ -175,13 +263,25 @@ fn bad_settings_and_inputs_give_clear_errors() {
     let z = Csr::from_rows(3, vec![vec![], vec![(0, 1.0)], vec![], vec![(1, 1.0)]]).unwrap();
     let m = LogReg::l2().fit(&z, &[0, 1, 1, 0]).unwrap();
     assert!(m.converged && m.coef[2] == 0.0);
+    let broken = Csr {
+        n_rows: 2,
+        n_cols: 2,
+        indptr: vec![0, 1, 2],
+        indices: vec![0, 7],
+        data: vec![1.0, 1.0],
+    };
+    let e = LogReg::l2().fit(&broken, &[0, 1]).unwrap_err();
+    assert!(e.to_string().contains("malformed sparse matrix"), "{e}");
     // A class missing from a CV fold.
     let few = [1, 1, 0, 0, 0, 0, 0, 0];
     let xs = Csr::from_dense(&vec![vec![1.0]; 8]).unwrap();
     let e = Search::new().folds(3).run(&xs, &few).unwrap_err();
     assert!(e.to_string().contains("missing class 1"), "{e}");
     let e = Folds::from_assignment(&few, vec![0, 0, 1, 1, 0, 1, 0, 1]).unwrap_err();
-    assert!(e.to_string().contains("class 1 is missing from CV fold 1"), "{e}");
+    assert!(
+        e.to_string().contains("class 1 is missing from CV fold 1"),
+        "{e}"
+    );
     let e = Search::new().cs([1.0, 0.0]).run(&x, &y).unwrap_err();
     assert!(e.to_string().contains("C must be positive"), "{e}");
 }
@@ -189,7 +289,10 @@ fn bad_settings_and_inputs_give_clear_errors() {
 #[test]
 fn unpenalized_fit_on_separable_data_stops_without_panicking() {
     let x = Csr::from_dense(&[vec![1.0], vec![2.0], vec![-1.0], vec![-2.0]]).unwrap();
-    let m = LogReg::unpenalized().max_iter(20).fit(&x, &[1, 1, 0, 0]).unwrap();
+    let m = LogReg::unpenalized()
+        .max_iter(20)
+        .fit(&x, &[1, 1, 0, 0])
+        .unwrap();
     assert!(m.objective.is_finite() && m.coef[0] > 0.0);
     assert_eq!(m.predict(&x), vec![1, 1, 0, 0]);
 }
@@ -208,11 +311,18 @@ fn search_table_and_best_row() {
     assert_eq!(res.rows.len(), 4 * 2 * 4);
     let best = res.best();
     assert!(res.rows.iter().all(|r| r.mean_f1 <= best.mean_f1));
-    assert!(res.rows.iter().all(|r| r.fold_f1.len() == 4 && (0.0..=1.0).contains(&r.mean_f1)));
+    assert!(
+        res.rows
+            .iter()
+            .all(|r| r.fold_f1.len() == 4 && (0.0..=1.0).contains(&r.mean_f1))
+    );
     assert!(best.mean_f1 > 0.5, "{res}");
     // Balancing helps the positive-class F1 at small C on this 40%-positive problem, or ties.
     let table = res.to_string();
-    assert!(table.contains("best:") && table.contains("undersample"), "{table}");
+    assert!(
+        table.contains("best:") && table.contains("undersample"),
+        "{table}"
+    );
     let again = Search::new()
         .cs(log_space(-1.0, 2.0, 4))
         .penalties([Penalty::L1, Penalty::L2])
@@ -221,10 +331,20 @@ fn search_table_and_best_row() {
         .seed(3)
         .run(&x, &y)
         .unwrap();
-    let f1s = |r: &textlab::linear::SearchResults| r.rows.iter().map(|r| r.mean_f1).collect::<Vec<_>>();
+    let f1s =
+        |r: &textlab::linear::SearchResults| r.rows.iter().map(|r| r.mean_f1).collect::<Vec<_>>();
     assert_eq!(f1s(&res), f1s(&again), "seeded search is reproducible");
     let m = res.refit(best, &x, &y, 0).unwrap();
     assert_eq!(m.c, best.c);
+    let (under, report) = LogReg::l1()
+        .fit_balanced(Balancing::Undersample, &x, &y, 5)
+        .unwrap();
+    assert_eq!(report.after[0], report.after[1]);
+    assert_eq!(under.n_samples, 2 * report.after[1]);
+    let (cw, report) = LogReg::l1()
+        .fit_balanced(Balancing::ClassWeight, &x, &y, 5)
+        .unwrap();
+    assert_eq!(Some(cw.class_weight), report.class_weight);
     assert!(res.best_for(Penalty::L2).is_some());
     assert!(serde_json::to_string(&res).unwrap().contains("fold_f1"));
 }
@@ -234,7 +354,16 @@ fn regularization_path_grows_with_c() {
     let (x, y, _) = fixture();
     let names: Vec<String> = (0..x.n_cols).map(|j| format!("t{j}")).collect();
     let cs = log_space(-2.0, 2.0, 9);
-    let p = RegPath::compute(&LogReg::l1().balanced(), &cs, &x, &y, Some((&x, &y)), &names, 5).unwrap();
+    let p = RegPath::compute(
+        &LogReg::l1().balanced(),
+        &cs,
+        &x,
+        &y,
+        Some((&x, &y)),
+        &names,
+        5,
+    )
+    .unwrap();
     assert_eq!(p.cs.len(), 9);
     assert_eq!(p.nnz[0], 0, "at C=0.01 every weight is zero");
     assert!(p.nnz[8] > p.nnz[4] && p.nnz[4] > 0, "{:?}", p.nnz);
@@ -262,5 +391,10 @@ fn class_weights_equal_duplicated_rows() {
     let lr = LogReg::l1().c(5.0).tol(1e-10).max_iter(1000);
     let a = lr.fit_weighted(&x, &y, &sw).unwrap();
     let b = lr.fit(&xd, &yd).unwrap();
-    assert!((a.objective - b.objective).abs() <= 1e-8 * a.objective, "{} vs {}", a.objective, b.objective);
+    assert!(
+        (a.objective - b.objective).abs() <= 1e-8 * a.objective,
+        "{} vs {}",
+        a.objective,
+        b.objective
+    );
 }

@@ -21,9 +21,18 @@ struct Fixture {
 
 #[test]
 fn l2_matches_linfa_logistic() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn/logreg.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sklearn/logreg.json"
+    );
     let f: Fixture = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let x = Csr { n_rows: f.n_rows, n_cols: f.n_cols, indptr: f.indptr, indices: f.indices, data: f.data };
+    let x = Csr {
+        n_rows: f.n_rows,
+        n_cols: f.n_cols,
+        indptr: f.indptr,
+        indices: f.indices,
+        data: f.data,
+    };
     let y = f.y;
     let mut dense = Array2::<f64>::zeros((x.n_rows, x.n_cols));
     for i in 0..x.n_rows {
@@ -42,7 +51,11 @@ fn l2_matches_linfa_logistic() {
             .fit(&ds)
             .unwrap();
         // linfa calls its larger class "positive": turn its weights into P(class 1) weights.
-        let sign = if fitted.labels().pos.class == 1 { 1.0 } else { -1.0 };
+        let sign = if fitted.labels().pos.class == 1 {
+            1.0
+        } else {
+            -1.0
+        };
         let coef: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
         let intercept = sign * fitted.intercept();
         let lr = LogReg::l2().c(c).tol(1e-10).max_iter(1000);
@@ -55,7 +68,10 @@ fn l2_matches_linfa_logistic() {
             ours.objective
         );
         for (j, (a, b)) in ours.coef.iter().zip(&coef).enumerate() {
-            assert!((a - b).abs() <= 1e-3 * (1.0 + b.abs()), "C={c} coef {j}: {a} vs linfa {b}");
+            assert!(
+                (a - b).abs() <= 1e-3 * (1.0 + b.abs()),
+                "C={c} coef {j}: {a} vs linfa {b}"
+            );
         }
         assert!((ours.intercept - intercept).abs() <= 1e-3 * (1.0 + intercept.abs()));
         eprintln!("C={c}: ours {:.12} linfa {theirs:.12}", ours.objective);

@@ -12,7 +12,10 @@ fn fixture() -> Option<PathBuf> {
     if dir.join("model.safetensors").is_file() {
         Some(dir)
     } else {
-        println!("SKIPPED: {} is absent (CI has ../shared beside the clone)", dir.display());
+        println!(
+            "SKIPPED: {} is absent (CI has ../shared beside the clone)",
+            dir.display()
+        );
         None
     }
 }
@@ -22,7 +25,11 @@ fn json(dir: &PathBuf, name: &str) -> Value {
 }
 
 fn floats(v: &Value) -> Vec<f32> {
-    let data = if v.get("data").is_some() { &v["data"] } else { v };
+    let data = if v.get("data").is_some() {
+        &v["data"]
+    } else {
+        v
+    };
     fn flat(v: &Value, out: &mut Vec<f32>) {
         match v {
             Value::Array(a) => a.iter().for_each(|x| flat(x, out)),
@@ -35,17 +42,40 @@ fn floats(v: &Value) -> Vec<f32> {
 }
 
 fn ids(v: &Value) -> Vec<Vec<u32>> {
-    v.as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap() as u32)
+                .collect()
+        })
+        .collect()
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// The unpadded sequences of a padded batch.
 fn unpad(input: &[Vec<u32>], mask: &[Vec<u32>]) -> Vec<Vec<u32>> {
-    input.iter().zip(mask).map(|(r, m)| r.iter().zip(m).filter(|(_, m)| **m == 1).map(|(t, _)| *t).collect()).collect()
+    input
+        .iter()
+        .zip(mask)
+        .map(|(r, m)| {
+            r.iter()
+                .zip(m)
+                .filter(|(_, m)| **m == 1)
+                .map(|(t, _)| *t)
+                .collect()
+        })
+        .collect()
 }
 
 fn padded_batch(model: &TransformerModel, e: &Value) -> Batch {
@@ -53,7 +83,11 @@ fn padded_batch(model: &TransformerModel, e: &Value) -> Batch {
     let seqs = unpad(&input, &mask);
     let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
     let batch = Batch::new(&refs, None, &model.classifier.config, &Device::Cpu).unwrap();
-    assert_eq!(batch.ids.to_vec2::<u32>().unwrap(), input, "padding differs");
+    assert_eq!(
+        batch.ids.to_vec2::<u32>().unwrap(),
+        input,
+        "padding differs"
+    );
     batch
 }
 
@@ -65,10 +99,19 @@ fn tokenizer_ids_match_hf_exactly() {
     let max = cases["max_length"].as_u64().unwrap() as usize;
     for c in cases["cases"].as_array().unwrap() {
         let text = c["text"].as_str().unwrap();
-        let want: Vec<u32> = c["input_ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect();
+        let want: Vec<u32> = c["input_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u32)
+            .collect();
         let got = tok.encode_all(&[text], max).unwrap();
         assert_eq!(got.ids[0], want, "case {text:?}");
-        assert_eq!(got.truncated == 1, c["truncated"].as_bool().unwrap(), "truncation flag of {text:?}");
+        assert_eq!(
+            got.truncated == 1,
+            c["truncated"].as_bool().unwrap(),
+            "truncation flag of {text:?}"
+        );
     }
 }
 
@@ -80,18 +123,41 @@ fn forward_matches_hf_logits_and_hidden_states() {
     assert!(model.note.unused.is_empty(), "{}", model.note);
     let e = json(&dir, "expected.json");
     let batch = padded_batch(&model, &e);
-    assert_eq!(batch.positions.to_vec2::<u32>().unwrap(), ids(&e["position_ids"]));
+    assert_eq!(
+        batch.positions.to_vec2::<u32>().unwrap(),
+        ids(&e["position_ids"])
+    );
     let hidden = model.classifier.hidden_states(&batch, None).unwrap();
     assert_eq!(hidden.dims(), &[4, 32, 32]);
-    let d = max_diff(&hidden.flatten_all().unwrap().to_vec1::<f32>().unwrap(), &floats(&e["last_hidden_state"]));
+    let d = max_diff(
+        &hidden.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        &floats(&e["last_hidden_state"]),
+    );
+    println!("last_hidden_state max |diff| vs HF: {d:e}");
     assert!(d < 1e-4, "last_hidden_state differs by {d}");
     let logits = model.classifier.forward(&batch, None).unwrap();
-    let d = max_diff(&logits.flatten_all().unwrap().to_vec1::<f32>().unwrap(), &floats(&e["logits"]));
+    let d = max_diff(
+        &logits.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        &floats(&e["logits"]),
+    );
+    println!("logits max |diff| vs HF: {d:e}");
     assert!(d < 1e-4, "logits differ by {d}");
     for c in e["per_case_logits"].as_array().unwrap() {
-        let seq: Vec<u32> = c["input_ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect();
+        let seq: Vec<u32> = c["input_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u32)
+            .collect();
         let b = Batch::new(&[&seq], None, &model.classifier.config, &Device::Cpu).unwrap();
-        let got = model.classifier.forward(&b, None).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let got = model
+            .classifier
+            .forward(&b, None)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         let d = max_diff(&got, &floats(&c["logits"]));
         assert!(d < 1e-4, "case {} logits differ by {d}", c["case"]);
     }
@@ -104,7 +170,12 @@ fn one_sgd_step_matches_hf_gradients() {
     let t = json(&dir, "train_step.json");
     let seqs = unpad(&ids(&t["input_ids"]), &ids(&t["attention_mask"]));
     let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
-    let labels: Vec<u8> = t["labels"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u8).collect();
+    let labels: Vec<u8> = t["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u8)
+        .collect();
     let batch = Batch::new(&refs, Some(&labels), &model.classifier.config, &Device::Cpu).unwrap();
     let logits = model.classifier.forward(&batch, None).unwrap();
     let loss = candle_nn::loss::cross_entropy(&logits, batch.labels.as_ref().unwrap()).unwrap();
@@ -118,10 +189,25 @@ fn one_sgd_step_matches_hf_gradients() {
     assert_eq!(want_norms.len(), vars.len());
     let mut updates = Vec::new();
     for (name, var) in vars {
-        let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("no gradient for {name}"));
-        let norm = g.sqr().unwrap().sum_all().unwrap().sqrt().unwrap().to_scalar::<f32>().unwrap() as f64;
-        let want = want_norms[name].as_f64().unwrap_or_else(|| panic!("{name} missing in fixture"));
-        assert!((norm - want).abs() <= 1e-3 * want + 1e-5, "grad norm of {name}: {norm} vs {want}");
+        let g = grads
+            .get(var.as_tensor())
+            .unwrap_or_else(|| panic!("no gradient for {name}"));
+        let norm = g
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .sqrt()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap() as f64;
+        let want = want_norms[name]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name} missing in fixture"));
+        assert!(
+            (norm - want).abs() <= 1e-3 * want + 1e-5,
+            "grad norm of {name}: {norm} vs {want}"
+        );
         if !name.contains("attention.self.key.bias") {
             assert!(norm > 1e-4, "{name} has a vanishing gradient {norm}");
         }
@@ -131,9 +217,16 @@ fn one_sgd_step_matches_hf_gradients() {
         var.set(&new).unwrap();
     }
     let after = model.classifier.forward(&batch, None).unwrap();
-    let d = max_diff(&after.flatten_all().unwrap().to_vec1::<f32>().unwrap(), &floats(&t["logits_after"]));
+    let d = max_diff(
+        &after.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        &floats(&t["logits_after"]),
+    );
+    println!("logits after one SGD step max |diff| vs HF: {d:e}");
     assert!(d < 1e-4, "logits after the step differ by {d}");
-    let la = candle_nn::loss::cross_entropy(&after, batch.labels.as_ref().unwrap()).unwrap().to_scalar::<f32>().unwrap();
+    let la = candle_nn::loss::cross_entropy(&after, batch.labels.as_ref().unwrap())
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
     assert!((la as f64 - t["loss_after"].as_f64().unwrap()).abs() < 1e-4);
     let _: &Tensor = after.as_ref();
 }

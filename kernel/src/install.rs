@@ -151,10 +151,13 @@ pub fn exec_kernel(control_file: &Path) -> Result<(), String> {
         slot.dir.display(),
         slot.index
     );
-    let err = Command::new(&evcxr_jupyter)
-        .arg("--control_file")
+    let mut cmd = Command::new(&evcxr_jupyter);
+    cmd.arg("--control_file")
         .arg(control_file)
-        .env("EVCXR_TMPDIR", &slot.dir)
-        .exec();
+        .env("EVCXR_TMPDIR", &slot.dir);
+    if let Some(p) = cache::child_library_path() {
+        cmd.env("LD_LIBRARY_PATH", p);
+    }
+    let err = cmd.exec();
     Err(format!("cannot exec {}: {err}", evcxr_jupyter.display()))
 }

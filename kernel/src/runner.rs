@@ -108,8 +108,12 @@ pub struct NotebookRun {
 /// into `config_dir` and points evcxr at it and at the build-cache slot `tmpdir`.
 pub fn prepare_process(config_dir: &Path, tmpdir: &Path) -> std::io::Result<()> {
     crate::cache::write_config(config_dir, &crate::cache::textlab_repo())?;
+    let library_path = crate::cache::child_library_path();
     // SAFETY: called from `main` before any other thread exists.
     unsafe {
+        if let Some(p) = library_path {
+            std::env::set_var("LD_LIBRARY_PATH", p);
+        }
         std::env::set_var("EVCXR_CONFIG_DIR", config_dir);
         std::env::set_var("EVCXR_TMPDIR", tmpdir);
         std::env::set_var(markers::ENV, "1");
@@ -438,7 +442,7 @@ pub fn cell_outputs(
         outputs.push(nbformat::error_output(
             "Panic",
             &message,
-            &[message.clone()],
+            std::slice::from_ref(&message),
         ));
         failure = Some((FailureKind::Panic, message));
     } else if failure.is_none() && returned_err {
@@ -448,7 +452,11 @@ pub fn cell_outputs(
             .rev()
             .find(|l| !l.trim().is_empty())
             .map_or_else(|| "the cell returned an Err".to_owned(), |l| l.to_string());
-        outputs.push(nbformat::error_output("Err", &message, &[message.clone()]));
+        outputs.push(nbformat::error_output(
+            "Err",
+            &message,
+            std::slice::from_ref(&message),
+        ));
         failure = Some((FailureKind::ReturnedErr, message));
     }
     (outputs, failure)

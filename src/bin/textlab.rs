@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use textlab::data::cli::CorpusArgs;
 use textlab::data::{self, Summary};
-use textlab::lab::{bench_classic, ClassicLab};
+use textlab::lab::{bench_classic, ClassicLab, RunOptions};
+use textlab::transformer::lab::LabOptions;
 use textlab::transformer::cli::{TransformerBenchArgs, TransformerCmd};
 
 #[derive(Parser)]
@@ -29,6 +30,29 @@ enum Command {
     /// Benchmarks against scikit-learn / PyTorch when they are installed.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// The main job: the whole lab (data, compute, classic, transformer) as a report directory.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Report directory (report.md, report.html, figures/, metrics.json).
+    #[arg(long, default_value = "reports/latest")]
+    out: PathBuf,
+    /// Minutes instead of ~25: small search grid and a ~1.5-minute transformer.
+    #[arg(long)]
+    quick: bool,
+    /// Skip the transformer part.
+    #[arg(long)]
+    no_transformer: bool,
+    /// Transformer model: `tiny` (pretrained here, offline), a checkpoint dir, or a Hugging Face id.
+    #[arg(long, default_value = "tiny")]
+    model: String,
+    /// Transformer training budget in minutes (default 14; 1.5 with --quick).
+    #[arg(long)]
+    budget_minutes: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -177,10 +201,33 @@ fn run(cli: Cli) -> textlab::Result<()> {
             print(&bench_classic(&split, repeats)?, json)
         }
         Command::Bench(BenchCmd::Transformer(args)) => textlab::transformer::cli::bench(args),
+        Command::Run(a) => {
+            let mut transformer = if a.quick { LabOptions::quick() } else { LabOptions::default() };
+            transformer.model = a.model;
+            if let Some(b) = a.budget_minutes {
+                transformer.budget_minutes = b;
+            }
+            let opts = RunOptions { corpus: a.corpus, out: a.out, quick: a.quick, no_transformer: a.no_transformer, transformer };
+            let r = textlab::lab::run(&opts)?;
+            let best = r.classic.best();
+            println!("classic: {} F1 {:.3} accuracy {:.3} support {}", best.stage, best.f1, best.accuracy, best.support);
+            if let Some(t) = &r.transformer {
+                println!("transformer: {} F1 {:.3} accuracy {:.3} support {}", t.model, t.f1, t.accuracy, t.support);
+            }
+            println!("report: {} ({:.0} s)", opts.out.join("report.md").display(), r.seconds);
+            Ok(())
+        }
     }
 }
 
 fn main() -> ExitCode {
+    // `textlab data summary | head` should end quietly, like any Unix tool, not panic.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE disposition before any thread or output exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    textlab::transformer::device::tune_allocator();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -79,8 +79,8 @@ X-Spam-Status: Yes\n\
 Content-Type: text/plain; charset=iso-8859-1\n\
 Content-Transfer-Encoding: quoted-printable\n\
 \n\
-Un caf=E9 pour vous=\n\
- ce soir.\n";
+Un caf=E9 pour vous =\n\
+ce soir.\n";
         let m = parse_mail(raw).unwrap();
         assert_eq!(m.subject, "Caf\u{e9} gratuit");
         assert_eq!(m.body, "Un caf\u{e9} pour vous ce soir.");

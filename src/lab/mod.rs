@@ -9,3 +9,6 @@ pub use bench::{bench_classic, ClassicBench};
 pub mod compute;
 
 pub use compute::{AccumulationPlan, ComputeInfo, MemoryTable};
+pub mod run;
+
+pub use run::{run, RunOptions, RunResult};

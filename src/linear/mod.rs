@@ -4,7 +4,7 @@
 //! The objective is scikit-learn's, so numbers compare one to one:
 //! `r(w) + C * sum_i s_i * cw_{y_i} * log(1 + exp(-y_i (x_i . w + b)))`, the intercept `b`
 //! unpenalized. The solver is newGLMNET (liblinear's L1 solver) generalized to elastic net, with
-//! warm starts; see [`solver`](self) for how it works.
+//! warm starts, shrinking and a working set (see `src/linear/solver.rs` for how it works).
 //!
 //! ```
 //! use textlab::features::Csr;

@@ -3,6 +3,7 @@
 
 use super::params::{ClassWeight, LogReg, Penalty};
 use super::solver::{self, Options, Problem};
+use crate::balance::{BalanceReport, Balancing};
 use crate::error::{Error, Result};
 use crate::features::Csr;
 use crate::metrics::Metrics;
@@ -51,8 +52,8 @@ impl fmt::Display for TopFeatures {
             .chain(&self.negative)
             .map(|(t, _)| t.chars().count())
             .max()
-            .unwrap_or(4)
-            .clamp(4, 40);
+            .unwrap_or(0)
+            .clamp(8, 40);
         writeln!(
             f,
             "{:>w$} {:>9}   {:>w$} {:>9}",
@@ -188,6 +189,7 @@ impl LogRegModel {
     ) -> Result<KktReport> {
         self.check_width(x)?;
         let cw = self.class_weight;
+        check_matrix(x)?;
         let data = prepare(x, y, sample_weight, cw, self.c)?;
         let (l1, l2) = self.penalty.l1_l2();
         let xt = x.transpose();
@@ -247,6 +249,23 @@ impl fmt::Display for LogRegModel {
             "  {:<14} {:.3}s on {} examples",
             "fit time", self.fit_seconds, self.n_samples
         )
+    }
+}
+
+/// The CSR invariants the solver relies on (the fields are public, so check them once).
+pub(crate) fn check_matrix(x: &Csr) -> Result<()> {
+    let ok = x.indptr.len() == x.n_rows + 1
+        && x.indptr.first() == Some(&0)
+        && x.indptr.windows(2).all(|w| w[0] <= w[1])
+        && x.indptr[x.n_rows] == x.indices.len()
+        && x.indices.len() == x.data.len()
+        && x.indices.iter().all(|&j| (j as usize) < x.n_cols);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::data(
+            "malformed sparse matrix (indptr/indices/data inconsistent or a column out of range)",
+        ))
     }
 }
 
@@ -325,16 +344,40 @@ impl LogReg {
         self.fit_weighted_opt(x, y, Some(sample_weight))
     }
 
+    /// Balance the training data, then fit: [`Balancing::ClassWeight`] sets the balanced class
+    /// weights, the samplers fit on the resampled rows (`seed` picks them); the report says what
+    /// changed.
+    pub fn fit_balanced(
+        &self,
+        balancing: Balancing,
+        x: &Csr,
+        y: &[u8],
+        seed: u64,
+    ) -> Result<(LogRegModel, BalanceReport)> {
+        check_matrix(x)?;
+        let data = balancing.apply(x, y, seed)?;
+        let lr = match data.class_weight {
+            Some(w) => self.clone().class_weight(w),
+            None => self.clone(),
+        };
+        Ok((lr.fit(&data.x, &data.y)?, data.report))
+    }
+
     fn fit_weighted_opt(&self, x: &Csr, y: &[u8], sw: Option<&[f64]>) -> Result<LogRegModel> {
         self.check()?;
         let start = Instant::now();
+        check_matrix(x)?;
         let xt = x.transpose();
         self.fit_transposed(x, &xt, y, sw, start)
     }
 
     /// The class weights this setting gives on labels `y` (with sample weights, `balanced` uses
     /// the weighted class totals, as scikit-learn >= 1.6 does).
-    pub fn resolve_class_weight(&self, y: &[u8], sample_weight: Option<&[f64]>) -> Result<[f64; 2]> {
+    pub fn resolve_class_weight(
+        &self,
+        y: &[u8],
+        sample_weight: Option<&[f64]>,
+    ) -> Result<[f64; 2]> {
         Ok(match (self.get_class_weight(), sample_weight) {
             (ClassWeight::None, _) => [1.0, 1.0],
             (ClassWeight::Manual(w), _) => w,
@@ -422,6 +465,7 @@ impl LogReg {
         intercept: f64,
     ) -> Result<f64> {
         self.check()?;
+        check_matrix(x)?;
         if coef.len() != x.n_cols {
             return Err(Error::data(format!(
                 "{} coefficients for {} columns",

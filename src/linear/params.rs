@@ -276,7 +276,7 @@ impl LogReg {
 
     /// Validate every setting; `fit` calls this first.
     pub fn check(&self) -> Result<(), ParamError> {
-        if !(self.c > 0.0 && self.c.is_finite()) {
+        if !positive_finite(self.c) {
             return Err(ParamError::NonPositiveC(self.c));
         }
         if let Penalty::ElasticNet { l1_ratio } = self.penalty
@@ -284,7 +284,7 @@ impl LogReg {
         {
             return Err(ParamError::L1RatioOutOfRange(l1_ratio));
         }
-        if !(self.tol > 0.0 && self.tol.is_finite()) {
+        if !positive_finite(self.tol) {
             return Err(ParamError::NonPositiveTol(self.tol));
         }
         if self.max_iter == 0 {
@@ -302,6 +302,10 @@ impl LogReg {
         }
         Ok(())
     }
+}
+
+fn positive_finite(v: f64) -> bool {
+    v.is_finite() && v > 0.0
 }
 
 #[cfg(test)]

@@ -68,6 +68,7 @@ impl RegPath {
         let mut cs = cs.to_vec();
         cs.sort_by(f64::total_cmp);
         cs.dedup();
+        super::model::check_matrix(x)?;
         let xt = x.transpose();
         let mut p = RegPath {
             penalty: model.penalty(),
@@ -130,11 +131,11 @@ impl fmt::Display for RegPath {
             write!(f, " {:>7}", "val F1")?;
         }
         writeln!(f, " {:>12} {:>6}", "objective", "iters")?;
-        for k in 0..self.cs.len() {
+        for (k, c) in self.cs.iter().enumerate() {
             write!(
                 f,
                 "{:>10.4} {:>7} {:>9.4}",
-                self.cs[k], self.nnz[k], self.train_f1[k]
+                c, self.nnz[k], self.train_f1[k]
             )?;
             if let Some(v) = &self.val_f1 {
                 write!(f, " {:>7.4}", v[k])?;

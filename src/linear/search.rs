@@ -102,23 +102,27 @@ impl Folds {
         if self.k < 2 {
             return Err(Error::config("cross-validation needs at least 2 folds"));
         }
+        if let Some(&f) = self.fold_of.iter().find(|&&f| f >= self.k) {
+            return Err(Error::data(format!(
+                "fold number {f} out of range for {} folds",
+                self.k
+            )));
+        }
         let total = crate::balance::class_counts(y)?;
         let mut held = vec![[0usize; 2]; self.k];
         for (&f, &v) in self.fold_of.iter().zip(y) {
             held[f][v as usize] += 1;
         }
         for (f, h) in held.iter().enumerate() {
-            for c in 0..2 {
-                if h[c] == 0 {
-                    return Err(Error::data(format!(
-                        "class {c} is missing from CV fold {f}: its F1 would be undefined; use stratified folds or fewer folds"
-                    )));
-                }
+            if let Some(c) = h.iter().position(|&n| n == 0) {
+                return Err(Error::data(format!(
+                    "class {c} is missing from CV fold {f}: its F1 would be undefined; use stratified folds or fewer folds"
+                )));
             }
         }
         for (f, h) in held.iter().enumerate() {
-            for c in 0..2 {
-                if h[c] == total[c] {
+            for (c, (&n, &t)) in h.iter().zip(&total).enumerate() {
+                if n == t {
                     return Err(Error::data(format!(
                         "CV fold {f} holds out every example of class {c}, leaving none to train on"
                     )));
@@ -238,6 +242,7 @@ impl Search {
             )));
         }
         folds.check(y)?;
+        super::model::check_matrix(x)?;
         let start = Instant::now();
         let mut cs = self.cs.clone();
         cs.sort_by(f64::total_cmp);
@@ -409,17 +414,13 @@ impl SearchResults {
         y: &[u8],
         seed: u64,
     ) -> Result<super::LogRegModel> {
-        let data = row.balancing.apply(x, y, seed)?;
-        let mut lr = self
+        let lr = self
             .base
             .clone()
             .with_penalty(row.penalty)
             .c(row.c)
             .class_weighting(ClassWeight::None);
-        if let Some(w) = data.class_weight {
-            lr = lr.class_weight(w);
-        }
-        lr.fit(&data.x, &data.y)
+        Ok(lr.fit_balanced(row.balancing, x, y, seed)?.0)
     }
 }
 

@@ -21,6 +21,7 @@ mod compare;
 mod confusion;
 pub(crate) mod curves;
 mod linear;
+mod results;
 mod training;
 
 pub use classes::{class_distribution, split_distribution, text_lengths, text_lengths_of};
@@ -28,6 +29,7 @@ pub use compare::{Comparison, ModelStats, model_comparison};
 pub use confusion::confusion_matrix;
 pub use curves::{pr, pr_curves, roc, roc_curves, threshold_sweep};
 pub use linear::{CvSeries, PathSeries, c_sweep, regularization_path, top_features};
+pub use results::{balance, features, mlm_loss, reg_paths, search, transformer_training};
 pub use training::{TrainingRun, training_curves};
 
 use crate::display::{Render, escape};
@@ -427,8 +429,8 @@ pub(crate) fn tick(v: &f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A C value for a legend: `0.001`, `0.3`, `3.16`, `316`, `1e5`.
-pub(crate) fn fmt_c(c: f64) -> String {
+/// A C value for a legend or table: `0.001`, `0.3`, `3.16`, `316`, `1e5`.
+pub fn fmt_c(c: f64) -> String {
     if !(c.is_finite() && c > 0.0) {
         return format!("{c}");
     }

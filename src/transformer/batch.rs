@@ -23,7 +23,12 @@ pub struct Batch {
 
 impl Batch {
     /// Pad `seqs` to the longest one. Errors on an empty batch or an empty sequence.
-    pub fn new(seqs: &[&[u32]], labels: Option<&[u8]>, cfg: &ModelConfig, device: &Device) -> Result<Batch> {
+    pub fn new(
+        seqs: &[&[u32]],
+        labels: Option<&[u8]>,
+        cfg: &ModelConfig,
+        device: &Device,
+    ) -> Result<Batch> {
         let b = seqs.len();
         let l = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
         if b == 0 || l == 0 {
@@ -42,7 +47,9 @@ impl Batch {
         let mut tokens = 0;
         for (r, s) in seqs.iter().enumerate() {
             if s.is_empty() {
-                return Err(Error::data(format!("sequence {r} of the batch has no tokens")));
+                return Err(Error::data(format!(
+                    "sequence {r} of the batch has no tokens"
+                )));
             }
             tokens += s.len();
             for j in 0..l {
@@ -62,7 +69,11 @@ impl Batch {
             Some(y) if y.len() != b => {
                 return Err(Error::data(format!("{b} sequences but {} labels", y.len())));
             }
-            Some(y) => Some(Tensor::from_vec(y.iter().map(|&v| v as u32).collect::<Vec<u32>>(), b, device)?),
+            Some(y) => Some(Tensor::from_vec(
+                y.iter().map(|&v| v as u32).collect::<Vec<u32>>(),
+                b,
+                device,
+            )?),
             None => None,
         };
         Ok(Batch {
@@ -121,8 +132,14 @@ mod tests {
     fn roberta_positions_and_mask() {
         let cfg = ModelConfig::tiny_roberta(10, 8, 1, 2, 16);
         let b = Batch::new(&[&[0, 5, 2], &[0, 2]], Some(&[1, 0]), &cfg, &Device::Cpu).unwrap();
-        assert_eq!(b.ids.to_vec2::<u32>().unwrap(), vec![vec![0, 5, 2], vec![0, 2, 1]]);
-        assert_eq!(b.positions.to_vec2::<u32>().unwrap(), vec![vec![2, 3, 4], vec![2, 3, 1]]);
+        assert_eq!(
+            b.ids.to_vec2::<u32>().unwrap(),
+            vec![vec![0, 5, 2], vec![0, 2, 1]]
+        );
+        assert_eq!(
+            b.positions.to_vec2::<u32>().unwrap(),
+            vec![vec![2, 3, 4], vec![2, 3, 1]]
+        );
         let m = b.mask_bias.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         assert_eq!(&m[..5], &[0.0; 5]);
         assert_eq!(m[5], f32::MIN);
@@ -146,9 +163,15 @@ mod tests {
         let mut all: Vec<usize> = batches.iter().flatten().copied().collect();
         all.sort();
         assert_eq!(all, (0..1000).collect::<Vec<_>>());
-        let padded: usize = batches.iter().map(|b| b.iter().map(|&i| lengths[i]).max().unwrap() * b.len()).sum();
+        let padded: usize = batches
+            .iter()
+            .map(|b| b.iter().map(|&i| lengths[i]).max().unwrap() * b.len())
+            .sum();
         let real: usize = lengths.iter().sum();
-        assert!((padded as f64) < real as f64 * 1.1, "padding overhead {padded} vs {real}");
+        assert!(
+            (padded as f64) < real as f64 * 1.1,
+            "padding overhead {padded} vs {real}"
+        );
         assert_eq!(batches, length_buckets(&lengths, 16, &mut Rng::new(5)));
     }
 }

@@ -3,7 +3,7 @@
 
 use super::batch::Batch;
 use super::config::ModelConfig;
-use super::device::{DeviceChoice, describe, tune_allocator};
+use super::device::{DeviceChoice, choose_threads, describe, set_cpu_threads, tune_allocator};
 use super::model::SequenceClassifier;
 use super::optim::AdamW;
 use super::params::Params;
@@ -45,7 +45,11 @@ pub struct BenchReport {
 
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "transformer training step (forward + backward + AdamW), {} timed steps, {}", self.steps, self.device)?;
+        writeln!(
+            f,
+            "transformer training step (forward + backward + AdamW), {} timed steps, {}",
+            self.steps, self.device
+        )?;
         for s in &self.shapes {
             write!(
                 f,
@@ -71,19 +75,34 @@ fn shapes(with_base: bool) -> Vec<(String, usize, usize, usize, usize, usize)> {
         ("small h256 L4 H4".to_string(), 256, 4, 4, 8000, 16),
     ];
     if with_base {
-        v.push(("roberta-base h768 L12 H12".to_string(), 768, 12, 12, 50265, 8));
+        v.push((
+            "roberta-base h768 L12 H12".to_string(),
+            768,
+            12,
+            12,
+            50265,
+            8,
+        ));
     }
     v
 }
 
 /// Time `steps` training steps (after one warm-up) of a classifier of `cfg` at `batch` x `seq`.
-pub fn time_steps(cfg: &ModelConfig, batch: usize, seq: usize, steps: usize, device: &Device) -> Result<f64> {
+pub fn time_steps(
+    cfg: &ModelConfig,
+    batch: usize,
+    seq: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<f64> {
     let model = SequenceClassifier::new(cfg.clone(), Params::fresh(1, device))?;
     let mut opt = AdamW::new(model.params().vars(), 0.01)?;
     let mut rng = Rng::new(2);
     let seqs: Vec<Vec<u32>> = (0..batch)
         .map(|_| {
-            let mut s: Vec<u32> = (0..seq).map(|_| 5 + rng.below(cfg.vocab_size - 5) as u32).collect();
+            let mut s: Vec<u32> = (0..seq)
+                .map(|_| 5 + rng.below(cfg.vocab_size - 5) as u32)
+                .collect();
             s[0] = 0;
             s[seq - 1] = 2;
             s
@@ -111,7 +130,7 @@ pub fn time_steps(cfg: &ModelConfig, batch: usize, seq: usize, steps: usize, dev
 const TORCH_SCRIPT: &str = r#"
 import json, sys, time, torch, torch.nn as nn
 torch.manual_seed(0)
-shapes = json.loads(sys.argv[1]); steps = int(sys.argv[2]); out = []
+shapes = json.loads(sys.argv[1]); steps = int(sys.argv[2]); torch.set_num_threads(int(sys.argv[3])); out = []
 class M(nn.Module):
     def __init__(s, h, l, nh, v):
         super().__init__()
@@ -135,27 +154,55 @@ for (h, l, nh, v, b, t) in shapes:
 print(json.dumps({"ms": out, "threads": torch.get_num_threads(), "version": torch.__version__}))
 "#;
 
-fn torch_times(shapes: &[(String, usize, usize, usize, usize, usize)], seq: usize, steps: usize) -> std::result::Result<Vec<f64>, String> {
-    let ok = Command::new("python3").args(["-c", "import torch"]).output().map_err(|e| format!("no python3 ({e})"))?;
+fn torch_times(
+    shapes: &[(String, usize, usize, usize, usize, usize)],
+    seq: usize,
+    steps: usize,
+) -> std::result::Result<Vec<f64>, String> {
+    let ok = Command::new("python3")
+        .args(["-c", "import torch"])
+        .output()
+        .map_err(|e| format!("no python3 ({e})"))?;
     if !ok.status.success() {
-        return Err("PyTorch is not installed (python3 -c \"import torch\" failed): no anchor in this run".into());
+        return Err(
+            "PyTorch is not installed (python3 -c \"import torch\" failed): no anchor in this run"
+                .into(),
+        );
     }
-    let arg: Vec<[usize; 6]> = shapes.iter().map(|s| [s.1, s.2, s.3, s.4, s.5, seq]).collect();
+    let arg: Vec<[usize; 6]> = shapes
+        .iter()
+        .map(|s| [s.1, s.2, s.3, s.4, s.5, seq])
+        .collect();
     let out = Command::new("python3")
-        .args(["-c", TORCH_SCRIPT, &serde_json::to_string(&arg).unwrap_or_default(), &steps.to_string()])
+        .args([
+            "-c",
+            TORCH_SCRIPT,
+            &serde_json::to_string(&arg).unwrap_or_default(),
+            &steps.to_string(),
+            &candle_core::utils::get_num_threads().to_string(),
+        ])
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!("the PyTorch anchor failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "the PyTorch anchor failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-    Ok(v["ms"].as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default())
+    Ok(v["ms"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+        .unwrap_or_default())
 }
 
 /// Run the benchmark.
 pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport> {
     tune_allocator();
     let device = args.device.parse::<DeviceChoice>()?.open()?;
+    if device.is_cpu() {
+        set_cpu_threads(choose_threads(args.threads));
+    }
     let seq = 128;
     let steps = args.steps.max(1);
     let list = shapes(!args.no_base);
@@ -191,5 +238,10 @@ pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport>
         Ok(_) => Some("the PyTorch anchor returned no times".to_string()),
         Err(e) => Some(e),
     };
-    Ok(BenchReport { device: describe(&device), steps, shapes: out, torch_note })
+    Ok(BenchReport {
+        device: describe(&device),
+        steps,
+        shapes: out,
+        torch_note,
+    })
 }

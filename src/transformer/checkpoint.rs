@@ -26,7 +26,11 @@ impl std::fmt::Display for LoadNote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "loaded {}", self.source)?;
         if !self.fresh.is_empty() {
-            write!(f, "; initialised fresh (not in the checkpoint): {}", self.fresh.join(", "))?;
+            write!(
+                f,
+                "; initialised fresh (not in the checkpoint): {}",
+                self.fresh.join(", ")
+            )?;
         }
         if !self.unused.is_empty() {
             let shown: Vec<&str> = self.unused.iter().take(6).map(String::as_str).collect();
@@ -57,7 +61,12 @@ pub fn hf_cache_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(p).join("hub"));
     }
     let home = std::env::var_os("HOME")?;
-    Some(PathBuf::from(home).join(".cache").join("huggingface").join("hub"))
+    Some(
+        PathBuf::from(home)
+            .join(".cache")
+            .join("huggingface")
+            .join("hub"),
+    )
 }
 
 /// The snapshot directory of model `id` (`org/name` or `name`) in the cache `cache`:
@@ -65,7 +74,10 @@ pub fn hf_cache_dir() -> Option<PathBuf> {
 pub fn resolve_in_cache(cache: &Path, id: &str) -> Result<PathBuf> {
     let repo = cache.join(format!("models--{}", id.replace('/', "--")));
     if !repo.is_dir() {
-        return Err(Error::model(format!("model `{id}` is not in the Hugging Face cache ({} does not exist)", repo.display())));
+        return Err(Error::model(format!(
+            "model `{id}` is not in the Hugging Face cache ({} does not exist)",
+            repo.display()
+        )));
     }
     let snapshots = repo.join("snapshots");
     if let Ok(commit) = std::fs::read_to_string(repo.join("refs").join("main")) {
@@ -82,7 +94,10 @@ pub fn resolve_in_cache(cache: &Path, id: &str) -> Result<PathBuf> {
     dirs.sort();
     match dirs.len() {
         1 => Ok(dirs.remove(0)),
-        0 => Err(Error::model(format!("{} has no snapshot", snapshots.display()))),
+        0 => Err(Error::model(format!(
+            "{} has no snapshot",
+            snapshots.display()
+        ))),
         n => Err(Error::model(format!(
             "{} has {n} snapshots and no refs/main naming one; pass the snapshot directory itself",
             snapshots.display()
@@ -99,23 +114,80 @@ pub fn resolve(source: &str) -> Result<PathBuf> {
         return Ok(p.to_path_buf());
     }
     if p.exists() {
-        return Err(Error::model(format!("{source} is a file; pass the checkpoint directory")));
+        return Err(Error::model(format!(
+            "{source} is a file; pass the checkpoint directory"
+        )));
     }
     let looks_like_id = !source.is_empty()
         && source.matches('/').count() <= 1
         && !source.starts_with('.')
         && !source.starts_with('/')
-        && source.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
     if !looks_like_id {
-        return Err(Error::model(format!("checkpoint directory {source} does not exist")));
+        return Err(Error::model(format!(
+            "checkpoint directory {source} does not exist"
+        )));
     }
-    let cache = hf_cache_dir().ok_or_else(|| Error::model("no HOME, HF_HOME or HF_HUB_CACHE to find the Hugging Face cache"))?;
-    resolve_in_cache(&cache, source).map_err(|e| {
-        Error::model(format!(
-            "`{source}` is neither a directory nor a cached model: {e}. Download it where the network is reachable \
-             (huggingface-cli download {source}) and copy the cache, or pass a local checkpoint directory"
-        ))
-    })
+    let cache = hf_cache_dir().ok_or_else(|| {
+        Error::model("no HOME, HF_HOME or HF_HUB_CACHE to find the Hugging Face cache")
+    })?;
+    match resolve_in_cache(&cache, source) {
+        Ok(dir) => Ok(dir),
+        Err(e) => download(source, &cache).map_err(|d| {
+            Error::model(format!(
+                "`{source}` is neither a directory nor a cached model: {e}; {d}. Download it where the network is \
+                 reachable (huggingface-cli download {source}) and copy the cache, or pass a local checkpoint directory"
+            ))
+        }),
+    }
+}
+
+/// Download `id`'s config, weights and tokenizer into the HF cache with the `hf-hub` crate
+/// (feature `hub`), returning the snapshot directory.
+#[cfg(feature = "hub")]
+fn download(id: &str, cache: &Path) -> Result<PathBuf> {
+    let err =
+        |e: hf_hub::api::sync::ApiError| Error::model(format!("downloading {id} failed: {e}"));
+    let api = hf_hub::api::sync::ApiBuilder::new()
+        .with_cache_dir(cache.to_path_buf())
+        .with_progress(true)
+        .build()
+        .map_err(err)?;
+    let repo = api.model(id.to_string());
+    let config = repo.get("config.json").map_err(err)?;
+    if repo.get("model.safetensors").is_err() {
+        let index = repo.get("model.safetensors.index.json").map_err(err)?;
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&index).at(&index)?)?;
+        let mut shards: Vec<String> = v["weight_map"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
+        shards.sort();
+        shards.dedup();
+        for s in shards {
+            repo.get(&s).map_err(err)?;
+        }
+    }
+    if repo.get("tokenizer.json").is_err() {
+        repo.get("vocab.json").map_err(err)?;
+        repo.get("merges.txt").map_err(err)?;
+    }
+    config
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| Error::model("downloaded config.json has no directory"))
+}
+
+#[cfg(not(feature = "hub"))]
+fn download(_id: &str, _cache: &Path) -> Result<PathBuf> {
+    Err(Error::model(
+        "this textlab was built without the `hub` feature, so it does not download (cargo build --release --features hub)",
+    ))
 }
 
 /// Every tensor of `dir/model.safetensors` (or the shards listed in
@@ -127,7 +199,8 @@ pub fn load_weights(dir: &Path, device: &Device) -> Result<HashMap<String, Tenso
     } else {
         let index = dir.join("model.safetensors.index.json");
         if index.is_file() {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&index).at(&index)?)?;
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&index).at(&index)?)?;
             let mut shards: Vec<String> = v["weight_map"]
                 .as_object()
                 .ok_or_else(|| Error::model(format!("{} has no weight_map", index.display())))?
@@ -143,7 +216,10 @@ pub fn load_weights(dir: &Path, device: &Device) -> Result<HashMap<String, Tenso
                 dir.display()
             )));
         } else {
-            return Err(Error::model(format!("{} has no model.safetensors", dir.display())));
+            return Err(Error::model(format!(
+                "{} has no model.safetensors",
+                dir.display()
+            )));
         }
     };
     let mut all = HashMap::new();
@@ -155,7 +231,11 @@ pub fn load_weights(dir: &Path, device: &Device) -> Result<HashMap<String, Tenso
             if k.ends_with("position_ids") || k.ends_with("token_type_ids") {
                 continue;
             }
-            let t = if t.dtype() == DType::F32 { t } else { t.to_dtype(DType::F32)? };
+            let t = if t.dtype() == DType::F32 {
+                t
+            } else {
+                t.to_dtype(DType::F32)?
+            };
             all.insert(k, t);
         }
     }
@@ -170,11 +250,16 @@ pub fn canonical_names(tensors: HashMap<String, Tensor>, arch: Arch) -> HashMap<
         .into_iter()
         .map(|(k, t)| {
             let mut k = k;
-            if ["embeddings.", "encoder.", "pooler."].iter().any(|p| k.starts_with(p)) {
+            if ["embeddings.", "encoder.", "pooler."]
+                .iter()
+                .any(|p| k.starts_with(p))
+            {
                 k = format!("{}{k}", arch.prefix());
             }
             if k.contains("LayerNorm.gamma") || k.contains("LayerNorm.beta") {
-                k = k.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias");
+                k = k
+                    .replace("LayerNorm.gamma", "LayerNorm.weight")
+                    .replace("LayerNorm.beta", "LayerNorm.bias");
             }
             (k, t)
         })
@@ -188,7 +273,10 @@ impl TransformerModel {
         let dir = resolve(source)?;
         let cfg_path = dir.join("config.json");
         if !cfg_path.is_file() {
-            return Err(Error::model(format!("{} has no config.json", dir.display())));
+            return Err(Error::model(format!(
+                "{} has no config.json",
+                dir.display()
+            )));
         }
         let config = ModelConfig::from_file(&cfg_path)?;
         let tokenizer = TextTokenizer::from_dir(&dir)?;
@@ -200,7 +288,8 @@ impl TransformerModel {
             )));
         }
         let weights = canonical_names(load_weights(&dir, device)?, config.arch);
-        let mut classifier = SequenceClassifier::new(config, Params::from_tensors(weights, seed, device))?;
+        let mut classifier =
+            SequenceClassifier::new(config, Params::from_tensors(weights, seed, device))?;
         let encoder_fresh: Vec<&String> = classifier
             .params()
             .fresh_names()
@@ -222,7 +311,11 @@ impl TransformerModel {
             unused: classifier.params().unused_names(),
         };
         classifier.params_mut().drop_unused();
-        Ok(TransformerModel { classifier, tokenizer, note })
+        Ok(TransformerModel {
+            classifier,
+            tokenizer,
+            note,
+        })
     }
 
     /// Write `config.json`, `model.safetensors` (with `{"format": "pt"}` metadata) and
@@ -233,7 +326,11 @@ impl TransformerModel {
 }
 
 /// See [`TransformerModel::save`].
-pub fn save_classifier(model: &SequenceClassifier, tokenizer: &TextTokenizer, dir: &Path) -> Result<()> {
+pub fn save_classifier(
+    model: &SequenceClassifier,
+    tokenizer: &TextTokenizer,
+    dir: &Path,
+) -> Result<()> {
     std::fs::create_dir_all(dir).at(dir)?;
     let cfg = serde_json::to_string_pretty(&model.config.to_value())?;
     std::fs::write(dir.join("config.json"), cfg).at(dir.join("config.json"))?;
@@ -245,8 +342,12 @@ pub fn save_classifier(model: &SequenceClassifier, tokenizer: &TextTokenizer, di
         .collect::<Result<_>>()?;
     let meta: HashMap<String, String> = [("format".to_string(), "pt".to_string())].into();
     let path = dir.join("model.safetensors");
-    safetensors::serialize_to_file(tensors.iter().map(|(k, t)| (k.as_str(), t)), Some(meta), &path)
-        .map_err(|e| Error::model(format!("{}: {e}", path.display())))?;
+    safetensors::serialize_to_file(
+        tensors.iter().map(|(k, t)| (k.as_str(), t)),
+        Some(meta),
+        &path,
+    )
+    .map_err(|e| Error::model(format!("{}: {e}", path.display())))?;
     tokenizer.save(&dir.join("tokenizer.json"))
 }
 
@@ -263,14 +364,20 @@ mod tests {
         std::fs::create_dir_all(repo.join("snapshots").join("old999")).unwrap();
         std::fs::create_dir_all(repo.join("refs")).unwrap();
         std::fs::write(repo.join("refs").join("main"), "abc123\n").unwrap();
-        assert_eq!(resolve_in_cache(cache.path(), "FacebookAI/roberta-base").unwrap(), snap);
+        assert_eq!(
+            resolve_in_cache(cache.path(), "FacebookAI/roberta-base").unwrap(),
+            snap
+        );
         let e = resolve_in_cache(cache.path(), "roberta-large").unwrap_err();
         assert!(e.to_string().contains("models--roberta-large"), "{e}");
         // without refs/main, two snapshots are ambiguous, one is fine
         std::fs::remove_file(repo.join("refs").join("main")).unwrap();
         assert!(resolve_in_cache(cache.path(), "FacebookAI/roberta-base").is_err());
         std::fs::remove_dir(repo.join("snapshots").join("old999")).unwrap();
-        assert_eq!(resolve_in_cache(cache.path(), "FacebookAI/roberta-base").unwrap(), snap);
+        assert_eq!(
+            resolve_in_cache(cache.path(), "FacebookAI/roberta-base").unwrap(),
+            snap
+        );
     }
 
     #[test]
@@ -278,7 +385,9 @@ mod tests {
         let e = resolve("/definitely/not/here").unwrap_err();
         assert!(e.to_string().contains("does not exist"), "{e}");
         let dir = tempfile::tempdir().unwrap();
-        let e = TransformerModel::load(dir.path().to_str().unwrap(), 0, &Device::Cpu).err().unwrap();
+        let e = TransformerModel::load(dir.path().to_str().unwrap(), 0, &Device::Cpu)
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("config.json"), "{e}");
         let e = load_weights(dir.path(), &Device::Cpu).unwrap_err();
         assert!(e.to_string().contains("model.safetensors"), "{e}");
@@ -295,6 +404,13 @@ mod tests {
         .into();
         let mut k: Vec<String> = canonical_names(m, Arch::Bert).into_keys().collect();
         k.sort();
-        assert_eq!(k, ["bert.embeddings.LayerNorm.weight", "bert.pooler.dense.bias", "bert.pooler.dense.weight"]);
+        assert_eq!(
+            k,
+            [
+                "bert.embeddings.LayerNorm.weight",
+                "bert.pooler.dense.bias",
+                "bert.pooler.dense.weight"
+            ]
+        );
     }
 }

@@ -49,6 +49,9 @@ pub struct TransformerCmd {
     /// cpu, cuda[:N], metal[:N] or auto (GPUs need the `cuda` / `metal` build features).
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// CPU threads (default: all cores, or 1 when the machine is already busy).
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Skip fine-tuning `tiny` from random init on the same budget.
     #[arg(long)]
     pub no_baseline: bool,
@@ -107,16 +110,24 @@ pub struct TransformerBenchArgs {
     pub no_base: bool,
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// CPU threads (default: all cores, or 1 when the machine is already busy).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 impl TransformerCmd {
     /// The lab options these flags describe.
     pub fn lab_options(&self) -> Result<LabOptions> {
-        let mut o = if self.quick { LabOptions::quick() } else { LabOptions::default() };
+        let mut o = if self.quick {
+            LabOptions::quick()
+        } else {
+            LabOptions::default()
+        };
         o.model = self.model.clone();
         o.seed = self.corpus.seed;
         o.device = self.device.parse::<DeviceChoice>()?;
         o.compare_random_init = !self.no_baseline;
+        o.threads = self.threads;
         o.save_to = self.save.clone();
         if let Some(v) = self.budget_minutes {
             o.budget_minutes = v;
@@ -179,14 +190,21 @@ pub fn predict(p: PredictArgs) -> Result<()> {
         let line = if p.json {
             serde_json::to_string(pr)?
         } else {
-            let short: String = t.chars().take(60).map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let short: String = t
+                .chars()
+                .take(60)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             format!("{:.4}\t{}\t{}", pr.probability, pr.label, short)
         };
         writeln!(out, "{line}").map_err(|e| crate::error::Error::io("stdout", e))?;
     }
     let cut = preds.iter().filter(|p| p.truncated).count();
     if cut > 0 {
-        eprintln!("{cut} of {} texts were truncated to the maximum length", preds.len());
+        eprintln!(
+            "{cut} of {} texts were truncated to the maximum length",
+            preds.len()
+        );
     }
     Ok(())
 }
@@ -200,4 +218,99 @@ pub fn bench(args: TransformerBenchArgs) -> Result<()> {
         print!("{report}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        cmd: TransformerCmd,
+    }
+
+    #[derive(Parser, Debug)]
+    struct Bench {
+        #[command(flatten)]
+        args: TransformerBenchArgs,
+    }
+
+    #[test]
+    fn flags_parse_and_map_to_lab_options() {
+        Cli::command().debug_assert();
+        Bench::command().debug_assert();
+        let c = Cli::try_parse_from([
+            "t",
+            "--model",
+            "tiny",
+            "--budget-minutes",
+            "2",
+            "--json",
+            "--grad-accum",
+            "4",
+            "--max-length",
+            "64",
+            "--seed",
+            "7",
+            "--threads",
+            "1",
+        ])
+        .unwrap();
+        assert!(c.cmd.json && c.cmd.action.is_none());
+        let o = c.cmd.lab_options().unwrap();
+        assert_eq!(
+            (
+                o.budget_minutes,
+                o.grad_accum,
+                o.max_length,
+                o.seed,
+                o.threads
+            ),
+            (2.0, 4, 64, 7, Some(1))
+        );
+        let q = Cli::try_parse_from(["t", "--quick"])
+            .unwrap()
+            .cmd
+            .lab_options()
+            .unwrap();
+        assert_eq!(
+            q,
+            LabOptions {
+                seed: 42,
+                ..LabOptions::quick()
+            }
+        );
+        let p = Cli::try_parse_from([
+            "t",
+            "predict",
+            "--model",
+            "dir",
+            "--input",
+            "x.jsonl",
+            "--max-length",
+            "32",
+        ])
+        .unwrap();
+        match p.cmd.action {
+            Some(TransformerAction::Predict(a)) => {
+                assert_eq!((a.model.as_str(), a.max_length), ("dir", Some(32)))
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = Cli::try_parse_from(["t", "--device", "tpu"])
+            .unwrap()
+            .cmd
+            .lab_options()
+            .unwrap_err();
+        assert!(bad.to_string().contains("tpu"), "{bad}");
+        let bad = Cli::try_parse_from(["t", "--budget-minutes=-1"])
+            .unwrap()
+            .cmd
+            .lab_options();
+        assert!(bad.is_err());
+        let b = Bench::try_parse_from(["b", "--json", "--no-base"]).unwrap();
+        assert!(b.args.json && b.args.no_base && b.args.steps == 3);
+    }
 }

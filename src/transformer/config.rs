@@ -67,7 +67,13 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// A small RoBERTa (the offline `tiny` model): `hidden` wide, `layers` deep, `heads` heads,
     /// feed-forward 4x hidden, positions for `max_len` tokens.
-    pub fn tiny_roberta(vocab_size: usize, hidden: usize, layers: usize, heads: usize, max_len: usize) -> Self {
+    pub fn tiny_roberta(
+        vocab_size: usize,
+        hidden: usize,
+        layers: usize,
+        heads: usize,
+        max_len: usize,
+    ) -> Self {
         ModelConfig {
             arch: Arch::Roberta,
             vocab_size,
@@ -98,15 +104,22 @@ impl ModelConfig {
     /// Longest token sequence (special tokens included) the position table allows.
     pub fn max_tokens(&self) -> usize {
         match self.arch {
-            Arch::Roberta => self.max_position_embeddings.saturating_sub(self.pad_token_id as usize + 1),
+            Arch::Roberta => self
+                .max_position_embeddings
+                .saturating_sub(self.pad_token_id as usize + 1),
             Arch::Bert => self.max_position_embeddings,
         }
     }
 
     /// Number of parameters of the encoder plus classification head.
     pub fn num_parameters(&self) -> usize {
-        let (h, i, l) = (self.hidden_size, self.intermediate_size, self.num_hidden_layers);
-        let emb = (self.vocab_size + self.max_position_embeddings + self.type_vocab_size) * h + 2 * h;
+        let (h, i, l) = (
+            self.hidden_size,
+            self.intermediate_size,
+            self.num_hidden_layers,
+        );
+        let emb =
+            (self.vocab_size + self.max_position_embeddings + self.type_vocab_size) * h + 2 * h;
         let layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
         let head = (h * h + h) + (h * self.num_labels + self.num_labels);
         emb + l * layer + head
@@ -117,7 +130,11 @@ impl ModelConfig {
         let Value::Object(mut map) = v else {
             return Err(Error::model("config.json is not a JSON object"));
         };
-        let model_type = map.get("model_type").and_then(Value::as_str).unwrap_or("").to_string();
+        let model_type = map
+            .get("model_type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let arch = match model_type.as_str() {
             "roberta" | "xlm-roberta" | "camembert" => Arch::Roberta,
             "bert" => Arch::Bert,
@@ -142,14 +159,17 @@ impl ModelConfig {
         if let Some(act) = map.get("hidden_act").and_then(Value::as_str)
             && act != "gelu"
         {
-            return Err(Error::model(format!("hidden_act `{act}` is not supported (only exact `gelu`)")));
+            return Err(Error::model(format!(
+                "hidden_act `{act}` is not supported (only exact `gelu`)"
+            )));
         }
         let mut take_usize = |k: &str, default: Option<usize>| -> Result<usize> {
             match map.remove(k) {
-                Some(v) => v
-                    .as_u64()
-                    .map(|x| x as usize)
-                    .ok_or_else(|| Error::model(format!("config.json: `{k}` is {v}, expected a non-negative integer"))),
+                Some(v) => v.as_u64().map(|x| x as usize).ok_or_else(|| {
+                    Error::model(format!(
+                        "config.json: `{k}` is {v}, expected a non-negative integer"
+                    ))
+                }),
                 None => default.ok_or_else(|| Error::model(format!("config.json has no `{k}`"))),
             }
         };
@@ -165,7 +185,9 @@ impl ModelConfig {
             Arch::Bert => 0,
         };
         let take_id = |map: &mut Map<String, Value>, k: &str, d: u32| -> u32 {
-            map.remove(k).and_then(|v| v.as_u64()).map_or(d, |x| x as u32)
+            map.remove(k)
+                .and_then(|v| v.as_u64())
+                .map_or(d, |x| x as u32)
         };
         let pad_token_id = take_id(&mut map, "pad_token_id", default_pad);
         let bos_token_id = take_id(&mut map, "bos_token_id", 0);
@@ -173,7 +195,11 @@ impl ModelConfig {
         let take_f = |map: &mut Map<String, Value>, k: &str, d: f64| -> f64 {
             map.remove(k).and_then(|v| v.as_f64()).unwrap_or(d)
         };
-        let layer_norm_eps = take_f(&mut map, "layer_norm_eps", if arch == Arch::Roberta { 1e-5 } else { 1e-12 });
+        let layer_norm_eps = take_f(
+            &mut map,
+            "layer_norm_eps",
+            if arch == Arch::Roberta { 1e-5 } else { 1e-12 },
+        );
         let hidden_dropout_prob = take_f(&mut map, "hidden_dropout_prob", 0.1);
         let attention_probs_dropout_prob = take_f(&mut map, "attention_probs_dropout_prob", 0.1);
         let initializer_range = take_f(&mut map, "initializer_range", 0.02);
@@ -182,7 +208,11 @@ impl ModelConfig {
             .get("id2label")
             .and_then(Value::as_object)
             .map(|m| m.len())
-            .or_else(|| map.get("num_labels").and_then(Value::as_u64).map(|x| x as usize))
+            .or_else(|| {
+                map.get("num_labels")
+                    .and_then(Value::as_u64)
+                    .map(|x| x as usize)
+            })
             .unwrap_or(2);
         map.remove("model_type");
         let cfg = ModelConfig {
@@ -236,7 +266,9 @@ impl ModelConfig {
             )));
         }
         if self.max_tokens() < 3 {
-            return Err(Error::model("config: max_position_embeddings leaves room for fewer than 3 tokens"));
+            return Err(Error::model(
+                "config: max_position_embeddings leaves room for fewer than 3 tokens",
+            ));
         }
         Ok(())
     }
@@ -267,12 +299,21 @@ impl ModelConfig {
         set("num_hidden_layers", self.num_hidden_layers.into());
         set("num_attention_heads", self.num_attention_heads.into());
         set("intermediate_size", self.intermediate_size.into());
-        set("max_position_embeddings", self.max_position_embeddings.into());
+        set(
+            "max_position_embeddings",
+            self.max_position_embeddings.into(),
+        );
         set("type_vocab_size", self.type_vocab_size.into());
         set("layer_norm_eps", self.layer_norm_eps.into());
         set("hidden_dropout_prob", self.hidden_dropout_prob.into());
-        set("attention_probs_dropout_prob", self.attention_probs_dropout_prob.into());
-        set("classifier_dropout", self.classifier_dropout.map_or(Value::Null, Value::from));
+        set(
+            "attention_probs_dropout_prob",
+            self.attention_probs_dropout_prob.into(),
+        );
+        set(
+            "classifier_dropout",
+            self.classifier_dropout.map_or(Value::Null, Value::from),
+        );
         set("initializer_range", self.initializer_range.into());
         set("pad_token_id", self.pad_token_id.into());
         set("bos_token_id", self.bos_token_id.into());
@@ -280,8 +321,14 @@ impl ModelConfig {
         set("hidden_act", "gelu".into());
         set("position_embedding_type", "absolute".into());
         if !m.contains_key("id2label") {
-            m.insert("id2label".into(), serde_json::json!({"0": "LABEL_0", "1": "LABEL_1"}));
-            m.insert("label2id".into(), serde_json::json!({"LABEL_0": 0, "LABEL_1": 1}));
+            m.insert(
+                "id2label".into(),
+                serde_json::json!({"0": "LABEL_0", "1": "LABEL_1"}),
+            );
+            m.insert(
+                "label2id".into(),
+                serde_json::json!({"LABEL_0": 0, "LABEL_1": 1}),
+            );
         }
         Value::Object(m)
     }
@@ -294,7 +341,8 @@ mod tests {
 
     #[test]
     fn absent_optional_keys_take_family_defaults() {
-        let c = ModelConfig::from_value(json!({"model_type": "roberta", "vocab_size": 50})).unwrap();
+        let c =
+            ModelConfig::from_value(json!({"model_type": "roberta", "vocab_size": 50})).unwrap();
         assert_eq!(c.layer_norm_eps, 1e-5);
         assert_eq!(c.pad_token_id, 1);
         assert_eq!(c.max_tokens(), 510);
@@ -307,13 +355,18 @@ mod tests {
 
     #[test]
     fn bad_configs_are_clear_errors() {
-        let e = ModelConfig::from_value(json!({"model_type": "gpt2", "vocab_size": 50})).unwrap_err();
-        assert!(e.to_string().contains("gpt2") && e.to_string().contains("RoBERTa"), "{e}");
+        let e =
+            ModelConfig::from_value(json!({"model_type": "gpt2", "vocab_size": 50})).unwrap_err();
+        assert!(
+            e.to_string().contains("gpt2") && e.to_string().contains("RoBERTa"),
+            "{e}"
+        );
         let e = ModelConfig::from_value(json!({"model_type": "roberta"})).unwrap_err();
         assert!(e.to_string().contains("vocab_size"), "{e}");
         let e = ModelConfig::from_value(json!({"model_type": "roberta", "vocab_size": 5, "hidden_size": 10, "num_attention_heads": 3})).unwrap_err();
         assert!(e.to_string().contains("multiple"), "{e}");
-        let e = ModelConfig::from_value(json!({"model_type": "roberta", "vocab_size": "x"})).unwrap_err();
+        let e = ModelConfig::from_value(json!({"model_type": "roberta", "vocab_size": "x"}))
+            .unwrap_err();
         assert!(e.to_string().contains("vocab_size"), "{e}");
         let e = ModelConfig::from_value(json!([1, 2])).unwrap_err();
         assert!(e.to_string().contains("object"), "{e}");
@@ -325,7 +378,10 @@ mod tests {
         v["my_key"] = json!("kept");
         let c = ModelConfig::from_value(v).unwrap();
         assert_eq!(c.to_value()["my_key"], "kept");
-        assert_eq!(c.to_value()["architectures"][0], "RobertaForSequenceClassification");
+        assert_eq!(
+            c.to_value()["architectures"][0],
+            "RobertaForSequenceClassification"
+        );
         assert_eq!(c, ModelConfig::from_value(c.to_value()).unwrap());
     }
 }

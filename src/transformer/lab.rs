@@ -8,7 +8,9 @@
 
 use super::checkpoint::{LoadNote, TransformerModel, save_classifier};
 use super::config::{Arch, ModelConfig};
-use super::device::{DeviceChoice, describe, peak_memory_bytes, tune_allocator};
+use super::device::{
+    DeviceChoice, choose_threads, describe, peak_memory_bytes, set_cpu_threads, tune_allocator,
+};
 use super::memory::{MemoryEstimate, human_bytes};
 use super::mlm::{MlmOptions, MlmRun, pretrain};
 use super::model::SequenceClassifier;
@@ -34,7 +36,12 @@ pub struct TinySize {
 impl Default for TinySize {
     /// hidden 128, 2 layers, 2 heads, 8000 BPE tokens.
     fn default() -> Self {
-        TinySize { hidden: 128, layers: 2, heads: 2, vocab_size: 8000 }
+        TinySize {
+            hidden: 128,
+            layers: 2,
+            heads: 2,
+            vocab_size: 8000,
+        }
     }
 }
 
@@ -57,11 +64,17 @@ pub struct LabOptions {
     pub lr: Option<f64>,
     pub seed: u64,
     pub device: DeviceChoice,
+    /// CPU threads; default: all cores, or 1 when the machine is already busy (see
+    /// [`choose_threads`]).
+    pub threads: Option<usize>,
     /// For `tiny`: also fine-tune from random init on the same budget. Default true.
     pub compare_random_init: bool,
     pub tiny: TinySize,
     /// Share of the `tiny` arm's time given to MLM pretraining. Default 0.6.
     pub pretrain_share: f64,
+    /// Cap on MLM steps (default none: the time budget decides). With a cap and a budget that
+    /// does not bind, a run is reproducible step for step whatever the machine's speed.
+    pub pretrain_max_steps: Option<usize>,
     /// Save the fine-tuned model (HF format) here.
     pub save_to: Option<PathBuf>,
 }
@@ -78,9 +91,11 @@ impl Default for LabOptions {
             lr: None,
             seed: 42,
             device: DeviceChoice::Cpu,
+            threads: None,
             compare_random_init: true,
             tiny: TinySize::default(),
             pretrain_share: 0.6,
+            pretrain_max_steps: None,
             save_to: None,
         }
     }
@@ -94,25 +109,39 @@ impl LabOptions {
             budget_minutes: 1.5,
             max_length: 64,
             epochs: 3,
-            tiny: TinySize { hidden: 64, layers: 2, heads: 2, vocab_size: 2000 },
+            tiny: TinySize {
+                hidden: 64,
+                layers: 2,
+                heads: 2,
+                vocab_size: 2000,
+            },
             lr: Some(5e-4),
             ..Default::default()
         }
     }
 
     pub fn check(&self) -> Result<()> {
-        if !(self.budget_minutes > 0.0 && self.budget_minutes.is_finite()) {
-            return Err(Error::config(format!("budget_minutes {} must be positive", self.budget_minutes)));
+        if !self.budget_minutes.is_finite() || self.budget_minutes <= 0.0 {
+            return Err(Error::config(format!(
+                "budget_minutes {} must be positive",
+                self.budget_minutes
+            )));
         }
         if self.max_length < 8 {
-            return Err(Error::config(format!("max_length {} is too short (at least 8 tokens)", self.max_length)));
+            return Err(Error::config(format!(
+                "max_length {} is too short (at least 8 tokens)",
+                self.max_length
+            )));
         }
         if !(0.0..1.0).contains(&self.pretrain_share) {
             return Err(Error::config("pretrain_share must be in [0, 1)"));
         }
         let t = &self.tiny;
         if t.heads == 0 || t.hidden % t.heads != 0 || t.layers == 0 {
-            return Err(Error::config(format!("tiny size: hidden {} must be a multiple of heads {} and layers >= 1", t.hidden, t.heads)));
+            return Err(Error::config(format!(
+                "tiny size: hidden {} must be a multiple of heads {} and layers >= 1",
+                t.hidden, t.heads
+            )));
         }
         Ok(())
     }
@@ -263,8 +292,14 @@ impl std::fmt::Display for TransformerReport {
             self.truncated.val,
             self.truncated.test
         )?;
-        let peak = self.peak_memory_bytes.map_or("unknown".to_string(), human_bytes);
-        writeln!(f, "  memory: peak {peak}; estimate {}", self.memory_estimate)?;
+        let peak = self
+            .peak_memory_bytes
+            .map_or("unknown".to_string(), human_bytes);
+        writeln!(
+            f,
+            "  memory: peak {peak}; estimate {}",
+            self.memory_estimate
+        )?;
         if let Some(n) = &self.load_note {
             writeln!(f, "  {n}")?;
         }
@@ -279,11 +314,23 @@ impl std::fmt::Display for TransformerReport {
 }
 
 fn texts_of(c: &Corpus) -> (Vec<String>, Vec<u8>) {
-    (c.texts().into_iter().map(str::to_string).collect(), c.labels())
+    (
+        c.texts().into_iter().map(str::to_string).collect(),
+        c.labels(),
+    )
 }
 
-fn evaluate_arm(name: &str, model: &SequenceClassifier, test: &Encoded, y: &[u8], bs: usize) -> Result<Evaluation> {
-    let probs: Vec<f64> = predict_logits(model, &test.ids, bs)?.into_iter().map(positive_probability).collect();
+fn evaluate_arm(
+    name: &str,
+    model: &SequenceClassifier,
+    test: &Encoded,
+    y: &[u8],
+    bs: usize,
+) -> Result<Evaluation> {
+    let probs: Vec<f64> = predict_logits(model, &test.ids, bs)?
+        .into_iter()
+        .map(positive_probability)
+        .collect();
     Evaluation::new(name, y, &probs, 0.5)
 }
 
@@ -321,15 +368,27 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     let wall = Instant::now();
     let budget = Duration::from_secs_f64(opts.budget_minutes * 60.0);
     let device = opts.device.open()?;
+    if device.is_cpu() {
+        set_cpu_threads(choose_threads(opts.threads));
+    }
     let (train_x, train_y) = texts_of(&split.train);
     let (val_x, val_y) = texts_of(&split.val);
     let (test_x, test_y) = texts_of(&split.test);
-    for (name, x) in [("training", &train_x), ("validation", &val_x), ("test", &test_x)] {
+    for (name, x) in [
+        ("training", &train_x),
+        ("validation", &val_x),
+        ("test", &test_x),
+    ] {
         if x.is_empty() {
             return Err(Error::data(format!("the {name} split is empty")));
         }
     }
-    let empty_texts = train_x.iter().chain(&val_x).chain(&test_x).filter(|t| t.trim().is_empty()).count();
+    let empty_texts = train_x
+        .iter()
+        .chain(&val_x)
+        .chain(&test_x)
+        .filter(|t| t.trim().is_empty())
+        .count();
     if empty_texts == train_x.len() + val_x.len() + test_x.len() {
         return Err(Error::data("every text is empty: nothing to learn from"));
     }
@@ -338,21 +397,38 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     let t0 = Instant::now();
     let (tokenizer, mut config, loaded) = if tiny {
         let tok = TextTokenizer::train_bpe(&train_x, opts.tiny.vocab_size)?;
-        let cfg = ModelConfig::tiny_roberta(tok.vocab_size(), opts.tiny.hidden, opts.tiny.layers, opts.tiny.heads, opts.max_length);
+        let cfg = ModelConfig::tiny_roberta(
+            tok.vocab_size(),
+            opts.tiny.hidden,
+            opts.tiny.layers,
+            opts.tiny.heads,
+            opts.max_length,
+        );
         (tok, cfg, None)
     } else {
         let m = TransformerModel::load(&opts.model, opts.seed, &device)?;
         (m.tokenizer.clone(), m.classifier.config.clone(), Some(m))
     };
-    let tokenizer_seconds = if tiny { t0.elapsed().as_secs_f64() } else { 0.0 };
+    let tokenizer_seconds = if tiny {
+        t0.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
     let max_len = opts.max_length.min(config.max_tokens());
     if max_len < opts.max_length {
-        notes.push(format!("max_length lowered to the model's {max_len} positions"));
+        notes.push(format!(
+            "max_length lowered to the model's {max_len} positions"
+        ));
     }
     let enc_train = tokenizer.encode_all(&train_x, max_len)?;
     let enc_val = tokenizer.encode_all(&val_x, max_len)?;
     let enc_test = tokenizer.encode_all(&test_x, max_len)?;
-    let truncated = Truncation { max_length: max_len, train: enc_train.truncated, val: enc_val.truncated, test: enc_test.truncated };
+    let truncated = Truncation {
+        max_length: max_len,
+        train: enc_train.truncated,
+        val: enc_val.truncated,
+        test: enc_test.truncated,
+    };
     let ft = FineTuneOptions {
         batch_size: opts.batch_size,
         grad_accum: opts.grad_accum,
@@ -365,20 +441,37 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     let mb = |s: f64| Duration::from_secs_f64(s.max(1.0));
     let left = budget.as_secs_f64() - t0.elapsed().as_secs_f64();
     // Budget: the pretrained arm gets `arm_time`, the random-init arm the same.
-    let arm_time = if tiny && opts.compare_random_init { left * 0.47 } else { left * 0.92 };
+    let arm_time = if tiny && opts.compare_random_init {
+        left * 0.47
+    } else {
+        left * 0.92
+    };
     let mut pretraining = None;
     let mut load_note = None;
     let model = if tiny {
-        let mask_id = tokenizer.mask_id().ok_or_else(|| Error::model("tokenizer has no <mask> token"))?;
+        let mask_id = tokenizer
+            .mask_id()
+            .ok_or_else(|| Error::model("tokenizer has no <mask> token"))?;
         let mlm = MlmOptions {
             batch_size: opts.batch_size,
             budget: mb(arm_time * opts.pretrain_share),
+            max_steps: opts.pretrain_max_steps,
             seed: opts.seed,
             ..Default::default()
         };
-        let (tensors, run) = pretrain(&config, &enc_train.ids, mask_id, &tokenizer.special_ids(), &mlm, &device)?;
+        let (tensors, run) = pretrain(
+            &config,
+            &enc_train.ids,
+            mask_id,
+            &tokenizer.special_ids(),
+            &mlm,
+            &device,
+        )?;
         pretraining = Some(run);
-        let mut m = SequenceClassifier::new(config.clone(), Params::from_tensors(tensors, opts.seed, &device))?;
+        let mut m = SequenceClassifier::new(
+            config.clone(),
+            Params::from_tensors(tensors, opts.seed, &device),
+        )?;
         // The MLM head is not part of the classifier.
         m.params_mut().drop_unused();
         m
@@ -391,9 +484,20 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     let mut ft_main = ft.clone();
     let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
     ft_main.budget = Some(mb(arm_time - pre_secs));
-    let run = fine_tune(&model, &enc_train.ids, &train_y, &enc_val.ids, &val_y, &ft_main, "fine-tuning")?;
+    let run = fine_tune(
+        &model,
+        &enc_train.ids,
+        &train_y,
+        &enc_val.ids,
+        &val_y,
+        &ft_main,
+        "fine-tuning",
+    )?;
     let name = if tiny {
-        format!("tiny RoBERTa (h{} L{} H{}), BPE + MLM pretrained here", config.hidden_size, config.num_hidden_layers, config.num_attention_heads)
+        format!(
+            "tiny RoBERTa (h{} L{} H{}), BPE + MLM pretrained here",
+            config.hidden_size, config.num_hidden_layers, config.num_attention_heads
+        )
     } else {
         format!("{} ({})", opts.model, config.arch.model_type())
     };
@@ -408,16 +512,42 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     drop(model);
     let random_init = if tiny && opts.compare_random_init {
         let fresh = SequenceClassifier::new(config.clone(), Params::fresh(opts.seed, &device))?;
-        let random_budget = (budget.as_secs_f64() - wall.elapsed().as_secs_f64()).min(pre_secs + run.total_seconds + 1.0);
-        let ft_rand = FineTuneOptions { budget: Some(mb(random_budget)), epochs: ft.epochs * 3, ..ft.clone() };
-        let rrun = fine_tune(&fresh, &enc_train.ids, &train_y, &enc_val.ids, &val_y, &ft_rand, "fine-tuning from random init")?;
-        let ev = evaluate_arm("random init", &fresh, &enc_test, &test_y, ft.eval_batch_size)?;
+        let random_budget = (budget.as_secs_f64() - wall.elapsed().as_secs_f64())
+            .min(pre_secs + run.total_seconds + 1.0);
+        let ft_rand = FineTuneOptions {
+            budget: Some(mb(random_budget)),
+            epochs: ft.epochs * 3,
+            ..ft.clone()
+        };
+        let rrun = fine_tune(
+            &fresh,
+            &enc_train.ids,
+            &train_y,
+            &enc_val.ids,
+            &val_y,
+            &ft_rand,
+            "fine-tuning from random init",
+        )?;
+        let ev = evaluate_arm(
+            "random init",
+            &fresh,
+            &enc_test,
+            &test_y,
+            ft.eval_batch_size,
+        )?;
         let secs = rrun.train_seconds;
-        Some(arm("same architecture, random init, same budget", &ev, secs, rrun))
+        Some(arm(
+            "same architecture, random init, same budget",
+            &ev,
+            secs,
+            rrun,
+        ))
     } else {
-        if tiny {
-            notes.push("random-init comparison skipped (compare_random_init = false)".into());
-        }
+        notes.push(if tiny {
+            "random-init comparison skipped (compare_random_init = false)".into()
+        } else {
+            "random-init comparison runs for `tiny` only; compare a checkpoint against `tiny` by running both on the same split".into()
+        });
         None
     };
     let m = &test.metrics;

@@ -65,7 +65,11 @@ impl Linear {
     /// `name.weight` `[out, in]` (Normal(0, std) when fresh) and `name.bias` `[out]` (zeros).
     pub fn load(p: &mut Params, name: &str, input: usize, output: usize, std: f64) -> Result<Self> {
         Ok(Self::new(
-            p.get(&format!("{name}.weight"), &[output, input], Init::Normal(std))?,
+            p.get(
+                &format!("{name}.weight"),
+                &[output, input],
+                Init::Normal(std),
+            )?,
             p.get(&format!("{name}.bias"), &[output], Init::Zeros)?,
         ))
     }
@@ -77,8 +81,14 @@ impl Linear {
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         // Flatten leading dims into one 2-D matmul: a broadcast batched matmul is slower on CPU.
         let dims = x.dims();
-        let (rows, input) = (dims[..dims.len() - 1].iter().product::<usize>(), dims[dims.len() - 1]);
-        let y = x.reshape((rows, input))?.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)?;
+        let (rows, input) = (
+            dims[..dims.len() - 1].iter().product::<usize>(),
+            dims[dims.len() - 1],
+        );
+        let y = x
+            .reshape((rows, input))?
+            .matmul(&self.weight.t()?)?
+            .broadcast_add(&self.bias)?;
         let mut out = dims.to_vec();
         *out.last_mut().unwrap_or(&mut 0) = self.weight.dim(0)?;
         y.reshape(out)
@@ -93,7 +103,9 @@ pub fn dropout(x: &Tensor, p: f64, rng: Option<&mut Rng>) -> candle_core::Result
         return Ok(x.clone());
     }
     let scale = (1.0 / (1.0 - p)) as f32;
-    let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f64() < p { 0.0 } else { scale }).collect();
+    let mask: Vec<f32> = (0..x.elem_count())
+        .map(|_| if rng.next_f64() < p { 0.0 } else { scale })
+        .collect();
     let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
     x.mul(&mask)
 }
@@ -143,9 +155,18 @@ impl Attention {
 
     /// `x`: `[b, l, h]`; `mask_bias`: `[b, 1, 1, l]`, 0 for real tokens and a huge negative
     /// number for padding.
-    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, mut rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mask_bias: &Tensor,
+        mut rng: Option<&mut Rng>,
+    ) -> candle_core::Result<Tensor> {
         let (b, l, h) = x.dims3()?;
-        let split = |t: Tensor| t.reshape((b, l, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous();
+        let split = |t: Tensor| {
+            t.reshape((b, l, self.heads, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
         let q = split(self.query.forward(x)?)?;
         let k = split(self.key.forward(x)?)?;
         let v = split(self.value.forward(x)?)?;
@@ -173,14 +194,31 @@ impl EncoderLayer {
     pub fn load(p: &mut Params, name: &str, d: &LayerDims) -> Result<Self> {
         Ok(EncoderLayer {
             attention: Attention::load(p, &format!("{name}.attention"), d)?,
-            intermediate: Linear::load(p, &format!("{name}.intermediate.dense"), d.hidden, d.intermediate, d.std)?,
-            output: Linear::load(p, &format!("{name}.output.dense"), d.intermediate, d.hidden, d.std)?,
+            intermediate: Linear::load(
+                p,
+                &format!("{name}.intermediate.dense"),
+                d.hidden,
+                d.intermediate,
+                d.std,
+            )?,
+            output: Linear::load(
+                p,
+                &format!("{name}.output.dense"),
+                d.intermediate,
+                d.hidden,
+                d.std,
+            )?,
             norm: LayerNorm::load(p, &format!("{name}.output.LayerNorm"), d.hidden, d.eps)?,
             hidden_dropout: d.hidden_dropout,
         })
     }
 
-    pub fn forward(&self, x: &Tensor, mask_bias: &Tensor, mut rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mask_bias: &Tensor,
+        mut rng: Option<&mut Rng>,
+    ) -> candle_core::Result<Tensor> {
         let a = self.attention.forward(x, mask_bias, rng.as_deref_mut())?;
         // Exact erf GELU, as HF's `gelu`; `Tensor::gelu` is the tanh approximation.
         let i = self.intermediate.forward(&a)?.gelu_erf()?;
@@ -205,21 +243,48 @@ mod tests {
         let loss = (y.sqr().unwrap() * 0.5).unwrap().sum_all().unwrap();
         let g = loss.backward().unwrap();
         for v in [&w, &b, &x] {
-            let n = g.get(v.as_tensor()).unwrap().sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
+            let n = g
+                .get(v.as_tensor())
+                .unwrap()
+                .sqr()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
             assert!(n > 1e-6, "no gradient");
         }
         // normalised rows have mean 0 before the affine part
-        let plain = LayerNorm::new(Tensor::ones(3, DType::F32, &dev).unwrap(), Tensor::zeros(3, DType::F32, &dev).unwrap(), 1e-5);
-        let m = plain.forward(x.as_tensor()).unwrap().mean(1).unwrap().to_vec1::<f32>().unwrap();
+        let plain = LayerNorm::new(
+            Tensor::ones(3, DType::F32, &dev).unwrap(),
+            Tensor::zeros(3, DType::F32, &dev).unwrap(),
+            1e-5,
+        );
+        let m = plain
+            .forward(x.as_tensor())
+            .unwrap()
+            .mean(1)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         assert!(m.iter().all(|v| v.abs() < 1e-6));
     }
 
     #[test]
     fn dropout_is_seeded_and_identity_in_eval() {
         let x = Tensor::ones((4, 50), DType::F32, &Device::Cpu).unwrap();
-        assert_eq!(dropout(&x, 0.5, None).unwrap().to_vec2::<f32>().unwrap(), x.to_vec2::<f32>().unwrap());
-        let a = dropout(&x, 0.5, Some(&mut Rng::new(1))).unwrap().to_vec2::<f32>().unwrap();
-        let b = dropout(&x, 0.5, Some(&mut Rng::new(1))).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(
+            dropout(&x, 0.5, None).unwrap().to_vec2::<f32>().unwrap(),
+            x.to_vec2::<f32>().unwrap()
+        );
+        let a = dropout(&x, 0.5, Some(&mut Rng::new(1)))
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        let b = dropout(&x, 0.5, Some(&mut Rng::new(1)))
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
         assert_eq!(a, b);
         let zeros = a.iter().flatten().filter(|v| **v == 0.0).count();
         assert!((50..150).contains(&zeros), "{zeros}");
@@ -236,6 +301,9 @@ mod tests {
         let x = Tensor::new(&[[[1f32, 2.]], [[3., 4.]]], &dev).unwrap();
         let y = lin.forward(&x).unwrap();
         assert_eq!(y.dims(), &[2, 1, 3]);
-        assert_eq!(y.to_vec3::<f32>().unwrap(), vec![vec![vec![1., 5., 2.]], vec![vec![3., 9., 6.]]]);
+        assert_eq!(
+            y.to_vec3::<f32>().unwrap(),
+            vec![vec![vec![1., 5., 2.]], vec![vec![3., 9., 6.]]]
+        );
     }
 }

@@ -31,8 +31,13 @@ impl MemoryEstimate {
     pub fn new(cfg: &ModelConfig, batch: usize, seq_len: usize, training: bool) -> Self {
         let p = cfg.num_parameters();
         let (b, l) = (batch as u64, seq_len as u64);
-        let (h, i, nh) = (cfg.hidden_size as u64, cfg.intermediate_size as u64, cfg.num_attention_heads as u64);
-        let per_layer = b * l * (PER_HIDDEN * h + PER_INTERMEDIATE * i) + PER_SCORE * b * nh * l * l;
+        let (h, i, nh) = (
+            cfg.hidden_size as u64,
+            cfg.intermediate_size as u64,
+            cfg.num_attention_heads as u64,
+        );
+        let per_layer =
+            b * l * (PER_HIDDEN * h + PER_INTERMEDIATE * i) + PER_SCORE * b * nh * l * l;
         let floats = cfg.num_hidden_layers as u64 * per_layer + 8 * b * l * h;
         let weights_bytes = 4 * p as u64;
         let training_state_bytes = if training { 5 * weights_bytes } else { 0 };
@@ -48,7 +53,12 @@ impl MemoryEstimate {
 
     /// Largest micro-batch (at least 1) whose training step fits in `limit_bytes`, and the
     /// gradient-accumulation steps that reach `effective_batch` with it.
-    pub fn fit(cfg: &ModelConfig, seq_len: usize, limit_bytes: u64, effective_batch: usize) -> (usize, usize) {
+    pub fn fit(
+        cfg: &ModelConfig,
+        seq_len: usize,
+        limit_bytes: u64,
+        effective_batch: usize,
+    ) -> (usize, usize) {
         let mut b = effective_batch.max(1);
         while b > 1 && Self::new(cfg, b, seq_len, true).total_bytes > limit_bytes {
             b -= 1;
@@ -92,7 +102,11 @@ mod tests {
         let base = ModelConfig::from_value(serde_json::json!({"model_type": "roberta", "vocab_size": 50265, "max_position_embeddings": 514, "type_vocab_size": 1})).unwrap();
         let m = MemoryEstimate::new(&base, 32, 512, true);
         // roberta-base has 124.6M encoder parameters + the head
-        assert!((124_000_000..126_000_000).contains(&m.parameters), "{}", m.parameters);
+        assert!(
+            (124_000_000..126_000_000).contains(&m.parameters),
+            "{}",
+            m.parameters
+        );
         // batch 32 x 512 does not fit a 16 GB card; batch 8 does, with 4 accumulation steps
         assert!(m.total_bytes > 16_000_000_000, "{m}");
         let (b, acc) = MemoryEstimate::fit(&base, 512, 16_000_000_000, 32);

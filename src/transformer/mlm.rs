@@ -78,8 +78,20 @@ pub struct Masked {
 
 /// Dynamic 80/10/10 masking of `seqs` (padded length `len`); `special` ids are never chosen.
 /// At least one token is chosen per batch.
-pub fn mask_tokens(seqs: &[&[u32]], len: usize, mask_id: u32, vocab: usize, special: &[u32], p: f64, rng: &mut Rng) -> Masked {
-    let mut out = Masked { ids: seqs.iter().map(|s| s.to_vec()).collect(), rows: Vec::new(), targets: Vec::new() };
+pub fn mask_tokens(
+    seqs: &[&[u32]],
+    len: usize,
+    mask_id: u32,
+    vocab: usize,
+    special: &[u32],
+    p: f64,
+    rng: &mut Rng,
+) -> Masked {
+    let mut out = Masked {
+        ids: seqs.iter().map(|s| s.to_vec()).collect(),
+        rows: Vec::new(),
+        targets: Vec::new(),
+    };
     let n_special = special.iter().map(|&s| s as usize + 1).max().unwrap_or(0);
     let mut candidates = Vec::new();
     for (r, s) in seqs.iter().enumerate() {
@@ -122,19 +134,34 @@ pub fn pretrain(
     opts: &MlmOptions,
     device: &Device,
 ) -> Result<(HashMap<String, Tensor>, MlmRun)> {
-    if opts.batch_size == 0 || !(opts.lr > 0.0) || !(0.0 < opts.mask_prob && opts.mask_prob < 1.0) {
-        return Err(Error::config("MLM needs batch_size >= 1, lr > 0 and 0 < mask_prob < 1"));
+    if opts.batch_size == 0
+        || !opts.lr.is_finite()
+        || opts.lr <= 0.0
+        || !(opts.mask_prob > 0.0 && opts.mask_prob < 1.0)
+    {
+        return Err(Error::config(
+            "MLM needs batch_size >= 1, lr > 0 and 0 < mask_prob < 1",
+        ));
     }
-    let usable: Vec<&Vec<u32>> = ids.iter().filter(|s| s.iter().any(|t| !special.contains(t))).collect();
+    let usable: Vec<&Vec<u32>> = ids
+        .iter()
+        .filter(|s| s.iter().any(|t| !special.contains(t)))
+        .collect();
     if usable.is_empty() {
-        return Err(Error::data("MLM pretraining needs texts with at least one token; every text is empty"));
+        return Err(Error::data(
+            "MLM pretraining needs texts with at least one token; every text is empty",
+        ));
     }
     let model = MaskedLm::new(cfg.clone(), Params::fresh(opts.seed, device))?;
     let mut rng = Rng::new(opts.seed ^ 0x6d6c6d);
     let lengths: Vec<usize> = usable.iter().map(|s| s.len()).collect();
     let per_epoch = usable.len().div_ceil(opts.batch_size);
     let provisional = opts.max_steps.unwrap_or(per_epoch * 1000).max(1);
-    let mut sched = Schedule { peak_lr: opts.lr, warmup: ((provisional as f64 * opts.warmup_frac) as usize).clamp(1, 50), total: provisional };
+    let mut sched = Schedule {
+        peak_lr: opts.lr,
+        warmup: ((provisional as f64 * opts.warmup_frac) as usize).clamp(1, 50),
+        total: provisional,
+    };
     let mut opt = AdamW::new(model.params().vars(), opts.weight_decay)?;
     let start = Instant::now();
     let mut progress = Progress::new("mlm pretraining", opts.budget.as_secs());
@@ -144,7 +171,15 @@ pub fn pretrain(
         for b in length_buckets(&lengths, opts.batch_size, &mut rng) {
             let seq: Vec<&[u32]> = b.iter().map(|&i| usable[i].as_slice()).collect();
             let len = seq.iter().map(|s| s.len()).max().unwrap_or(0);
-            let m = mask_tokens(&seq, len, mask_id, cfg.vocab_size, special, opts.mask_prob, &mut rng);
+            let m = mask_tokens(
+                &seq,
+                len,
+                mask_id,
+                cfg.vocab_size,
+                special,
+                opts.mask_prob,
+                &mut rng,
+            );
             let masked: Vec<&[u32]> = m.ids.iter().map(Vec::as_slice).collect();
             let batch = Batch::new(&masked, None, cfg, device)?;
             let rows = Tensor::new(m.rows.as_slice(), device)?;
@@ -153,7 +188,9 @@ pub fn pretrain(
             let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
             let l = loss.to_scalar::<f32>()? as f64;
             if !l.is_finite() {
-                return Err(Error::model(format!("MLM loss became {l} at step {step}: lower the learning rate")));
+                return Err(Error::model(format!(
+                    "MLM loss became {l} at step {step}: lower the learning rate"
+                )));
             }
             losses.push(l);
             opt.accumulate(&loss.backward()?)?;
@@ -173,7 +210,10 @@ pub fn pretrain(
                 last_tick = tick;
                 progress.set_message(format!("step {step} loss {l:.3}"));
             }
-            if elapsed >= opts.budget || step >= sched.total || opts.max_steps.is_some_and(|m| step >= m) {
+            if elapsed >= opts.budget
+                || step >= sched.total
+                || opts.max_steps.is_some_and(|m| step >= m)
+            {
                 break 'outer;
             }
         }
@@ -183,7 +223,11 @@ pub fn pretrain(
     let tenth = (losses.len() / 10).max(1);
     let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
     let every = (losses.len() / 20).max(1);
-    let loss_curve = losses.chunks(every).enumerate().map(|(i, c)| ((i * every + c.len()), mean(c))).collect();
+    let loss_curve = losses
+        .chunks(every)
+        .enumerate()
+        .map(|(i, c)| ((i * every + c.len()), mean(c)))
+        .collect();
     let run = MlmRun {
         steps: step,
         seconds,
@@ -203,31 +247,78 @@ mod tests {
 
     #[test]
     fn masking_follows_80_10_10_and_skips_specials() {
-        let seq: Vec<u32> = std::iter::once(0).chain((0..2000).map(|i| 5 + (i % 50))).chain(std::iter::once(2)).collect();
-        let m = mask_tokens(&[seq.as_slice()], seq.len(), 4, 60, &[0, 1, 2, 3, 4], 0.15, &mut Rng::new(1));
+        let seq: Vec<u32> = std::iter::once(0)
+            .chain((0..2000).map(|i| 5 + (i % 50)))
+            .chain(std::iter::once(2))
+            .collect();
+        let m = mask_tokens(
+            &[seq.as_slice()],
+            seq.len(),
+            4,
+            60,
+            &[0, 1, 2, 3, 4],
+            0.15,
+            &mut Rng::new(1),
+        );
         let n = m.rows.len() as f64;
         assert!((n / 2000.0 - 0.15).abs() < 0.03, "{n}");
-        let masked = m.rows.iter().filter(|&&r| m.ids[0][r as usize] == 4).count() as f64;
+        let masked = m
+            .rows
+            .iter()
+            .filter(|&&r| m.ids[0][r as usize] == 4)
+            .count() as f64;
         assert!((masked / n - 0.8).abs() < 0.06, "{}", masked / n);
         assert!(!m.rows.contains(&0) && !m.rows.contains(&(seq.len() as u32 - 1)));
         for (&r, &t) in m.rows.iter().zip(&m.targets) {
             assert_eq!(seq[r as usize], t);
         }
         // a short batch still predicts one token
-        let m = mask_tokens(&[&[0, 9, 2]], 3, 4, 60, &[0, 1, 2, 3, 4], 0.0001, &mut Rng::new(2));
+        let m = mask_tokens(
+            &[&[0, 9, 2]],
+            3,
+            4,
+            60,
+            &[0, 1, 2, 3, 4],
+            0.0001,
+            &mut Rng::new(2),
+        );
         assert_eq!(m.rows, vec![1]);
     }
 
     #[test]
     fn pretraining_lowers_the_loss_on_a_repetitive_corpus() {
         let cfg = ModelConfig::tiny_roberta(30, 32, 1, 2, 16);
-        let ids: Vec<Vec<u32>> = (0..64u32).map(|i| vec![0, 5 + i % 3, 10, 11, 12, 13, 5 + i % 3, 2]).collect();
-        let opts = MlmOptions { max_steps: Some(150), lr: 3e-3, budget: Duration::from_secs(600), ..Default::default() };
-        let (tensors, run) = pretrain(&cfg, &ids, 4, &[0, 1, 2, 3, 4], &opts, &Device::Cpu).unwrap();
+        let ids: Vec<Vec<u32>> = (0..64u32)
+            .map(|i| vec![0, 5 + i % 3, 10, 11, 12, 13, 5 + i % 3, 2])
+            .collect();
+        let opts = MlmOptions {
+            max_steps: Some(150),
+            lr: 3e-3,
+            budget: Duration::from_secs(600),
+            ..Default::default()
+        };
+        let (tensors, run) =
+            pretrain(&cfg, &ids, 4, &[0, 1, 2, 3, 4], &opts, &Device::Cpu).unwrap();
         assert_eq!(run.steps, 150);
-        assert!(run.last_loss < run.first_loss * 0.6, "{} -> {}", run.first_loss, run.last_loss);
-        assert!(tensors.contains_key("roberta.embeddings.word_embeddings.weight") && tensors.contains_key("lm_head.bias"));
-        let e = pretrain(&cfg, &[vec![0, 2]], 4, &[0, 1, 2, 3, 4], &opts, &Device::Cpu).unwrap_err();
+        assert!(
+            run.last_loss < run.first_loss * 0.6,
+            "{} -> {}",
+            run.first_loss,
+            run.last_loss
+        );
+        assert!(
+            tensors.contains_key("roberta.embeddings.word_embeddings.weight")
+                && tensors.contains_key("lm_head.bias")
+        );
+        let e = pretrain(
+            &cfg,
+            &[vec![0, 2]],
+            4,
+            &[0, 1, 2, 3, 4],
+            &opts,
+            &Device::Cpu,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
     }
 }

@@ -38,6 +38,6 @@ pub mod train;
 
 pub use batch::Batch;
 pub use config::{Arch, ModelConfig};
+pub use lab::{LabOptions, TransformerReport, lab};
 pub use model::{MaskedLm, SequenceClassifier};
 pub use tokenizer::TextTokenizer;
-pub use lab::{LabOptions, TransformerReport, lab};

@@ -25,16 +25,32 @@ pub struct Embeddings {
 
 impl Embeddings {
     fn load(p: &mut Params, cfg: &ModelConfig) -> Result<Self> {
-        let (h, std, pad) = (cfg.hidden_size, cfg.initializer_range, cfg.pad_token_id as usize);
+        let (h, std, pad) = (
+            cfg.hidden_size,
+            cfg.initializer_range,
+            cfg.pad_token_id as usize,
+        );
         let pre = format!("{}embeddings", cfg.arch.prefix());
         let pos_init = match cfg.arch {
             Arch::Roberta => Init::NormalPadRow(std, pad),
             Arch::Bert => Init::Normal(std),
         };
         Ok(Embeddings {
-            word: p.get(&format!("{pre}.word_embeddings.weight"), &[cfg.vocab_size, h], Init::NormalPadRow(std, pad))?,
-            position: p.get(&format!("{pre}.position_embeddings.weight"), &[cfg.max_position_embeddings, h], pos_init)?,
-            token_type: p.get(&format!("{pre}.token_type_embeddings.weight"), &[cfg.type_vocab_size, h], Init::Normal(std))?,
+            word: p.get(
+                &format!("{pre}.word_embeddings.weight"),
+                &[cfg.vocab_size, h],
+                Init::NormalPadRow(std, pad),
+            )?,
+            position: p.get(
+                &format!("{pre}.position_embeddings.weight"),
+                &[cfg.max_position_embeddings, h],
+                pos_init,
+            )?,
+            token_type: p.get(
+                &format!("{pre}.token_type_embeddings.weight"),
+                &[cfg.type_vocab_size, h],
+                Init::Normal(std),
+            )?,
             norm: LayerNorm::load(p, &format!("{pre}.LayerNorm"), h, cfg.layer_norm_eps)?,
             dropout: cfg.hidden_dropout_prob,
         })
@@ -44,9 +60,13 @@ impl Embeddings {
         let (b, l) = batch.ids.dims2()?;
         let h = self.word.dim(1)?;
         let words = self.word.index_select(&batch.ids.flatten_all()?, 0)?;
-        let pos = self.position.index_select(&batch.positions.flatten_all()?, 0)?;
+        let pos = self
+            .position
+            .index_select(&batch.positions.flatten_all()?, 0)?;
         // Token type ids are all 0 for single sentences: row 0 broadcast over every token.
-        let x = (words + pos)?.broadcast_add(&self.token_type.narrow(0, 0, 1)?)?.reshape((b, l, h))?;
+        let x = (words + pos)?
+            .broadcast_add(&self.token_type.narrow(0, 0, 1)?)?
+            .reshape((b, l, h))?;
         dropout(&self.norm.forward(&x)?, self.dropout, rng)
     }
 }
@@ -71,7 +91,9 @@ impl Encoder {
         };
         let embeddings = Embeddings::load(p, cfg)?;
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| EncoderLayer::load(p, &format!("{}encoder.layer.{i}", cfg.arch.prefix()), &dims))
+            .map(|i| {
+                EncoderLayer::load(p, &format!("{}encoder.layer.{i}", cfg.arch.prefix()), &dims)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Encoder { embeddings, layers })
     }
@@ -112,7 +134,11 @@ impl SequenceClassifier {
     /// Build from a parameter store (checkpoint tensors and/or fresh initialisation).
     pub fn new(config: ModelConfig, mut params: Params) -> Result<Self> {
         config.validate()?;
-        let (h, n, std) = (config.hidden_size, config.num_labels, config.initializer_range);
+        let (h, n, std) = (
+            config.hidden_size,
+            config.num_labels,
+            config.initializer_range,
+        );
         let encoder = Encoder::load(&mut params, &config)?;
         let head = match config.arch {
             Arch::Roberta => Head::Roberta {
@@ -124,8 +150,16 @@ impl SequenceClassifier {
                 out: Linear::load(&mut params, "classifier", h, n, std)?,
             },
         };
-        let head_dropout = config.classifier_dropout.unwrap_or(config.hidden_dropout_prob);
-        Ok(SequenceClassifier { config, params, encoder, head, head_dropout })
+        let head_dropout = config
+            .classifier_dropout
+            .unwrap_or(config.hidden_dropout_prob);
+        Ok(SequenceClassifier {
+            config,
+            params,
+            encoder,
+            head,
+            head_dropout,
+        })
     }
 
     pub fn params(&self) -> &Params {
@@ -141,7 +175,11 @@ impl SequenceClassifier {
     }
 
     /// Last hidden state `[b, l, h]`.
-    pub fn hidden_states(&self, batch: &Batch, rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+    pub fn hidden_states(
+        &self,
+        batch: &Batch,
+        rng: Option<&mut Rng>,
+    ) -> candle_core::Result<Tensor> {
         self.encoder.forward(batch, rng)
     }
 
@@ -181,7 +219,14 @@ impl MaskedLm {
         let dense = Linear::load(&mut params, "lm_head.dense", h, h, config.initializer_range)?;
         let norm = LayerNorm::load(&mut params, "lm_head.layer_norm", h, config.layer_norm_eps)?;
         let bias = params.get("lm_head.bias", &[config.vocab_size], Init::Zeros)?;
-        Ok(MaskedLm { config, params, encoder, dense, norm, bias })
+        Ok(MaskedLm {
+            config,
+            params,
+            encoder,
+            dense,
+            norm,
+            bias,
+        })
     }
 
     pub fn params(&self) -> &Params {
@@ -189,11 +234,19 @@ impl MaskedLm {
     }
 
     /// Vocabulary logits `[n, vocab]` at the flattened positions `rows` (indices into `b * l`).
-    pub fn forward(&self, batch: &Batch, rows: &Tensor, rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        batch: &Batch,
+        rows: &Tensor,
+        rng: Option<&mut Rng>,
+    ) -> candle_core::Result<Tensor> {
         let x = self.encoder.forward(batch, rng)?;
         let h = x.dim(D::Minus1)?;
         let picked = x.reshape(((), h))?.index_select(rows, 0)?;
-        let z = self.norm.forward(&self.dense.forward(&picked)?.gelu_erf()?)?;
-        z.matmul(&self.encoder.word_embeddings().t()?)?.broadcast_add(&self.bias)
+        let z = self
+            .norm
+            .forward(&self.dense.forward(&picked)?.gelu_erf()?)?;
+        z.matmul(&self.encoder.word_embeddings().t()?)?
+            .broadcast_add(&self.bias)
     }
 }

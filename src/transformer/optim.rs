@@ -23,14 +23,19 @@ impl Schedule {
         } else if self.total <= self.warmup {
             self.peak_lr
         } else {
-            self.peak_lr * ((self.total as f64 - step as f64) / (self.total - self.warmup) as f64).clamp(0.0, 1.0)
+            self.peak_lr
+                * ((self.total as f64 - step as f64) / (self.total - self.warmup) as f64)
+                    .clamp(0.0, 1.0)
         }
     }
 }
 
 /// True for parameters that get no weight decay: biases and layer-norm weights.
 pub fn no_decay(name: &str) -> bool {
-    name.ends_with(".bias") || name.contains("LayerNorm") || name.contains("layer_norm") || name == "lm_head.bias"
+    name.ends_with(".bias")
+        || name.contains("LayerNorm")
+        || name.contains("layer_norm")
+        || name == "lm_head.bias"
 }
 
 struct Slot {
@@ -53,7 +58,10 @@ pub struct AdamW {
 
 impl AdamW {
     /// `vars` by name; decay applies to the names for which [`no_decay`] is false.
-    pub fn new<'a>(vars: impl IntoIterator<Item = (&'a String, &'a Var)>, weight_decay: f64) -> Result<Self> {
+    pub fn new<'a>(
+        vars: impl IntoIterator<Item = (&'a String, &'a Var)>,
+        weight_decay: f64,
+    ) -> Result<Self> {
         let slots = vars
             .into_iter()
             .map(|(name, var)| {
@@ -66,7 +74,14 @@ impl AdamW {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(AdamW { slots, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, steps: 0 })
+        Ok(AdamW {
+            slots,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay,
+            steps: 0,
+        })
     }
 
     /// Add this micro-batch's gradients to the accumulator.
@@ -97,7 +112,11 @@ impl AdamW {
     /// and clear the accumulator. Returns the gradient norm before clipping.
     pub fn step(&mut self, lr: f64, max_norm: f64) -> Result<f64> {
         let norm = self.grad_norm()?;
-        let clip = if max_norm > 0.0 && norm > max_norm { max_norm / (norm + 1e-6) } else { 1.0 };
+        let clip = if max_norm > 0.0 && norm > max_norm {
+            max_norm / (norm + 1e-6)
+        } else {
+            1.0
+        };
         self.steps += 1;
         let t = self.steps as i32;
         let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
@@ -108,7 +127,11 @@ impl AdamW {
             s.v = ((&s.v * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
             let update = ((&s.m / c1)? / ((&s.v / c2)?.sqrt()? + self.eps)?)?;
             let p = s.var.as_tensor();
-            let p = if s.decay && self.weight_decay > 0.0 { (p * (1.0 - lr * self.weight_decay))? } else { p.clone() };
+            let p = if s.decay && self.weight_decay > 0.0 {
+                (p * (1.0 - lr * self.weight_decay))?
+            } else {
+                p.clone()
+            };
             s.var.set(&(p - (update * lr)?)?)?;
         }
         Ok(norm)
@@ -123,12 +146,19 @@ mod tests {
 
     #[test]
     fn schedule_warms_up_then_decays_to_zero() {
-        let s = Schedule { peak_lr: 1.0, warmup: 4, total: 12 };
+        let s = Schedule {
+            peak_lr: 1.0,
+            warmup: 4,
+            total: 12,
+        };
         assert_eq!(s.lr(0), 0.25);
         assert_eq!(s.lr(3), 1.0);
         assert!((s.lr(8) - 0.5).abs() < 1e-12);
         assert_eq!(s.lr(12), 0.0);
-        assert!(no_decay("roberta.encoder.layer.0.output.LayerNorm.weight") && no_decay("classifier.dense.bias"));
+        assert!(
+            no_decay("roberta.encoder.layer.0.output.LayerNorm.weight")
+                && no_decay("classifier.dense.bias")
+        );
         assert!(!no_decay("classifier.dense.weight"));
     }
 
@@ -151,7 +181,10 @@ mod tests {
             opt.step(0.05, 1.0).unwrap();
         }
         let w = vars["w"].as_tensor().to_vec1::<f32>().unwrap();
-        assert!((w[0] - 1.0).abs() < 0.05 && (w[1] - 1.0).abs() < 0.05, "{w:?}");
+        assert!(
+            (w[0] - 1.0).abs() < 0.05 && (w[1] - 1.0).abs() < 0.05,
+            "{w:?}"
+        );
         // accumulated twice: the gradient of two identical losses is doubled
         let loss = vars["b.bias"].as_tensor().sum_all().unwrap();
         opt.accumulate(&loss.backward().unwrap()).unwrap();
@@ -166,10 +199,15 @@ mod tests {
         vars.insert("w".to_string(), Var::new(&[1.0f32], &dev).unwrap());
         vars.insert("x.bias".to_string(), Var::new(&[1.0f32], &dev).unwrap());
         let mut opt = AdamW::new(&vars, 0.5).unwrap();
-        let loss = ((vars["w"].as_tensor() * 0.0).unwrap() + (vars["x.bias"].as_tensor() * 0.0).unwrap()).unwrap().sum_all().unwrap();
+        // gradient 1 for both: Adam's first update is lr * 1; decay multiplies w by 1 - lr * wd.
+        let loss = (vars["w"].as_tensor().sum_all().unwrap()
+            + vars["x.bias"].as_tensor().sum_all().unwrap())
+        .unwrap();
         opt.accumulate(&loss.backward().unwrap()).unwrap();
         opt.step(0.1, 0.0).unwrap();
-        assert!((vars["w"].as_tensor().to_vec1::<f32>().unwrap()[0] - 0.95).abs() < 1e-6);
-        assert_eq!(vars["x.bias"].as_tensor().to_vec1::<f32>().unwrap()[0], 1.0);
+        let w = vars["w"].as_tensor().to_vec1::<f32>().unwrap()[0];
+        assert!((w - 0.85).abs() < 1e-5, "{w}");
+        let b = vars["x.bias"].as_tensor().to_vec1::<f32>().unwrap()[0];
+        assert!((b - 0.9).abs() < 1e-5, "{b}");
     }
 }

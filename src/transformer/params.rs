@@ -44,7 +44,10 @@ impl Params {
     /// A store that takes parameters from `loaded` (checkpoint tensors by name) and initialises the
     /// missing ones from `seed`.
     pub fn from_tensors(loaded: HashMap<String, Tensor>, seed: u64, device: &Device) -> Self {
-        Params { loaded, ..Self::fresh(seed, device) }
+        Params {
+            loaded,
+            ..Self::fresh(seed, device)
+        }
     }
 
     pub fn device(&self) -> &Device {
@@ -144,7 +147,10 @@ impl Params {
 
     /// The current values by name (for saving).
     pub fn tensors(&self) -> BTreeMap<String, Tensor> {
-        self.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect()
     }
 }
 
@@ -156,8 +162,14 @@ mod tests {
     fn loads_present_inits_missing_and_checks_shapes() {
         let dev = Device::Cpu;
         let mut loaded = HashMap::new();
-        loaded.insert("a".to_string(), Tensor::ones((2, 3), DType::F32, &dev).unwrap());
-        loaded.insert("unused".to_string(), Tensor::ones(2, DType::F32, &dev).unwrap());
+        loaded.insert(
+            "a".to_string(),
+            Tensor::ones((2, 3), DType::F32, &dev).unwrap(),
+        );
+        loaded.insert(
+            "unused".to_string(),
+            Tensor::ones(2, DType::F32, &dev).unwrap(),
+        );
         let mut p = Params::from_tensors(loaded, 1, &dev);
         let a = p.get("a", &[2, 3], Init::Zeros).unwrap();
         assert_eq!(a.sum_all().unwrap().to_scalar::<f32>().unwrap(), 6.0);
@@ -168,9 +180,17 @@ mod tests {
         assert_eq!(p.fresh_names(), ["b".to_string()]);
         assert_eq!(p.unused_names(), vec!["unused".to_string()]);
         let mut loaded = HashMap::new();
-        loaded.insert("w".to_string(), Tensor::ones((2, 3), DType::F32, &dev).unwrap());
-        let err = Params::from_tensors(loaded, 1, &dev).get("w", &[3, 2], Init::Zeros).unwrap_err();
-        assert!(err.to_string().contains("`w`") && err.to_string().contains("[2, 3]"), "{err}");
+        loaded.insert(
+            "w".to_string(),
+            Tensor::ones((2, 3), DType::F32, &dev).unwrap(),
+        );
+        let err = Params::from_tensors(loaded, 1, &dev)
+            .get("w", &[3, 2], Init::Zeros)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("`w`") && err.to_string().contains("[2, 3]"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -180,7 +200,9 @@ mod tests {
         let t = p.get("x", &[3], Init::Normal(1.0)).unwrap();
         let before = t.to_vec1::<f32>().unwrap();
         let snap = p.snapshot().unwrap();
-        p.vars()["x"].set(&Tensor::zeros(3, DType::F32, &dev).unwrap()).unwrap();
+        p.vars()["x"]
+            .set(&Tensor::zeros(3, DType::F32, &dev).unwrap())
+            .unwrap();
         assert_eq!(t.to_vec1::<f32>().unwrap(), vec![0.0; 3]);
         p.restore(&snap).unwrap();
         assert_eq!(t.to_vec1::<f32>().unwrap(), before);

@@ -20,11 +20,18 @@ pub struct Prediction {
 
 /// Predict `texts` with `model`, truncating at `max_length` tokens (default: the model's
 /// maximum).
-pub fn predict_texts<S: AsRef<str>>(model: &TransformerModel, texts: &[S], max_length: Option<usize>, batch_size: usize) -> Result<Vec<Prediction>> {
+pub fn predict_texts<S: AsRef<str>>(
+    model: &TransformerModel,
+    texts: &[S],
+    max_length: Option<usize>,
+    batch_size: usize,
+) -> Result<Vec<Prediction>> {
     let limit = model.classifier.config.max_tokens();
     let max_len = match max_length {
         Some(n) if n > limit => {
-            return Err(Error::config(format!("--max-length {n} exceeds the model's {limit} positions")));
+            return Err(Error::config(format!(
+                "--max-length {n} exceeds the model's {limit} positions"
+            )));
         }
         Some(n) => n,
         None => limit,
@@ -39,7 +46,12 @@ pub fn predict_texts<S: AsRef<str>>(model: &TransformerModel, texts: &[S], max_l
         .zip(enc.cut)
         .map(|(l, cut)| {
             let p = positive_probability(l);
-            Prediction { logits: l, probability: p, label: u8::from(p >= 0.5), truncated: cut }
+            Prediction {
+                logits: l,
+                probability: p,
+                label: u8::from(p >= 0.5),
+                truncated: cut,
+            }
         })
         .collect())
 }
@@ -55,10 +67,13 @@ pub fn read_jsonl_texts(path: &Path) -> Result<Vec<String>> {
         }
         let v: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| Error::data(format!("{}:{}: not JSON: {e}", path.display(), i + 1)))?;
-        let t = v
-            .get("text")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| Error::data(format!("{}:{}: expected an object with a string \"text\"", path.display(), i + 1)))?;
+        let t = v.get("text").and_then(|t| t.as_str()).ok_or_else(|| {
+            Error::data(format!(
+                "{}:{}: expected an object with a string \"text\"",
+                path.display(),
+                i + 1
+            ))
+        })?;
         out.push(t.to_string());
     }
     Ok(out)
@@ -78,7 +93,12 @@ mod tests {
         let e = read_jsonl_texts(&p).unwrap_err();
         assert!(e.to_string().contains(":2:"), "{e}");
         std::fs::write(&p, "nope\n").unwrap();
-        assert!(read_jsonl_texts(&p).unwrap_err().to_string().contains(":1:"));
+        assert!(
+            read_jsonl_texts(&p)
+                .unwrap_err()
+                .to_string()
+                .contains(":1:")
+        );
         assert!(read_jsonl_texts(&dir.path().join("missing.jsonl")).is_err());
     }
 }

@@ -58,14 +58,23 @@ impl TextTokenizer {
             .iter()
             .find_map(|t| inner.token_to_id(t))
             .ok_or_else(|| Error::model("the tokenizer has no `<pad>` or `[PAD]` token"))?;
-        let mask_id = ["<mask>", "[MASK]"].iter().find_map(|t| inner.token_to_id(t));
-        Ok(TextTokenizer { inner, pad_id, mask_id })
+        let mask_id = ["<mask>", "[MASK]"]
+            .iter()
+            .find_map(|t| inner.token_to_id(t));
+        Ok(TextTokenizer {
+            inner,
+            pad_id,
+            mask_id,
+        })
     }
 
     /// Load a `tokenizer.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
         if !path.is_file() {
-            return Err(Error::model(format!("tokenizer file {} does not exist", path.display())));
+            return Err(Error::model(format!(
+                "tokenizer file {} does not exist",
+                path.display()
+            )));
         }
         let t = Tokenizer::from_file(path).map_err(|e| tok_err(path.display(), e))?;
         Self::new(t)
@@ -101,10 +110,14 @@ impl TextTokenizer {
     /// tokens `<s> <pad> </s> <unk> <mask>` = ids 0..4) with `vocab_size` entries on `texts`.
     pub fn train_bpe<S: AsRef<str> + Sync>(texts: &[S], vocab_size: usize) -> Result<Self> {
         if texts.iter().all(|t| t.as_ref().trim().is_empty()) {
-            return Err(Error::data("cannot train a tokenizer: every training text is empty"));
+            return Err(Error::data(
+                "cannot train a tokenizer: every training text is empty",
+            ));
         }
         if vocab_size < 300 {
-            return Err(Error::config(format!("vocab_size {vocab_size} is below the 256 bytes + 5 special tokens a byte-level BPE needs")));
+            return Err(Error::config(format!(
+                "vocab_size {vocab_size} is below the 256 bytes + 5 special tokens a byte-level BPE needs"
+            )));
         }
         let specials: Vec<AddedToken> = SPECIAL_TOKENS
             .iter()
@@ -119,8 +132,11 @@ impl TextTokenizer {
             .build();
         let mut t = Tokenizer::new(BPE::default());
         roberta_pipeline(&mut t)?;
-        t.train(&mut TrainerWrapper::from(trainer), texts.iter().map(|s| s.as_ref()))
-            .map_err(|e| tok_err("training the BPE tokenizer", e))?;
+        t.train(
+            &mut TrainerWrapper::from(trainer),
+            texts.iter().map(|s| s.as_ref()),
+        )
+        .map_err(|e| tok_err("training the BPE tokenizer", e))?;
         Self::new(t)
     }
 
@@ -161,14 +177,21 @@ impl TextTokenizer {
     /// Encode with special tokens, truncating to `max_len` tokens (special tokens included).
     pub fn encode_all<S: AsRef<str>>(&self, texts: &[S], max_len: usize) -> Result<Encoded> {
         if max_len < 3 {
-            return Err(Error::config(format!("max length {max_len} leaves no room for text between the special tokens")));
+            return Err(Error::config(format!(
+                "max length {max_len} leaves no room for text between the special tokens"
+            )));
         }
         let mut t = self.inner.clone();
-        t.with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
-            .map_err(|e| tok_err("setting truncation", e))?;
+        t.with_truncation(Some(TruncationParams {
+            max_length: max_len,
+            ..Default::default()
+        }))
+        .map_err(|e| tok_err("setting truncation", e))?;
         t.with_padding(None);
         let inputs: Vec<&str> = texts.iter().map(|s| s.as_ref()).collect();
-        let enc = t.encode_batch(inputs, true).map_err(|e| tok_err("tokenizing", e))?;
+        let enc = t
+            .encode_batch(inputs, true)
+            .map_err(|e| tok_err("tokenizing", e))?;
         let mut out = Encoded::default();
         for e in enc {
             let cut = !e.get_overflowing().is_empty();
@@ -181,7 +204,9 @@ impl TextTokenizer {
 
     /// Write `tokenizer.json`.
     pub fn save(&self, path: &Path) -> Result<()> {
-        self.inner.save(path, false).map_err(|e| tok_err(path.display(), e))
+        self.inner
+            .save(path, false)
+            .map_err(|e| tok_err(path.display(), e))
     }
 }
 
@@ -189,7 +214,9 @@ fn roberta_pipeline(t: &mut Tokenizer) -> Result<()> {
     t.with_pre_tokenizer(Some(ByteLevel::new(false, true, true)));
     t.with_decoder(Some(ByteLevelDecoder::default()));
     t.with_post_processor(Some(
-        RobertaProcessing::new(("</s>".into(), 2), ("<s>".into(), 0)).trim_offsets(true).add_prefix_space(false),
+        RobertaProcessing::new(("</s>".into(), 2), ("<s>".into(), 0))
+            .trim_offsets(true)
+            .add_prefix_space(false),
     ));
     Ok(())
 }
@@ -200,19 +227,29 @@ mod tests {
 
     fn corpus() -> Vec<String> {
         (0..200)
-            .map(|i| format!("free money offer number {i} click now, meeting notes for project {}", i % 7))
+            .map(|i| {
+                format!(
+                    "free money offer number {i} click now, meeting notes for project {}",
+                    i % 7
+                )
+            })
             .collect()
     }
 
     #[test]
     fn trained_bpe_has_roberta_specials_and_truncates() {
         let tok = TextTokenizer::train_bpe(&corpus(), 400).unwrap();
-        assert_eq!(SPECIAL_TOKENS.map(|s| tok.token_to_id(s).unwrap()), [0, 1, 2, 3, 4]);
+        assert_eq!(
+            SPECIAL_TOKENS.map(|s| tok.token_to_id(s).unwrap()),
+            [0, 1, 2, 3, 4]
+        );
         assert_eq!(tok.pad_id(), 1);
         assert_eq!(tok.mask_id(), Some(4));
         assert_eq!(tok.special_ids(), vec![0, 1, 2, 3, 4]);
         let long = "free money ".repeat(100);
-        let e = tok.encode_all(&["free money", "", long.as_str()], 16).unwrap();
+        let e = tok
+            .encode_all(&["free money", "", long.as_str()], 16)
+            .unwrap();
         assert_eq!(e.truncated, 1);
         assert_eq!(e.ids[1], vec![0, 2]);
         assert_eq!(e.ids[2].len(), 16);
@@ -232,12 +269,20 @@ mod tests {
         tok.save(&p).unwrap();
         let back = TextTokenizer::from_dir(dir.path()).unwrap();
         let a = tok.encode_all(&["click now for money"], 32).unwrap();
-        assert_eq!(a.ids, back.encode_all(&["click now for money"], 32).unwrap().ids);
+        assert_eq!(
+            a.ids,
+            back.encode_all(&["click now for money"], 32).unwrap().ids
+        );
     }
 
     #[test]
     fn bad_input_errors() {
-        assert!(TextTokenizer::train_bpe(&["", "  "], 400).unwrap_err().to_string().contains("empty"));
+        assert!(
+            TextTokenizer::train_bpe(&["", "  "], 400)
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         assert!(TextTokenizer::train_bpe(&corpus(), 100).is_err());
         let dir = tempfile::tempdir().unwrap();
         let e = TextTokenizer::from_dir(dir.path()).unwrap_err();

@@ -68,14 +68,28 @@ impl Default for FineTuneOptions {
 
 impl FineTuneOptions {
     pub fn check(&self) -> Result<()> {
-        if self.batch_size == 0 || self.grad_accum == 0 || self.epochs == 0 || self.eval_batch_size == 0 {
-            return Err(Error::config("batch_size, grad_accum, epochs and eval_batch_size must be at least 1"));
+        if self.batch_size == 0
+            || self.grad_accum == 0
+            || self.epochs == 0
+            || self.eval_batch_size == 0
+        {
+            return Err(Error::config(
+                "batch_size, grad_accum, epochs and eval_batch_size must be at least 1",
+            ));
         }
-        if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(Error::config(format!("learning rate {} must be positive", self.lr)));
+        if !self.lr.is_finite() || self.lr <= 0.0 {
+            return Err(Error::config(format!(
+                "learning rate {} must be positive",
+                self.lr
+            )));
         }
-        if !(0.0..1.0).contains(&self.warmup_frac) || self.weight_decay < 0.0 || self.max_grad_norm < 0.0 {
-            return Err(Error::config("warmup_frac must be in [0, 1), weight_decay and max_grad_norm non-negative"));
+        if !(0.0..1.0).contains(&self.warmup_frac)
+            || self.weight_decay < 0.0
+            || self.max_grad_norm < 0.0
+        {
+            return Err(Error::config(
+                "warmup_frac must be in [0, 1), weight_decay and max_grad_norm non-negative",
+            ));
         }
         Ok(())
     }
@@ -131,7 +145,11 @@ fn loss_of(logits: &Tensor, labels: &Tensor, weights: &Tensor) -> candle_core::R
 }
 
 /// Logits `[n][2]` for `ids`, in input order (eval mode, length-sorted batches).
-pub fn predict_logits(model: &SequenceClassifier, ids: &[Vec<u32>], batch_size: usize) -> Result<Vec<[f32; 2]>> {
+pub fn predict_logits(
+    model: &SequenceClassifier,
+    ids: &[Vec<u32>],
+    batch_size: usize,
+) -> Result<Vec<[f32; 2]>> {
     let lengths: Vec<usize> = ids.iter().map(Vec::len).collect();
     let mut out = vec![[0f32; 2]; ids.len()];
     let dev = model.params().device().clone();
@@ -152,7 +170,12 @@ pub fn positive_probability(l: [f32; 2]) -> f64 {
     1.0 / (1.0 + (a - b).exp())
 }
 
-fn evaluate(model: &SequenceClassifier, ids: &[Vec<u32>], y: &[u8], bs: usize) -> Result<(f64, Metrics)> {
+fn evaluate(
+    model: &SequenceClassifier,
+    ids: &[Vec<u32>],
+    y: &[u8],
+    bs: usize,
+) -> Result<(f64, Metrics)> {
     let logits = predict_logits(model, ids, bs)?;
     let probs: Vec<f64> = logits.iter().map(|&l| positive_probability(l)).collect();
     let loss = logits
@@ -191,7 +214,9 @@ pub fn fine_tune(
 ) -> Result<FineTuneRun> {
     opts.check()?;
     if train_ids.is_empty() || val_ids.is_empty() {
-        return Err(Error::data("fine-tuning needs training and validation examples"));
+        return Err(Error::data(
+            "fine-tuning needs training and validation examples",
+        ));
     }
     if train_ids.len() != train_y.len() || val_ids.len() != val_y.len() {
         return Err(Error::data("texts and labels differ in number"));
@@ -232,11 +257,16 @@ pub fn fine_tune(
                 let ys: Vec<u8> = idx.iter().map(|&i| train_y[i]).collect();
                 let batch = Batch::new(&seqs_b, Some(&ys), &model.config, &dev)?;
                 let logits = model.forward(&batch, Some(&mut rng))?;
-                let labels = batch.labels.as_ref().ok_or_else(|| Error::model("batch without labels"))?;
+                let labels = batch
+                    .labels
+                    .as_ref()
+                    .ok_or_else(|| Error::model("batch without labels"))?;
                 let loss = loss_of(&logits, labels, &weights)?;
                 let l = loss.to_scalar::<f32>()? as f64;
                 if !l.is_finite() {
-                    return Err(Error::model(format!("training loss became {l} at step {step}: lower the learning rate")));
+                    return Err(Error::model(format!(
+                        "training loss became {l} at step {step}: lower the learning rate"
+                    )));
                 }
                 loss_sum += l;
                 loss_n += 1;
@@ -247,19 +277,31 @@ pub fn fine_tune(
             step += 1;
             train_time += t0.elapsed();
             progress.inc(1);
-            progress.set_message(format!("epoch {epoch} loss {:.3}", loss_sum / loss_n as f64));
+            progress.set_message(format!(
+                "epoch {epoch} loss {:.3}",
+                loss_sum / loss_n as f64
+            ));
             if let Some(budget) = opts.budget {
                 // Re-plan the schedule once the step time is known, so the LR decays to 0 by the
                 // end of the budget (validation passes estimated at a third of a training pass).
                 if !planned && step == 8.min(sched.total) {
                     planned = true;
                     let per_step = train_time.as_secs_f64() / step as f64;
-                    let eval_per_epoch = per_step / (opts.batch_size * opts.grad_accum) as f64 * val_ids.len() as f64 / 3.0;
-                    let epochs_guess = opts.epochs as f64;
-                    let fit = ((budget.as_secs_f64() - eval_per_epoch * epochs_guess) / per_step).max(step as f64 + 1.0) as usize;
+                    let eval = per_step / (opts.batch_size * opts.grad_accum) as f64
+                        * val_ids.len() as f64
+                        / 3.0;
+                    let left = budget.as_secs_f64() - start.elapsed().as_secs_f64();
+                    let cost = |s: usize| {
+                        (s - step) as f64 * per_step + s.div_ceil(steps_per_epoch) as f64 * eval
+                    };
+                    let mut fit = sched.total;
+                    while fit > step + 1 && cost(fit) > left {
+                        fit -= (fit / 50).max(1);
+                    }
                     if fit < sched.total {
                         sched.total = fit;
-                        sched.warmup = ((fit as f64 * opts.warmup_frac).ceil() as usize).min(sched.warmup);
+                        sched.warmup =
+                            ((fit as f64 * opts.warmup_frac).ceil() as usize).min(sched.warmup);
                     }
                 }
                 if start.elapsed() >= budget {
@@ -291,7 +333,11 @@ pub fn fine_tune(
             since_best += 1;
         }
         if out_of_time {
-            stop = if step >= sched.total && epoch == opts.epochs { StopReason::Completed } else { StopReason::Budget };
+            stop = if step >= sched.total && epoch == opts.epochs {
+                StopReason::Completed
+            } else {
+                StopReason::Budget
+            };
             break 'epochs;
         }
         if opts.patience > 0 && since_best >= opts.patience && epoch < opts.epochs {
@@ -350,7 +396,14 @@ mod tests {
     fn learns_a_separable_toy_task_and_is_deterministic() {
         let (x, y) = toy(240, 1);
         let (vx, vy) = toy(60, 2);
-        let opts = FineTuneOptions { epochs: 6, batch_size: 8, grad_accum: 2, lr: 3e-3, patience: 0, ..Default::default() };
+        let opts = FineTuneOptions {
+            epochs: 6,
+            batch_size: 8,
+            grad_accum: 2,
+            lr: 3e-3,
+            patience: 0,
+            ..Default::default()
+        };
         let m = tiny();
         let run = fine_tune(&m, &x, &y, &vx, &vy, &opts, "test").unwrap();
         assert!(run.best_val_f1 > 0.9, "{:?}", run.history);
@@ -370,9 +423,15 @@ mod tests {
     fn bad_options_and_data_are_errors() {
         let (x, y) = toy(10, 1);
         let m = tiny();
-        let bad = FineTuneOptions { batch_size: 0, ..Default::default() };
+        let bad = FineTuneOptions {
+            batch_size: 0,
+            ..Default::default()
+        };
         assert!(fine_tune(&m, &x, &y, &x, &y, &bad, "t").is_err());
-        let bad = FineTuneOptions { lr: -1.0, ..Default::default() };
+        let bad = FineTuneOptions {
+            lr: -1.0,
+            ..Default::default()
+        };
         assert!(fine_tune(&m, &x, &y, &x, &y, &bad, "t").is_err());
         let e = fine_tune(&m, &x, &y[..5], &x, &y, &FineTuneOptions::default(), "t").unwrap_err();
         assert!(e.to_string().contains("labels"), "{e}");
