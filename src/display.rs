@@ -23,15 +23,17 @@
 use crate::balance::{BalanceReport, Balanced};
 use crate::data::{CleanPreview, Corpus, FetchReport, LoadReport, Split, Summary};
 use crate::features::{Csr, Tfidf, Vocabulary};
-use crate::lab::{AccumulationPlan, ClassicBench, ClassicReport, ComputeInfo, MemoryTable, RunResult};
+use crate::lab::{
+    AccumulationPlan, ClassicBench, ClassicReport, ComputeInfo, MemoryTable, RunResult,
+};
 use crate::linear::{LogRegModel, RegPath, SearchResults, TopFeatures};
 use crate::metrics::{Confusion, Evaluation, Metrics, PrCurve, RocCurve, ThresholdSweep};
+use crate::plot::{self, Figure};
 use crate::transformer::TransformerReport;
 use crate::transformer::bench::BenchReport;
 use crate::transformer::memory::MemoryEstimate;
 use crate::transformer::mlm::MlmRun;
 use crate::transformer::train::FineTuneRun;
-use crate::plot::{self, Figure};
 use polars::prelude::{AnyValue, DataFrame};
 use std::fmt::Write as _;
 
@@ -167,7 +169,7 @@ pub fn fmt_count(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -177,12 +179,20 @@ pub fn fmt_count(n: usize) -> String {
 
 /// A rate as a percentage with one decimal: `0.3137` -> `31.4%`.
 pub fn fmt_pct(x: f64) -> String {
-    if x.is_finite() { format!("{:.1}%", x * 100.0) } else { "n/a".into() }
+    if x.is_finite() {
+        format!("{:.1}%", x * 100.0)
+    } else {
+        "n/a".into()
+    }
 }
 
 /// A score with three decimals.
 pub fn fmt3(x: f64) -> String {
-    if x.is_finite() { format!("{x:.3}") } else { "n/a".into() }
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "n/a".into()
+    }
 }
 
 /// Strip tags and decode the few entities [`escape`] makes (for text fallbacks of HTML).
@@ -217,7 +227,8 @@ const TH: &str = "padding:4px 10px;border-bottom:1.5px solid rgba(128,128,128,0.
 background:transparent;color:inherit;white-space:nowrap";
 const TD: &str = "padding:3px 10px;border-bottom:1px solid rgba(128,128,128,0.2);background:transparent;\
 color:inherit;vertical-align:top";
-const CAPTION: &str = "caption-side:top;text-align:left;font-weight:600;padding:2px 0 6px 0;color:inherit";
+const CAPTION: &str =
+    "caption-side:top;text-align:left;font-weight:600;padding:2px 0 6px 0;color:inherit";
 const FLEX: &str = "display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start";
 
 /// A block with a bold heading (`title` is user text: escaped) above `body` (HTML).
@@ -230,7 +241,10 @@ pub fn section(title: &str, body: &str) -> String {
 
 /// Muted small print (`text` is escaped).
 pub fn note(text: &str) -> String {
-    format!("<div style=\"{MUTED};font-size:12px;margin:2px 0\">{}</div>", escape(text))
+    format!(
+        "<div style=\"{MUTED};font-size:12px;margin:2px 0\">{}</div>",
+        escape(text)
+    )
 }
 
 fn flex(parts: &[String]) -> String {
@@ -265,11 +279,20 @@ impl Cell {
     /// User text, escaped, left aligned.
     pub fn text(s: impl AsRef<str>) -> Cell {
         let s = s.as_ref();
-        Cell { html: escape(s), text: s.to_string(), align: Align::Left, style: String::new(), title: None }
+        Cell {
+            html: escape(s),
+            text: s.to_string(),
+            align: Align::Left,
+            style: String::new(),
+            title: None,
+        }
     }
     /// A number (already formatted), right aligned.
     pub fn num(s: impl AsRef<str>) -> Cell {
-        Cell { align: Align::Right, ..Cell::text(s) }
+        Cell {
+            align: Align::Right,
+            ..Cell::text(s)
+        }
     }
     /// Long user text cut to `max` characters, the full text (up to 2,000 characters) on hover.
     pub fn long_text(s: &str, max: usize) -> Cell {
@@ -278,17 +301,30 @@ impl Cell {
         if cut {
             let full: String = s.chars().take(2000).collect();
             let more = s.chars().count().saturating_sub(2000);
-            c.title = Some(if more > 0 { format!("{full}… (+{} more characters)", fmt_count(more)) } else { full });
+            c.title = Some(if more > 0 {
+                format!("{full}… (+{} more characters)", fmt_count(more))
+            } else {
+                full
+            });
         }
         c
     }
     /// Raw HTML (the caller escapes) with a text fallback.
     pub fn html(html: impl Into<String>, text: impl Into<String>) -> Cell {
-        Cell { html: html.into(), text: text.into(), align: Align::Right, style: String::new(), title: None }
+        Cell {
+            html: html.into(),
+            text: text.into(),
+            align: Align::Right,
+            style: String::new(),
+            title: None,
+        }
     }
     /// A missing value, shown as a muted `null`.
     pub fn null() -> Cell {
-        Cell::html(format!("<span style=\"{MUTED};font-style:italic\">null</span>"), "null")
+        Cell::html(
+            format!("<span style=\"{MUTED};font-style:italic\">null</span>"),
+            "null",
+        )
     }
     /// Extra inline CSS for the cell.
     pub fn style(mut self, css: &str) -> Cell {
@@ -337,7 +373,10 @@ impl Table {
             .enumerate()
             .map(|(i, h)| Cell::text(h).align(if i == 0 { Align::Left } else { Align::Right }))
             .collect();
-        Table { header, ..Table::default() }
+        Table {
+            header,
+            ..Table::default()
+        }
     }
     pub fn caption(mut self, caption: impl Into<String>) -> Table {
         self.caption = Some(caption.into());
@@ -364,8 +403,15 @@ impl Table {
             Align::Right => "right",
             Align::Center => "center",
         };
-        let title = c.title.as_ref().map(|t| format!(" title=\"{}\"", escape(t))).unwrap_or_default();
-        format!("<{tag} style=\"{base};text-align:{align};{}\"{title}>{}</{tag}>", c.style, c.html)
+        let title = c
+            .title
+            .as_ref()
+            .map(|t| format!(" title=\"{}\"", escape(t)))
+            .unwrap_or_default();
+        format!(
+            "<{tag} style=\"{base};text-align:{align};{}\"{title}>{}</{tag}>",
+            c.style, c.html
+        )
     }
 
     pub fn to_html(&self) -> String {
@@ -381,7 +427,10 @@ impl Table {
             s += "</tr></thead>";
         }
         s += "<tbody>";
-        let width = self.header.len().max(self.rows.iter().map(Vec::len).max().unwrap_or(0));
+        let width = self
+            .header
+            .len()
+            .max(self.rows.iter().map(Vec::len).max().unwrap_or(0));
         for (i, row) in self.rows.iter().enumerate() {
             if self.gaps.contains(&i) {
                 let _ = write!(
@@ -485,7 +534,10 @@ pub fn stack(items: &[&dyn Render]) -> Html {
 
 /// Several values side by side (wrapping on narrow screens) as one HTML block.
 pub fn row(items: &[&dyn Render]) -> Html {
-    Html(format!("<div style=\"{BOX}\">{}</div>", flex(&items.iter().map(|i| i.html()).collect::<Vec<_>>())))
+    Html(format!(
+        "<div style=\"{BOX}\">{}</div>",
+        flex(&items.iter().map(|i| i.html()).collect::<Vec<_>>())
+    ))
 }
 
 crate::rich_display!(display: Html, Table);
@@ -535,13 +587,35 @@ fn any_to_string(v: AnyValue<'_>) -> Option<String> {
 impl FramePreview {
     fn new(df: &DataFrame, n: usize) -> FramePreview {
         let height = df.height();
-        let idx: Vec<usize> = if height <= 2 * n { (0..height).collect() } else { (0..n).chain(height - n..height).collect() };
-        let columns = df.columns().iter().map(|c| (c.name().to_string(), c.dtype().to_string())).collect();
+        let idx: Vec<usize> = if height <= 2 * n {
+            (0..height).collect()
+        } else {
+            (0..n).chain(height - n..height).collect()
+        };
+        let columns = df
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.dtype().to_string()))
+            .collect();
         let rows = idx
             .into_iter()
-            .map(|i| (i, df.columns().iter().map(|c| c.get(i).ok().and_then(any_to_string)).collect()))
+            .map(|i| {
+                (
+                    i,
+                    df.columns()
+                        .iter()
+                        .map(|c| c.get(i).ok().and_then(any_to_string))
+                        .collect(),
+                )
+            })
             .collect();
-        FramePreview { title: None, height, columns, rows, max_chars: 60 }
+        FramePreview {
+            title: None,
+            height,
+            columns,
+            rows,
+            max_chars: 60,
+        }
     }
 
     /// A heading above the preview.
@@ -566,11 +640,9 @@ impl FramePreview {
         header.extend(self.columns.iter().map(|(n, _)| n.clone()));
         let mut t = Table::new(&header);
         let mut types = vec![Cell::text("")];
-        types.extend(
-            self.columns
-                .iter()
-                .map(|(_, d)| Cell::text(d).style(&format!("{MUTED};font-size:11px;font-style:italic"))),
-        );
+        types.extend(self.columns.iter().map(|(_, d)| {
+            Cell::text(d).style(&format!("{MUTED};font-size:11px;font-style:italic"))
+        }));
         t.push(types);
         let mut prev: Option<usize> = None;
         for (i, vals) in &self.rows {
@@ -592,7 +664,11 @@ impl FramePreview {
     }
 
     fn summary(&self) -> String {
-        format!("{} rows × {} columns", fmt_count(self.height), self.columns.len())
+        format!(
+            "{} rows × {} columns",
+            fmt_count(self.height),
+            self.columns.len()
+        )
     }
 }
 
@@ -601,7 +677,10 @@ impl Render for FramePreview {
         let title = self.title.clone().unwrap_or_else(|| "DataFrame".into());
         let body = format!(
             "{}<div style=\"overflow-x:auto\">{}</div>",
-            note(&format!("{}; hover a cut text to read it all", self.summary())),
+            note(&format!(
+                "{}; hover a cut text to read it all",
+                self.summary()
+            )),
             self.table(self.max_chars).to_html()
         );
         section(&title, &body)
@@ -637,10 +716,12 @@ fn figure_html(fig: crate::Result<Figure>) -> String {
 }
 
 fn report_table(m: &Metrics) -> Table {
-    let mut t = Table::new(&["", "precision", "recall", "f1-score", "support"]).caption(match m.threshold {
-        Some(th) => format!("Classification report (threshold {th:.3})"),
-        None => "Classification report".into(),
-    });
+    let mut t = Table::new(&["", "precision", "recall", "f1-score", "support"]).caption(
+        match m.threshold {
+            Some(th) => format!("Classification report (threshold {th:.3})"),
+            None => "Classification report".into(),
+        },
+    );
     for (name, c, strong) in [("0", &m.negative, false), ("1", &m.positive, true)] {
         let mut row = vec![
             Cell::text(name),
@@ -656,7 +737,13 @@ fn report_table(m: &Metrics) -> Table {
     }
     let n = m.confusion.total();
     let (p, q) = (&m.positive, &m.negative);
-    let w = |a: f64, b: f64| if n == 0 { 0.0 } else { (a * p.support as f64 + b * q.support as f64) / n as f64 };
+    let w = |a: f64, b: f64| {
+        if n == 0 {
+            0.0
+        } else {
+            (a * p.support as f64 + b * q.support as f64) / n as f64
+        }
+    };
     let sep = "border-top:1.5px solid rgba(128,128,128,0.45)";
     t.push(vec![
         Cell::text("accuracy").style(sep),
@@ -690,7 +777,11 @@ fn confusion_table(c: &Confusion) -> Table {
         let row_total: usize = counts.iter().sum();
         let mut cells = vec![Cell::text(i.to_string()).bold()];
         for &k in counts {
-            let rate = if row_total == 0 { 0.0 } else { k as f64 / row_total as f64 };
+            let rate = if row_total == 0 {
+                0.0
+            } else {
+                k as f64 / row_total as f64
+            };
             let alpha = 0.06 + 0.55 * rate;
             cells.push(
                 Cell::html(
@@ -757,7 +848,10 @@ impl Render for RocCurve {
 impl Render for PrCurve {
     fn html(&self) -> String {
         section(
-            &format!("Precision-recall curve: average precision {:.3}", self.average_precision),
+            &format!(
+                "Precision-recall curve: average precision {:.3}",
+                self.average_precision
+            ),
             &figure_html(plot::pr_curves(&[("model", self)])),
         )
     }
@@ -773,11 +867,16 @@ impl Render for PrCurve {
 impl Render for ThresholdSweep {
     fn html(&self) -> String {
         section(
-            &format!("Threshold sweep: best F1 {:.3} at threshold {:.3}", self.best_f1, self.best_threshold),
+            &format!(
+                "Threshold sweep: best F1 {:.3} at threshold {:.3}",
+                self.best_f1, self.best_threshold
+            ),
             &format!(
                 "{}{}",
                 figure_html(plot::threshold_sweep(self, None)),
-                note("choose the threshold on validation data, then apply it unchanged to the test set")
+                note(
+                    "choose the threshold on validation data, then apply it unchanged to the test set"
+                )
             ),
         )
     }
@@ -805,8 +904,14 @@ impl Render for Evaluation {
     fn html(&self) -> String {
         let small = (350, 330);
         let figs = flex(&[
-            figure_html(plot::curves::roc_sized(&[(self.name.as_str(), &self.roc)], small)),
-            figure_html(plot::curves::pr_sized(&[(self.name.as_str(), &self.pr)], small)),
+            figure_html(plot::curves::roc_sized(
+                &[(self.name.as_str(), &self.roc)],
+                small,
+            )),
+            figure_html(plot::curves::pr_sized(
+                &[(self.name.as_str(), &self.pr)],
+                small,
+            )),
         ]);
         section(
             &format!("Evaluation: {}", self.name),
@@ -840,14 +945,33 @@ fn corpus_table(c: &Corpus) -> Table {
     let pos = labels.iter().filter(|&&l| l == 1).count();
     let mut lens: Vec<usize> = c.texts().iter().map(|t| t.chars().count()).collect();
     lens.sort_unstable();
-    let median = if lens.is_empty() { 0 } else { lens[lens.len() / 2] };
+    let median = if lens.is_empty() {
+        0
+    } else {
+        lens[lens.len() / 2]
+    };
     let mut t = Table::new::<&str>(&[]);
     let rows = [
         ("rows", fmt_count(c.len())),
-        ("class 1 (positive)", format!("{} ({})", fmt_count(pos), fmt_pct(pos as f64 / c.len().max(1) as f64))),
+        (
+            "class 1 (positive)",
+            format!(
+                "{} ({})",
+                fmt_count(pos),
+                fmt_pct(pos as f64 / c.len().max(1) as f64)
+            ),
+        ),
         ("class 0 (negative)", fmt_count(c.len() - pos)),
         ("median length", format!("{} characters", fmt_count(median))),
-        ("columns", c.frame.get_column_names().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+        (
+            "columns",
+            c.frame
+                .get_column_names()
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     ];
     for (k, v) in rows {
         t.push(vec![Cell::text(k).style(MUTED), Cell::text(v)]);
@@ -860,7 +984,11 @@ fn corpus_table(c: &Corpus) -> Table {
                 None => seen.push((s, 1)),
             }
         }
-        let list = seen.iter().map(|(n, k)| format!("{n} ({})", fmt_count(*k))).collect::<Vec<_>>().join(", ");
+        let list = seen
+            .iter()
+            .map(|(n, k)| format!("{n} ({})", fmt_count(*k)))
+            .collect::<Vec<_>>()
+            .join(", ");
         t.push(vec![Cell::text("subsets").style(MUTED), Cell::text(list)]);
     }
     t
@@ -889,7 +1017,11 @@ fn split_table(s: &Split) -> Table {
         let pos = c.positives();
         t.push(vec![
             Cell::text(name),
-            Cell::num(format!("{} ({})", fmt_count(c.len()), fmt_pct(c.len() as f64 / total.max(1) as f64))),
+            Cell::num(format!(
+                "{} ({})",
+                fmt_count(c.len()),
+                fmt_pct(c.len() as f64 / total.max(1) as f64)
+            )),
             Cell::num(fmt_count(pos)),
             Cell::num(fmt_count(c.len() - pos)),
             Cell::num(fmt_pct(pos as f64 / c.len().max(1) as f64)),
@@ -915,7 +1047,10 @@ impl Render for Split {
         )
     }
     fn text(&self) -> String {
-        let seed = self.seed.map(|s| format!(" (seed {s})")).unwrap_or_default();
+        let seed = self
+            .seed
+            .map(|s| format!(" (seed {s})"))
+            .unwrap_or_default();
         format!("Split{seed}\n{}", split_table(self).to_text())
     }
 }
@@ -932,7 +1067,11 @@ impl Render for Csr {
             fmt_count(self.n_rows),
             fmt_count(self.n_cols),
             fmt_count(nnz),
-            if cells > 0.0 { 100.0 * nnz as f64 / cells } else { 0.0 },
+            if cells > 0.0 {
+                100.0 * nnz as f64 / cells
+            } else {
+                0.0
+            },
             nnz as f64 / self.n_rows.max(1) as f64
         )
     }
@@ -966,23 +1105,46 @@ impl Render for Summary {
             "",
             vec![
                 ("rows", fmt_count(self.rows)),
-                ("class 1 (positive)", format!("{} ({})", fmt_count(self.positives), fmt_pct(self.positive_ratio))),
+                (
+                    "class 1 (positive)",
+                    format!(
+                        "{} ({})",
+                        fmt_count(self.positives),
+                        fmt_pct(self.positive_ratio)
+                    ),
+                ),
                 ("class 0 (negative)", fmt_count(self.negatives)),
             ],
         );
-        let mut lengths = Table::new(&["length (characters)", "min", "p25", "median", "p75", "p95", "max", "mean"])
-            .caption("Text length");
-        for (what, q) in [("all", &self.length), ("class 0", &self.length_negative), ("class 1", &self.length_positive)] {
+        let mut lengths = Table::new(&[
+            "length (characters)",
+            "min",
+            "p25",
+            "median",
+            "p75",
+            "p95",
+            "max",
+            "mean",
+        ])
+        .caption("Text length");
+        for (what, q) in [
+            ("all", &self.length),
+            ("class 0", &self.length_negative),
+            ("class 1", &self.length_positive),
+        ] {
             if let Some(q) = q {
                 let mut row = vec![Cell::text(what)];
-                row.extend([q.min, q.p25, q.median, q.p75, q.p95, q.max].map(|v| Cell::num(fmt_count(v))));
+                row.extend(
+                    [q.min, q.p25, q.median, q.p75, q.p95, q.max].map(|v| Cell::num(fmt_count(v))),
+                );
                 row.push(Cell::num(format!("{:.0}", q.mean)));
                 lengths.push(row);
             }
         }
         let mut parts = vec![overview.to_html(), lengths.to_html()];
         if !self.subsets.is_empty() {
-            let mut t = Table::new(&["subset", "rows", "positive", "positive rate"]).caption("Subsets");
+            let mut t =
+                Table::new(&["subset", "rows", "positive", "positive rate"]).caption("Subsets");
             for sub in &self.subsets {
                 t.push(vec![
                     Cell::text(&sub.subset),
@@ -1002,7 +1164,12 @@ impl Render for Summary {
 
 impl Render for LoadReport {
     fn html(&self) -> String {
-        let map = self.label_mapping.iter().map(|(k, v)| format!("{k} → {v}")).collect::<Vec<_>>().join(", ");
+        let map = self
+            .label_mapping
+            .iter()
+            .map(|(k, v)| format!("{k} → {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let t = kv_table(
             "",
             vec![
@@ -1018,7 +1185,10 @@ impl Render for LoadReport {
             .iter()
             .map(|w| format!("<div style=\"color:#c0392b\">warning: {}</div>", escape(w)))
             .collect();
-        section(&format!("Loaded {}", self.source), &format!("{}{warnings}", t.to_html()))
+        section(
+            &format!("Loaded {}", self.source),
+            &format!("{}{warnings}", t.to_html()),
+        )
     }
     fn text(&self) -> String {
         self.to_string()
@@ -1040,7 +1210,10 @@ impl Render for CleanPreview {
             escape(&format!("{:?}", self.cleaner))
         );
         let body = if self.examples.is_empty() {
-            format!("{settings}{}", note("the cleaner changes none of the texts"))
+            format!(
+                "{settings}{}",
+                note("the cleaner changes none of the texts")
+            )
         } else {
             format!("{settings}{}", t.to_html())
         };
@@ -1057,9 +1230,21 @@ impl Render for FetchReport {
             ("directory", self.dir.display().to_string()),
             ("source", self.source.clone()),
             ("mails", fmt_count(self.mails)),
-            ("spam", format!("{} ({})", fmt_count(self.spam), fmt_pct(self.spam as f64 / self.mails.max(1) as f64))),
+            (
+                "spam",
+                format!(
+                    "{} ({})",
+                    fmt_count(self.spam),
+                    fmt_pct(self.spam as f64 / self.mails.max(1) as f64)
+                ),
+            ),
         ];
-        let subsets = self.subsets.iter().map(|(s, n)| format!("{s} ({})", fmt_count(*n))).collect::<Vec<_>>().join(", ");
+        let subsets = self
+            .subsets
+            .iter()
+            .map(|(s, n)| format!("{s} ({})", fmt_count(*n)))
+            .collect::<Vec<_>>()
+            .join(", ");
         rows.push(("subsets", subsets));
         section("SpamAssassin corpus", &kv_table("", rows).to_html())
     }
@@ -1084,7 +1269,11 @@ fn vocabulary_table(v: &Vocabulary) -> Table {
 impl Render for Vocabulary {
     fn html(&self) -> String {
         section(
-            &format!("Vocabulary: {} terms from {} documents", fmt_count(self.size), fmt_count(self.n_docs)),
+            &format!(
+                "Vocabulary: {} terms from {} documents",
+                fmt_count(self.size),
+                fmt_count(self.n_docs)
+            ),
             &vocabulary_table(self).to_html(),
         )
     }
@@ -1097,7 +1286,11 @@ impl Render for Tfidf {
     fn html(&self) -> String {
         let v = self.vocabulary(15);
         section(
-            &format!("TF-IDF: {} terms from {} documents", fmt_count(v.size), fmt_count(v.n_docs)),
+            &format!(
+                "TF-IDF: {} terms from {} documents",
+                fmt_count(v.size),
+                fmt_count(v.n_docs)
+            ),
             &format!(
                 "<div style=\"font-family:monospace;font-size:12px;{MUTED};margin:2px 0 6px 0\">{}</div>{}",
                 escape(&format!("{:?}", self.settings)),
@@ -1110,7 +1303,14 @@ impl Render for Tfidf {
     }
 }
 
-crate::rich_display!(Summary, LoadReport, CleanPreview, FetchReport, Vocabulary, Tfidf);
+crate::rich_display!(
+    Summary,
+    LoadReport,
+    CleanPreview,
+    FetchReport,
+    Vocabulary,
+    Tfidf
+);
 
 // ---------------------------------------------------------------------------------------------
 // Balancing and linear models.
@@ -1127,12 +1327,18 @@ impl Render for BalanceReport {
             ]);
         }
         let weights = match self.class_weight {
-            Some([w0, w1]) => note(&format!("loss weights: class 0 × {w0:.3}, class 1 × {w1:.3}")),
+            Some([w0, w1]) => note(&format!(
+                "loss weights: class 0 × {w0:.3}, class 1 × {w1:.3}"
+            )),
             None => String::new(),
         };
         section(
             &format!("Balancing: {} (seed {})", self.method, self.seed),
-            &format!("{}{weights}{}", t.to_html(), figure_html(plot::balance(self, CLASSES))),
+            &format!(
+                "{}{weights}{}",
+                t.to_html(),
+                figure_html(plot::balance(self, CLASSES))
+            ),
         )
     }
     fn text(&self) -> String {
@@ -1145,7 +1351,12 @@ impl Render for Balanced {
         self.report.html()
     }
     fn text(&self) -> String {
-        format!("{} rows × {} features\n{}", fmt_count(self.x.n_rows), fmt_count(self.x.n_cols), self.report)
+        format!(
+            "{} rows × {} features\n{}",
+            fmt_count(self.x.n_rows),
+            fmt_count(self.x.n_cols),
+            self.report
+        )
     }
 }
 
@@ -1161,7 +1372,10 @@ impl Render for LogRegModel {
             vec![
                 ("penalty", self.penalty.to_string()),
                 ("C", format!("{}", self.c)),
-                ("class weights", format!("{:.4} / {:.4}", self.class_weight[0], self.class_weight[1])),
+                (
+                    "class weights",
+                    format!("{:.4} / {:.4}", self.class_weight[0], self.class_weight[1]),
+                ),
                 (
                     "non-zero weights",
                     format!(
@@ -1174,7 +1388,14 @@ impl Render for LogRegModel {
                 ("intercept", format!("{:.4}", self.intercept)),
                 ("objective", format!("{:.6}", self.objective)),
                 ("iterations", status),
-                ("fit time", format!("{:.3} s on {} examples", self.fit_seconds, fmt_count(self.n_samples))),
+                (
+                    "fit time",
+                    format!(
+                        "{:.3} s on {} examples",
+                        self.fit_seconds,
+                        fmt_count(self.n_samples)
+                    ),
+                ),
             ],
         );
         section("Logistic regression", &t.to_html())
@@ -1197,7 +1418,10 @@ impl Render for TopFeatures {
             "Top features",
             &format!(
                 "{}{}",
-                flex(&[list("towards class 1", &self.positive), list("towards class 0", &self.negative)]),
+                flex(&[
+                    list("towards class 1", &self.positive),
+                    list("towards class 0", &self.negative)
+                ]),
                 figure_html(plot::features(self, CLASSES))
             ),
         )
@@ -1208,7 +1432,16 @@ impl Render for TopFeatures {
 }
 
 fn search_table(r: &SearchResults, max_rows: usize) -> Table {
-    let mut t = Table::new(&["rank", "penalty", "C", "balancing", "mean F1", "± sd", "mean nnz", "seconds"]);
+    let mut t = Table::new(&[
+        "rank",
+        "penalty",
+        "C",
+        "balancing",
+        "mean F1",
+        "± sd",
+        "mean nnz",
+        "seconds",
+    ]);
     for (rank, row) in r.ranked().into_iter().take(max_rows).enumerate() {
         let mut cells = vec![
             Cell::num((rank + 1).to_string()),
@@ -1221,7 +1454,8 @@ fn search_table(r: &SearchResults, max_rows: usize) -> Table {
             Cell::num(format!("{:.2}", row.seconds)),
         ];
         if !row.converged {
-            cells[7] = Cell::num(format!("{:.2} (not converged)", row.seconds)).style("color:#c0392b");
+            cells[7] =
+                Cell::num(format!("{:.2} (not converged)", row.seconds)).style("color:#c0392b");
         }
         if rank == 0 {
             cells = cells.into_iter().map(Cell::bold).collect();
@@ -1280,8 +1514,18 @@ impl Render for RegPath {
             if let Some(v) = &self.val_f1 {
                 row.push(Cell::num(format!("{:.4}", v[k])));
             }
-            row.push(Cell::num(self.n_iter.get(k).map(|n| n.to_string()).unwrap_or_default()));
-            row.push(Cell::num(self.seconds.get(k).map(|s| format!("{s:.2}")).unwrap_or_default()));
+            row.push(Cell::num(
+                self.n_iter
+                    .get(k)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            ));
+            row.push(Cell::num(
+                self.seconds
+                    .get(k)
+                    .map(|s| format!("{s:.2}"))
+                    .unwrap_or_default(),
+            ));
             t.push(row);
         }
         section(
@@ -1294,14 +1538,29 @@ impl Render for RegPath {
     }
 }
 
-crate::rich_display!(BalanceReport, LogRegModel, TopFeatures, SearchResults, RegPath);
+crate::rich_display!(
+    BalanceReport,
+    LogRegModel,
+    TopFeatures,
+    SearchResults,
+    RegPath
+);
 crate::rich_display!(display: Balanced);
 
 // ---------------------------------------------------------------------------------------------
 // Transformer results.
 
 fn history_table(run: &FineTuneRun) -> Table {
-    let mut t = Table::new(&["epoch", "steps", "train loss", "val loss", "val F1", "val accuracy", "lr", "seconds"]);
+    let mut t = Table::new(&[
+        "epoch",
+        "steps",
+        "train loss",
+        "val loss",
+        "val F1",
+        "val accuracy",
+        "lr",
+        "seconds",
+    ]);
     for e in &run.history {
         let mut row = vec![
             Cell::num(e.epoch.to_string()),
@@ -1337,14 +1596,26 @@ fn fine_tune_summary(run: &FineTuneRun) -> String {
 
 impl Render for FineTuneRun {
     fn html(&self) -> String {
-        let fig = plot::training_curves(&[plot::TrainingRun::from_fine_tune("fine-tuning", self)], "epoch");
+        let fig = plot::training_curves(
+            &[plot::TrainingRun::from_fine_tune("fine-tuning", self)],
+            "epoch",
+        );
         section(
             "Fine-tuning",
-            &format!("{}{}{}", note(&fine_tune_summary(self)), history_table(self).to_html(), figure_html(fig)),
+            &format!(
+                "{}{}{}",
+                note(&fine_tune_summary(self)),
+                history_table(self).to_html(),
+                figure_html(fig)
+            ),
         )
     }
     fn text(&self) -> String {
-        format!("Fine-tuning: {}\n{}", fine_tune_summary(self), history_table(self).to_text())
+        format!(
+            "Fine-tuning: {}\n{}",
+            fine_tune_summary(self),
+            history_table(self).to_text()
+        )
     }
 }
 
@@ -1362,7 +1633,14 @@ fn mlm_summary(run: &MlmRun) -> String {
 
 impl Render for MlmRun {
     fn html(&self) -> String {
-        section("MLM pretraining", &format!("{}{}", note(&mlm_summary(self)), figure_html(plot::mlm_loss(self))))
+        section(
+            "MLM pretraining",
+            &format!(
+                "{}{}",
+                note(&mlm_summary(self)),
+                figure_html(plot::mlm_loss(self))
+            ),
+        )
     }
     fn text(&self) -> String {
         format!("MLM pretraining: {}", mlm_summary(self))
@@ -1384,7 +1662,10 @@ fn memory_table(m: &MemoryEstimate) -> Table {
 
 impl Render for MemoryEstimate {
     fn html(&self) -> String {
-        format!("<div style=\"{BOX}\">{}</div>", memory_table(self).to_html())
+        format!(
+            "<div style=\"{BOX}\">{}</div>",
+            memory_table(self).to_html()
+        )
     }
     fn text(&self) -> String {
         self.to_string()
@@ -1398,11 +1679,23 @@ impl Render for TransformerReport {
             "Model",
             vec![
                 ("architecture", format!("{:?}", s.arch)),
-                ("size", format!("hidden {} × {} layers, {} heads, FFN {}", s.hidden, s.layers, s.heads, s.intermediate)),
+                (
+                    "size",
+                    format!(
+                        "hidden {} × {} layers, {} heads, FFN {}",
+                        s.hidden, s.layers, s.heads, s.intermediate
+                    ),
+                ),
                 ("vocabulary", fmt_count(s.vocab_size)),
-                ("parameters", format!("{} ({})", fmt_count(s.parameters), bytes(s.model_bytes))),
+                (
+                    "parameters",
+                    format!("{} ({})", fmt_count(s.parameters), bytes(s.model_bytes)),
+                ),
                 ("device", self.device.clone()),
-                ("peak memory", self.peak_memory_bytes.map_or("unknown".into(), bytes)),
+                (
+                    "peak memory",
+                    self.peak_memory_bytes.map_or("unknown".into(), bytes),
+                ),
                 (
                     "training time",
                     format!(
@@ -1410,7 +1703,10 @@ impl Render for TransformerReport {
                         self.train_seconds, self.tokenizer_seconds, self.budget_minutes
                     ),
                 ),
-                ("throughput", format!("{:.1} sequences/s", self.seq_per_second)),
+                (
+                    "throughput",
+                    format!("{:.1} sequences/s", self.seq_per_second),
+                ),
                 (
                     "truncated to",
                     format!(
@@ -1423,7 +1719,15 @@ impl Render for TransformerReport {
                 ),
             ],
         );
-        let mut results = Table::new(&["model", "precision", "recall", "F1", "accuracy", "training time"]).caption("Test set");
+        let mut results = Table::new(&[
+            "model",
+            "precision",
+            "recall",
+            "F1",
+            "accuracy",
+            "training time",
+        ])
+        .caption("Test set");
         results.push(vec![
             Cell::text(&self.model).bold(),
             Cell::num(fmt3(self.precision)),
@@ -1446,7 +1750,11 @@ impl Render for TransformerReport {
         if let Some(g) = self.pretraining_gain_f1 {
             notes += &note(&format!("F1 gained by pretraining: {g:+.3}"));
         }
-        notes += &note(&format!("threshold {:.3} on P(class 1); support {}", self.threshold, fmt_count(self.support)));
+        notes += &note(&format!(
+            "threshold {:.3} on P(class 1); support {}",
+            self.threshold,
+            fmt_count(self.support)
+        ));
         if let Some(l) = &self.load_note {
             notes += &note(&l.to_string());
         }
@@ -1463,7 +1771,10 @@ impl Render for TransformerReport {
             &format!(
                 "{}{notes}{}{}{}",
                 results.to_html(),
-                flex(&[model.to_html(), memory_table(&self.memory_estimate).to_html()]),
+                flex(&[
+                    model.to_html(),
+                    memory_table(&self.memory_estimate).to_html()
+                ]),
                 figs.concat(),
                 self.test.html()
             ),
@@ -1476,7 +1787,15 @@ impl Render for TransformerReport {
 
 impl Render for BenchReport {
     fn html(&self) -> String {
-        let mut t = Table::new(&["shape", "parameters", "batch × seq", "ms / step", "seq / s", "PyTorch ms / step", "ratio"]);
+        let mut t = Table::new(&[
+            "shape",
+            "parameters",
+            "batch × seq",
+            "ms / step",
+            "seq / s",
+            "PyTorch ms / step",
+            "ratio",
+        ]);
         for s in &self.shapes {
             t.push(vec![
                 Cell::text(&s.name),
@@ -1484,13 +1803,22 @@ impl Render for BenchReport {
                 Cell::num(format!("{} × {}", s.batch, s.seq_len)),
                 Cell::num(format!("{:.1}", s.ms_per_step)),
                 Cell::num(format!("{:.1}", s.seq_per_second)),
-                Cell::num(s.torch_ms_per_step.map_or("n/a".into(), |v| format!("{v:.1}"))),
-                Cell::num(s.ratio_vs_torch.map_or("n/a".into(), |v| format!("{v:.2}×"))),
+                Cell::num(
+                    s.torch_ms_per_step
+                        .map_or("n/a".into(), |v| format!("{v:.1}")),
+                ),
+                Cell::num(
+                    s.ratio_vs_torch
+                        .map_or("n/a".into(), |v| format!("{v:.2}×")),
+                ),
             ]);
         }
         let torch = self.torch_note.as_deref().map(note).unwrap_or_default();
         section(
-            &format!("Training-step benchmark ({}, {} timed steps)", self.device, self.steps),
+            &format!(
+                "Training-step benchmark ({}, {} timed steps)",
+                self.device, self.steps
+            ),
             &format!("{}{torch}", t.to_html()),
         )
     }
@@ -1499,7 +1827,13 @@ impl Render for BenchReport {
     }
 }
 
-crate::rich_display!(FineTuneRun, MlmRun, MemoryEstimate, TransformerReport, BenchReport);
+crate::rich_display!(
+    FineTuneRun,
+    MlmRun,
+    MemoryEstimate,
+    TransformerReport,
+    BenchReport
+);
 
 #[cfg(test)]
 mod tests {
@@ -1507,7 +1841,10 @@ mod tests {
 
     #[test]
     fn escapes_everything_dangerous() {
-        assert_eq!(escape("<script>\"a\" & 'b'</script>"), "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;");
+        assert_eq!(
+            escape("<script>\"a\" & 'b'</script>"),
+            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
+        );
     }
 
     #[test]
@@ -1528,10 +1865,9 @@ mod tests {
 
     #[test]
     fn text_table_aligns() {
-        let t = Table::new(&["name", "n"]).row(vec![Cell::text("a"), Cell::num("10")]).row(vec![
-            Cell::text("long name"),
-            Cell::num("2"),
-        ]);
+        let t = Table::new(&["name", "n"])
+            .row(vec![Cell::text("a"), Cell::num("10")])
+            .row(vec![Cell::text("long name"), Cell::num("2")]);
         let s = t.to_text();
         assert!(s.contains("a          10"), "{s}");
         assert!(s.contains("long name   2"), "{s}");
@@ -1552,7 +1888,17 @@ white-space:pre-wrap;color:inherit;background:transparent\">{}</pre>",
 
 fn classic_table(r: &ClassicReport) -> Table {
     let mut t = Table::new(&[
-        "stage", "penalty", "C", "balancing", "threshold", "precision", "recall", "F1", "accuracy", "support", "non-zero",
+        "stage",
+        "penalty",
+        "C",
+        "balancing",
+        "threshold",
+        "precision",
+        "recall",
+        "F1",
+        "accuracy",
+        "support",
+        "non-zero",
         "fit s",
     ]);
     for (i, row) in r.rows.iter().enumerate() {
@@ -1582,7 +1928,8 @@ fn classic_table(r: &ClassicReport) -> Table {
 impl Render for ClassicReport {
     fn html(&self) -> String {
         let evals: Vec<&Evaluation> = self.evaluations.iter().collect();
-        let names: Vec<(&str, &RocCurve)> = evals.iter().map(|e| (e.name.as_str(), &e.roc)).collect();
+        let names: Vec<(&str, &RocCurve)> =
+            evals.iter().map(|e| (e.name.as_str(), &e.roc)).collect();
         let prs: Vec<(&str, &PrCurve)> = evals.iter().map(|e| (e.name.as_str(), &e.pr)).collect();
         let small = (350, 330);
         let curves = if evals.is_empty() {
@@ -1595,7 +1942,10 @@ impl Render for ClassicReport {
         };
         let best = self.best();
         section(
-            &format!("Classic models: best {} (test F1 {:.3})", best.stage, best.f1),
+            &format!(
+                "Classic models: best {} (test F1 {:.3})",
+                best.stage, best.f1
+            ),
             &format!(
                 "{}{}{}{}{}",
                 note(&format!(
@@ -1628,7 +1978,12 @@ impl Render for RunResult {
             ]);
         }
         let cmp = plot::Comparison::from_run(self);
-        let files = self.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+        let files = self
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         section(
             &format!("Lab run ({:.0} s)", self.seconds),
             &format!(
@@ -1636,7 +1991,11 @@ impl Render for RunResult {
                 t.to_html(),
                 cmp.html(),
                 classic_table(&self.classic).to_html(),
-                if files.is_empty() { String::new() } else { note(&format!("wrote: {files}")) }
+                if files.is_empty() {
+                    String::new()
+                } else {
+                    note(&format!("wrote: {files}"))
+                }
             ),
         )
     }
@@ -1655,17 +2014,31 @@ impl Render for MemoryTable {
         let mut header = vec!["seq len \\ batch".to_string()];
         header.extend(self.batches.iter().map(|b| b.to_string()));
         let mut t = Table::new(&header);
-        let max = self.estimates.iter().flatten().map(|e| e.total_bytes).max().unwrap_or(1).max(1) as f64;
+        let max = self
+            .estimates
+            .iter()
+            .flatten()
+            .map(|e| e.total_bytes)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
         for (i, l) in self.seq_lens.iter().enumerate() {
             let mut row = vec![Cell::text(l.to_string()).bold()];
             for e in &self.estimates[i] {
                 let alpha = 0.05 + 0.5 * (e.total_bytes as f64 / max).sqrt();
-                row.push(Cell::num(bytes(e.total_bytes)).style(&format!("background:rgba(213,94,0,{alpha:.2})")));
+                row.push(
+                    Cell::num(bytes(e.total_bytes))
+                        .style(&format!("background:rgba(213,94,0,{alpha:.2})")),
+                );
             }
             t.push(row);
         }
         section(
-            &format!("Training memory: {} ({} parameters)", self.model, fmt_count(self.parameters)),
+            &format!(
+                "Training memory: {} ({} parameters)",
+                self.model,
+                fmt_count(self.parameters)
+            ),
             &t.to_html(),
         )
     }
@@ -1701,4 +2074,11 @@ impl Render for ClassicBench {
     }
 }
 
-crate::rich_display!(ClassicReport, RunResult, MemoryTable, ComputeInfo, AccumulationPlan, ClassicBench);
+crate::rich_display!(
+    ClassicReport,
+    RunResult,
+    MemoryTable,
+    ComputeInfo,
+    AccumulationPlan,
+    ClassicBench
+);

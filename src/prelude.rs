@@ -16,6 +16,10 @@ pub use crate::linear::{
     ClassWeight, Fit, Folds, LogReg, LogRegModel, Penalty, Predict, RegPath, Search, SearchResults,
     SearchRow, TopFeatures, log_space,
 };
-pub use crate::lab::{ClassicLab, ClassicReport};
+pub use crate::lab::{
+    AccumulationPlan, ClassicLab, ClassicReport, ComputeInfo, ErrorAnalysis, MemoryTable, RunOptions,
+    RunResult, Throughput,
+};
+pub use crate::transformer::lab::LabOptions;
 pub use crate::display::{FrameExt, Render};
 pub use crate::plot::{self, Comparison, CvSeries, Figure, ModelStats, PathSeries, TrainingRun};

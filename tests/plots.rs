@@ -16,11 +16,16 @@ fn hex(c: plotters::style::RGBColor) -> String {
 /// Parse the SVG (proves it is well-formed SVG) and check the basics every figure has.
 fn valid(fig: &Figure) -> usvg::Tree {
     let svg = fig.svg();
-    assert!(svg.len() > 500, "suspiciously small SVG for `{}`", fig.title());
+    assert!(
+        svg.len() > 500,
+        "suspiciously small SVG for `{}`",
+        fig.title()
+    );
     assert!(svg.trim_start().starts_with("<svg"), "not an SVG document");
     let (w, h) = fig.size();
     assert!(svg.contains(&format!("width=\"{w}\"")) && svg.contains(&format!("height=\"{h}\"")));
-    usvg::Tree::from_str(svg, &usvg::Options::default()).unwrap_or_else(|e| panic!("`{}` is not valid SVG: {e}", fig.title()))
+    usvg::Tree::from_str(svg, &usvg::Options::default())
+        .unwrap_or_else(|e| panic!("`{}` is not valid SVG: {e}", fig.title()))
 }
 
 /// Text elements (plotters writes each label as `<text ...>label\n</text>`).
@@ -40,7 +45,12 @@ fn has_text(fig: &Figure, s: &str) -> bool {
 }
 
 fn assert_text(fig: &Figure, s: &str) {
-    assert!(has_text(fig, s), "no text `{s}` in `{}`; texts: {:?}", fig.title(), texts(fig));
+    assert!(
+        has_text(fig, s),
+        "no text `{s}` in `{}`; texts: {:?}",
+        fig.title(),
+        texts(fig)
+    );
 }
 
 fn assert_text_containing(fig: &Figure, s: &str) {
@@ -54,7 +64,11 @@ fn assert_text_containing(fig: &Figure, s: &str) {
 
 /// Polylines stroked in `color` (each series is one polyline, plus one in its legend swatch).
 fn lines_in(fig: &Figure, color: &str) -> usize {
-    fig.svg().split("<polyline").skip(1).filter(|t| t[..t.find("/>").unwrap_or(t.len())].contains(&format!("stroke=\"{color}\""))).count()
+    fig.svg()
+        .split("<polyline")
+        .skip(1)
+        .filter(|t| t[..t.find("/>").unwrap_or(t.len())].contains(&format!("stroke=\"{color}\"")))
+        .count()
 }
 
 /// Polylines stroked in `color` at least 2 pixels wide (data lines, not guides or error bars).
@@ -68,25 +82,53 @@ fn thick_lines_in(fig: &Figure, color: &str) -> usize {
 }
 
 fn rects_in(fig: &Figure, color: &str) -> usize {
-    fig.svg().split("<rect").skip(1).filter(|t| t[..t.find("/>").unwrap_or(t.len())].contains(&format!("fill=\"{color}\""))).count()
+    fig.svg()
+        .split("<rect")
+        .skip(1)
+        .filter(|t| t[..t.find("/>").unwrap_or(t.len())].contains(&format!("fill=\"{color}\"")))
+        .count()
 }
 
 fn scores() -> (Vec<u8>, Vec<f64>, Vec<f64>) {
     // Two models on 200 examples: a good one and a weak one (deterministic "noise").
     let y: Vec<u8> = (0..200).map(|i| u8::from(i % 3 == 0)).collect();
     let noise = |i: usize, k: usize| ((i * 7919 + k * 104729) % 1000) as f64 / 1000.0;
-    let good = y.iter().enumerate().map(|(i, &l)| (0.7 * l as f64 + 0.3 * noise(i, 1)).min(1.0)).collect();
-    let weak = y.iter().enumerate().map(|(i, &l)| (0.25 * l as f64 + 0.75 * noise(i, 2)).min(1.0)).collect();
+    let good = y
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| (0.7 * l as f64 + 0.3 * noise(i, 1)).min(1.0))
+        .collect();
+    let weak = y
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| (0.25 * l as f64 + 0.75 * noise(i, 2)).min(1.0))
+        .collect();
     (y, good, weak)
 }
 
 #[test]
 fn class_distribution_has_bars_labels_and_legend() {
-    let fig = plot::class_distribution(&[("train", [2900, 1330]), ("train, oversampled", [2900, 2900]), ("test", [620, 285])], ["ham", "spam"])
-        .unwrap();
+    let fig = plot::class_distribution(
+        &[
+            ("train", [2900, 1330]),
+            ("train, oversampled", [2900, 2900]),
+            ("test", [620, 285]),
+        ],
+        ["ham", "spam"],
+    )
+    .unwrap();
     valid(&fig);
     assert_text(&fig, "Class distribution");
-    for s in ["train", "train, oversampled", "test", "ham", "spam", "examples", "2,900", "1,330"] {
+    for s in [
+        "train",
+        "train, oversampled",
+        "test",
+        "ham",
+        "spam",
+        "examples",
+        "2,900",
+        "1,330",
+    ] {
         assert_text(&fig, s);
     }
     // Three bars per class plus one legend swatch each.
@@ -105,21 +147,43 @@ fn text_length_histogram_has_one_outline_per_class() {
     assert_text(&fig, "length in characters (log scale)");
     assert_text_containing(&fig, "ham: 399 texts, median");
     assert_text_containing(&fig, "spam: 199 texts, median");
-    assert_eq!(thick_lines_in(&fig, &hex(plot::color(0))), 2, "outline + legend swatch");
+    assert_eq!(
+        thick_lines_in(&fig, &hex(plot::color(0))),
+        2,
+        "outline + legend swatch"
+    );
     assert_eq!(thick_lines_in(&fig, &hex(plot::color(1))), 2);
     assert!(plot::text_lengths(&[("empty", &[][..])]).is_err());
 }
 
 #[test]
 fn confusion_heatmap_shows_counts_and_rates() {
-    let c = Confusion { tn: 900, fp: 12, fn_: 30, tp: 270 };
+    let c = Confusion {
+        tn: 900,
+        fp: 12,
+        fn_: 30,
+        tp: 270,
+    };
     let fig = plot::confusion_matrix(&c, ["ham", "spam"]).unwrap();
     valid(&fig);
     assert_text(&fig, "Confusion matrix (n = 1,212)");
-    for s in ["900", "12", "30", "270", "TN", "FP", "FN", "TP", "predicted class", "true class", "98.7% of true ham", "90.0% of true spam"] {
+    for s in [
+        "900",
+        "12",
+        "30",
+        "270",
+        "TN",
+        "FP",
+        "FN",
+        "TP",
+        "predicted class",
+        "true class",
+        "98.7% of true ham",
+        "90.0% of true spam",
+    ] {
         assert_text(&fig, s);
     }
-    assert_eq!(fig.svg().matches("<rect").count() >= 8, true);
+    assert!(fig.svg().matches("<rect").count() >= 8);
 }
 
 #[test]
@@ -136,7 +200,11 @@ fn roc_and_pr_draw_one_line_per_model_with_auc_in_the_legend() {
     assert_text(&roc, &format!("weak (AUC {:.3})", b.roc.auc));
     assert_text(&roc, "chance (AUC 0.5)");
     for i in 0..2 {
-        assert_eq!(lines_in(&roc, &hex(plot::color(i))), 2, "curve + legend swatch of model {i}");
+        assert_eq!(
+            lines_in(&roc, &hex(plot::color(i))),
+            2,
+            "curve + legend swatch of model {i}"
+        );
     }
     let pr = plot::pr(&[&a, &b]).unwrap();
     valid(&pr);
@@ -163,12 +231,21 @@ fn threshold_sweep_marks_the_chosen_threshold() {
     let fig = plot::threshold_sweep(&s, None).unwrap();
     valid(&fig);
     assert_text(&fig, "Threshold sweep");
-    for t in ["precision", "recall", "F1", "threshold on the positive-class score"] {
+    for t in [
+        "precision",
+        "recall",
+        "F1",
+        "threshold on the positive-class score",
+    ] {
         assert_text(&fig, t);
     }
     assert_text_containing(&fig, &format!("chosen {:.3}", s.best_threshold));
     for i in 0..3 {
-        assert_eq!(lines_in(&fig, &hex(plot::color(i))), 2, "series {i}: line + legend swatch");
+        assert_eq!(
+            lines_in(&fig, &hex(plot::color(i))),
+            2,
+            "series {i}: line + legend swatch"
+        );
     }
     let fig = plot::threshold_sweep(&s, Some(0.5)).unwrap();
     assert_text_containing(&fig, "chosen 0.500");
@@ -177,7 +254,11 @@ fn threshold_sweep_marks_the_chosen_threshold() {
 #[test]
 fn c_sweep_has_log_axis_error_bars_and_best_c() {
     let cs = vec![0.01, 0.1, 1.0, 10.0, 100.0];
-    let folds = |base: [f64; 5]| base.iter().map(|&b| vec![b - 0.02, b, b + 0.02]).collect::<Vec<_>>();
+    let folds = |base: [f64; 5]| {
+        base.iter()
+            .map(|&b| vec![b - 0.02, b, b + 0.02])
+            .collect::<Vec<_>>()
+    };
     let l1 = CvSeries::new("L1", cs.clone(), folds([0.4, 0.8, 0.93, 0.95, 0.94]));
     let l2 = CvSeries::new("L2", cs, folds([0.7, 0.88, 0.94, 0.95, 0.96]));
     let fig = plot::c_sweep(&[l1, l2]).unwrap();
@@ -200,8 +281,26 @@ fn regularization_path_shows_coefficients_and_sparsity() {
     let cs: Vec<f64> = (0..8).map(|i| 10f64.powi(i - 3)).collect();
     let features: Vec<String> = (0..20).map(|j| format!("word{j}")).collect();
     // L1: feature j enters at step j/3; L2: all non-zero, shrinking.
-    let l1: Vec<Vec<f64>> = (0..8).map(|i| (0..20).map(|j| if j / 3 < i { (j as f64 - 9.5) / 5.0 } else { 0.0 }).collect()).collect();
-    let l2: Vec<Vec<f64>> = (0..8).map(|i| (0..20).map(|j| (j as f64 - 9.5) / 5.0 * (i as f64 + 1.0) / 8.0).collect()).collect();
+    let l1: Vec<Vec<f64>> = (0..8)
+        .map(|i| {
+            (0..20)
+                .map(|j| {
+                    if j / 3 < i {
+                        (j as f64 - 9.5) / 5.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let l2: Vec<Vec<f64>> = (0..8)
+        .map(|i| {
+            (0..20)
+                .map(|j| (j as f64 - 9.5) / 5.0 * (i as f64 + 1.0) / 8.0)
+                .collect()
+        })
+        .collect();
     let a = PathSeries::from_matrix("L1", cs.clone(), &features, &l1, 12);
     let b = PathSeries::from_matrix("L2", cs, &features, &l2, 12);
     assert_eq!(a.nnz[0], 0);
@@ -218,7 +317,10 @@ fn regularization_path_shows_coefficients_and_sparsity() {
 
 #[test]
 fn top_features_are_bars_both_ways() {
-    let w: Vec<(String, f64)> = (0..50).map(|j| (format!("f{j}"), (j as f64 - 24.5) / 10.0)).chain([("<script>".to_string(), 9.0)]).collect();
+    let w: Vec<(String, f64)> = (0..50)
+        .map(|j| (format!("f{j}"), (j as f64 - 24.5) / 10.0))
+        .chain([("<script>".to_string(), 9.0)])
+        .collect();
     let fig = plot::top_features(&w, 5, ["ham", "spam"]).unwrap();
     valid(&fig);
     assert_text(&fig, "Top features");
@@ -236,11 +338,34 @@ fn top_features_are_bars_both_ways() {
 #[test]
 fn training_curves_have_loss_and_validation_panels() {
     let a = TrainingRun::new("from scratch")
-        .loss((0..200).map(|s| (s as f64, 0.7 / (1.0 + s as f64 / 50.0) + 0.05 * ((s * 37 % 11) as f64 / 11.0))).collect())
-        .val_f1(vec![(50.0, 0.7), (100.0, 0.82), (150.0, 0.86), (200.0, 0.88)]);
+        .loss(
+            (0..200)
+                .map(|s| {
+                    (
+                        s as f64,
+                        0.7 / (1.0 + s as f64 / 50.0) + 0.05 * ((s * 37 % 11) as f64 / 11.0),
+                    )
+                })
+                .collect(),
+        )
+        .val_f1(vec![
+            (50.0, 0.7),
+            (100.0, 0.82),
+            (150.0, 0.86),
+            (200.0, 0.88),
+        ]);
     let b = TrainingRun::new("after MLM")
-        .loss((0..200).map(|s| (s as f64, 0.5 / (1.0 + s as f64 / 30.0))).collect())
-        .val_f1(vec![(50.0, 0.85), (100.0, 0.93), (150.0, 0.96), (200.0, 0.95)]);
+        .loss(
+            (0..200)
+                .map(|s| (s as f64, 0.5 / (1.0 + s as f64 / 30.0)))
+                .collect(),
+        )
+        .val_f1(vec![
+            (50.0, 0.85),
+            (100.0, 0.93),
+            (150.0, 0.96),
+            (200.0, 0.95),
+        ]);
     let fig = plot::training_curves(&[a, b], "step").unwrap();
     valid(&fig);
     assert_text(&fig, "Training curves");
@@ -252,7 +377,11 @@ fn training_curves_have_loss_and_validation_panels() {
     assert_text(&fig, "0.960");
     // Run 0: raw + smoothed loss + val line + two legend swatches.
     assert_eq!(lines_in(&fig, &hex(plot::color(0))), 5);
-    let loss_only = plot::training_curves(&[TrainingRun::new("mlm").loss(vec![(0.0, 9.0), (1.0, 7.0)])], "epoch").unwrap();
+    let loss_only = plot::training_curves(
+        &[TrainingRun::new("mlm").loss(vec![(0.0, 9.0), (1.0, 7.0)])],
+        "epoch",
+    )
+    .unwrap();
     assert!(!has_text(&loss_only, "validation F1"));
     assert!(plot::training_curves(&[TrainingRun::new("nothing")], "step").is_err());
 }
@@ -260,13 +389,28 @@ fn training_curves_have_loss_and_validation_panels() {
 #[test]
 fn model_comparison_shows_known_measures_only() {
     let m = [
-        ModelStats::new("logreg L1", 0.93, 0.95).train_secs(2.1).size_mb(0.3),
-        ModelStats::new("logreg L2", 0.94, 0.96).train_secs(3.2).size_mb(1.5),
+        ModelStats::new("logreg L1", 0.93, 0.95)
+            .train_secs(2.1)
+            .size_mb(0.3),
+        ModelStats::new("logreg L2", 0.94, 0.96)
+            .train_secs(3.2)
+            .size_mb(1.5),
         ModelStats::new("roberta-tiny", 0.96, 0.97).train_secs(706.0),
     ];
     let fig = plot::model_comparison(&m).unwrap();
     valid(&fig);
-    for t in ["Model comparison", "F1 (positive class)", "accuracy", "training time (log scale)", "model size", "logreg L1", "roberta-tiny", "0.960", "11.8 min", "n/a"] {
+    for t in [
+        "Model comparison",
+        "F1 (positive class)",
+        "accuracy",
+        "training time (log scale)",
+        "model size",
+        "logreg L1",
+        "roberta-tiny",
+        "0.960",
+        "11.8 min",
+        "n/a",
+    ] {
         assert_text(&fig, t);
     }
     assert!(!has_text(&fig, "peak memory"));
@@ -279,11 +423,26 @@ fn model_comparison_shows_known_measures_only() {
 #[test]
 fn save_all_writes_svg_files_for_the_report() {
     let dir = tempfile::tempdir().unwrap();
-    let c = Confusion { tn: 5, fp: 1, fn_: 2, tp: 4 };
+    let c = Confusion {
+        tn: 5,
+        fp: 1,
+        fn_: 2,
+        tp: 4,
+    };
     let cm = plot::confusion_matrix(&c, ["ham", "spam"]).unwrap();
     let cd = plot::class_distribution(&[("all", [6, 6])], ["ham", "spam"]).unwrap();
-    let files = plot::save_all(dir.path().join("figs"), &[("Confusion matrix", &cm), ("classes", &cd)]).unwrap();
-    assert_eq!(files, vec![PathBuf::from("confusion-matrix.svg"), PathBuf::from("classes.svg")]);
+    let files = plot::save_all(
+        dir.path().join("figs"),
+        &[("Confusion matrix", &cm), ("classes", &cd)],
+    )
+    .unwrap();
+    assert_eq!(
+        files,
+        vec![
+            PathBuf::from("confusion-matrix.svg"),
+            PathBuf::from("classes.svg")
+        ]
+    );
     let back = std::fs::read_to_string(dir.path().join("figs").join(&files[0])).unwrap();
     assert_eq!(back, cm.svg());
 }
@@ -293,17 +452,24 @@ fn save_all_writes_svg_files_for_the_report() {
 
 fn system_fonts() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let mut stack = vec![PathBuf::from("/usr/share/fonts"), PathBuf::from("/usr/local/share/fonts")];
+    let mut stack = vec![
+        PathBuf::from("/usr/share/fonts"),
+        PathBuf::from("/usr/local/share/fonts"),
+    ];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("ttf") || x.eq_ignore_ascii_case("otf")) {
-                if let Ok(b) = std::fs::read(&p) {
-                    out.push(b);
-                }
+            } else if p
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("ttf") || x.eq_ignore_ascii_case("otf"))
+                && let Ok(b) = std::fs::read(&p)
+            {
+                out.push(b);
             }
         }
     }
@@ -316,7 +482,11 @@ fn rasterise(fig: &Figure, opt: &usvg::Options) -> (usize, tiny_skia::Pixmap) {
     let size = tree.size().to_int_size();
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    let inked = pixmap.pixels().iter().filter(|p| p.alpha() > 0 && (p.red() < 200 || p.green() < 200 || p.blue() < 200)).count();
+    let inked = pixmap
+        .pixels()
+        .iter()
+        .filter(|p| p.alpha() > 0 && (p.red() < 200 || p.green() < 200 || p.blue() < 200))
+        .count();
     (inked, pixmap)
 }
 
@@ -337,7 +507,11 @@ fn figures_render_to_png() {
     for f in &fonts {
         with_fonts.fontdb_mut().load_font_data(f.clone());
     }
-    if with_fonts.fontdb.faces().any(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans")) {
+    if with_fonts
+        .fontdb
+        .faces()
+        .any(|f| f.families.iter().any(|(n, _)| n == "DejaVu Sans"))
+    {
         with_fonts.fontdb_mut().set_sans_serif_family("DejaVu Sans");
     }
     let dir = tempfile::tempdir().unwrap();
@@ -345,10 +519,19 @@ fn figures_render_to_png() {
         let (inked, pixmap) = rasterise(fig, &bare);
         let (w, h) = fig.size();
         assert_eq!((pixmap.width(), pixmap.height()), (w, h));
-        assert!(inked > 1000, "`{}` drew only {inked} dark pixels", fig.title());
+        assert!(
+            inked > 1000,
+            "`{}` drew only {inked} dark pixels",
+            fig.title()
+        );
         let png = pixmap.encode_png().unwrap();
         assert!(png.starts_with(b"\x89PNG"));
-        std::fs::write(dir.path().join(format!("{}.png", plot::file_stem(fig.title()))), png).unwrap();
+        std::fs::write(
+            dir.path()
+                .join(format!("{}.png", plot::file_stem(fig.title()))),
+            png,
+        )
+        .unwrap();
         if fonts.is_empty() {
             eprintln!("no fonts under /usr/share/fonts: skipping the text rendering check");
             continue;

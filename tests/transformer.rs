@@ -69,7 +69,7 @@ fn test_options() -> LabOptions {
     let mut o = LabOptions::quick();
     // Step-bound, not time-bound: a budget that never binds, capped MLM steps and epochs.
     o.budget_minutes = 10.0;
-    o.pretrain_max_steps = Some(60);
+    o.pretrain_max_steps = Some(300);
     o.max_length = 32;
     o.tiny.hidden = 32;
     o.tiny.layers = 1;

@@ -23,6 +23,9 @@ fn default_lab_on_the_default_corpus() {
     {
         opts.budget_minutes = b;
     }
+    if std::env::var_os("TEXTLAB_TF_NO_BASELINE").is_some() {
+        opts.compare_random_init = false;
+    }
     let report = lab(&split, &opts).unwrap();
     println!("{report}");
     println!("{}", report.to_json().unwrap());

@@ -78,15 +78,23 @@ fn write_if_changed(path: &Path, content: &str) -> io::Result<()> {
 /// `/tmp/.tmpXXXX` that lands on `/` and still works; in `~/.cache/textlab/evcxr/slot-N` it does
 /// not (`dlopen failed`, libstd not found).
 pub fn child_library_path() -> Option<std::ffi::OsString> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    // Jupyter may start the kernel without ~/.cargo/bin on PATH (evcxr adds it for cargo).
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|d| d.join("bin").join("rustc"));
+    let candidates: Vec<std::ffi::OsString> = std::env::var_os("RUSTC")
+        .into_iter()
+        .chain(["rustc".into()])
+        .chain(cargo_bin.map(Into::into))
+        .collect();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(&rustc)
-            .args(args)
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        candidates.iter().find_map(|rustc| {
+            let out = std::process::Command::new(rustc).args(args).output().ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        })
     };
     let sysroot = run(&["--print", "sysroot"])?;
     let version = run(&["-vV"])?;

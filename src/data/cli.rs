@@ -68,12 +68,8 @@ impl CorpusArgs {
     pub fn load_corpus(&self) -> Result<(Corpus, LoadReport)> {
         let (c, r) = load_corpus(&self.corpus, &self.load_options())?;
         match self.limit {
-            Some(n) if n < c.len() => {
-                let frac = n as f64 / c.len() as f64;
-                let s = Splitter::new().test(0.0).val(frac).seed(self.seed).split(&c)?;
-                Ok((Corpus { name: format!("{} (sample of {})", c.name, s.val.len()), frame: s.val.frame }, r))
-            }
-            _ => Ok((c, r)),
+            Some(n) => Ok((c.sample(n, self.seed)?, r)),
+            None => Ok((c, r)),
         }
     }
 

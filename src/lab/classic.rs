@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
 use crate::linear::{log_space, LogReg, LogRegModel, Penalty, RegPath, Search, SearchResults, SearchRow, TopFeatures};
 use crate::metrics::{Evaluation, Metrics, ThresholdSweep};
+use crate::plot::{self, CvSeries, Figure, PathSeries};
 use serde::Serialize;
 use std::fmt;
 use std::time::Instant;
@@ -40,7 +41,7 @@ impl Default for ClassicLab {
             tfidf: TfidfVectorizer::new().ngrams(1, 2).min_df(2).max_df(0.95).sublinear_tf(true),
             cs: log_space(-1.0, 3.0, 9),
             penalties: vec![Penalty::L1, Penalty::L2],
-            balancings: vec![Balancing::None, Balancing::ClassWeight, Balancing::Oversample],
+            balancings: vec![Balancing::None, Balancing::ClassWeight],
             folds: 5,
             seed: 42,
             top_k: 15,
@@ -112,7 +113,7 @@ impl ClassicLab {
         // (b) the same model with each balancing method.
         let mut balance_reports = Vec::new();
         for bal in [Balancing::ClassWeight, Balancing::Oversample, Balancing::Undersample] {
-            let (m, report) = fit_balanced(&base, bal, &f.x_train, &f.y_train, self.seed)?;
+            let (m, report) = base.fit_balanced(bal, &f.x_train, &f.y_train, self.seed)?;
             rows.push(ClassicRow::test(&format!("balancing: {}", bal.name()), &m, bal, 0.5, &f)?);
             balance_reports.push(report);
         }
@@ -193,15 +194,6 @@ impl ClassicLab {
             best_model,
         })
     }
-}
-
-fn fit_balanced(lr: &LogReg, bal: Balancing, x: &Csr, y: &[u8], seed: u64) -> Result<(LogRegModel, BalanceReport)> {
-    let data = bal.apply(x, y, seed)?;
-    let mut lr = lr.clone();
-    if let Some(w) = data.class_weight {
-        lr = lr.class_weight(w);
-    }
-    Ok((lr.fit(&data.x, &data.y)?, data.report))
 }
 
 /// Matrices of one split and the fitted vectorizer.
@@ -327,18 +319,34 @@ impl fmt::Display for ClassicReport {
 }
 
 impl ClassicReport {
-    /// The figures of the classic story, named for files: C sweep, regularization path,
-    /// confusion matrix, ROC, PR, threshold sweep, top features.
-    pub fn figures(&self) -> Vec<(&'static str, Result<crate::plot::Figure>)> {
-        use crate::plot::{self, CvSeries, PathSeries};
-        let mut series = Vec::new();
+    /// The figures of the classic story, named for files.
+    pub fn figures(&self) -> Vec<(&'static str, Result<Figure>)> {
+        vec![
+            ("c-sweep", self.c_sweep_figure()),
+            ("regularization-path", self.path_figure()),
+            ("confusion-classic", self.confusion_figure()),
+            ("roc-classic", plot::roc(&self.evaluations.iter().collect::<Vec<_>>())),
+            ("pr-classic", plot::pr(&self.evaluations.iter().collect::<Vec<_>>())),
+            ("threshold-classic", plot::threshold_sweep(&self.sweep, Some(self.threshold))),
+            ("top-features", self.top_features_figure()),
+        ]
+    }
+
+    /// Cross-validated F1 against C, one series per (penalty, balancing).
+    pub fn c_sweep_figure(&self) -> Result<Figure> {
+        let mut series: Vec<CvSeries> = Vec::new();
         for r in &self.search.rows {
             let name = format!("{} {}", r.penalty, r.balancing.name());
-            if !series.iter().any(|s: &CvSeries| s.name == name) {
+            if !series.iter().any(|s| s.name == name) {
                 let (cs, folds) = self.search.fold_scores(r.penalty, r.balancing);
                 series.push(CvSeries::new(name, cs, folds));
             }
         }
+        plot::c_sweep(&series)
+    }
+
+    /// Coefficient paths and non-zero counts against C, L1 beside L2.
+    pub fn path_figure(&self) -> Result<Figure> {
         let paths: Vec<PathSeries> = self
             .paths
             .iter()
@@ -349,22 +357,19 @@ impl ClassicReport {
                 nnz: p.nnz.clone(),
             })
             .collect();
-        let best = self.best();
-        let evals: Vec<&Evaluation> = self.evaluations.iter().collect();
-        let mut weights: Vec<(String, f64)> = self.top_features.positive.clone();
-        weights.extend(self.top_features.negative.iter().cloned());
-        vec![
-            ("c-sweep", plot::c_sweep(&series)),
-            ("regularization-path", plot::regularization_path(&paths)),
-            ("confusion-classic", plot::confusion_matrix(&best.metrics.confusion, ["negative", "positive"])),
-            ("roc-classic", plot::roc(&evals)),
-            ("pr-classic", plot::pr(&evals)),
-            ("threshold-classic", plot::threshold_sweep(&self.sweep, Some(self.threshold))),
-            ("top-features", plot::top_features(&weights, self.top_k(), ["negative", "positive"])),
-        ]
+        plot::regularization_path(&paths)
     }
 
-    fn top_k(&self) -> usize {
-        self.top_features.positive.len().max(self.top_features.negative.len())
+    /// Confusion matrix of the chosen model on the test split.
+    pub fn confusion_figure(&self) -> Result<Figure> {
+        plot::confusion_matrix(&self.best().metrics.confusion, ["negative", "positive"])
+    }
+
+    /// The chosen model's strongest positive and negative terms.
+    pub fn top_features_figure(&self) -> Result<Figure> {
+        let mut weights: Vec<(String, f64)> = self.top_features.positive.clone();
+        weights.extend(self.top_features.negative.iter().cloned());
+        let k = self.top_features.positive.len().max(self.top_features.negative.len());
+        plot::top_features(&weights, k, ["negative", "positive"])
     }
 }

@@ -198,6 +198,51 @@ impl fmt::Display for AccumulationPlan {
     }
 }
 
+/// Measured training-step throughput of one model shape at several batch sizes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    pub model: String,
+    pub seq_len: usize,
+    pub device: String,
+    /// (batch size, milliseconds per step, sequences per second)
+    pub points: Vec<(usize, f64, f64)>,
+}
+
+impl Throughput {
+    /// Time `steps` training steps (forward, backward, AdamW) at each batch size on the CPU.
+    pub fn measure(model: impl Into<String>, cfg: &ModelConfig, seq_len: usize, batches: &[usize], steps: usize) -> crate::Result<Throughput> {
+        crate::transformer::device::tune_allocator();
+        let device = candle_core::Device::Cpu;
+        let mut points = Vec::new();
+        for &b in batches {
+            let ms = crate::transformer::bench::time_steps(cfg, b, seq_len, steps, &device)?;
+            points.push((b, ms, b as f64 * 1000.0 / ms));
+        }
+        Ok(Throughput { model: model.into(), seq_len, device: crate::transformer::device::describe(&device), points })
+    }
+
+    fn table(&self) -> crate::display::Table {
+        use crate::display::{Cell, Table};
+        let mut t = Table::new(&["batch", "ms / step", "sequences / s"])
+            .caption(format!("{} at {} tokens, {}", self.model, self.seq_len, self.device));
+        for (b, ms, sps) in &self.points {
+            t.push(vec![Cell::num(b.to_string()), Cell::num(format!("{ms:.1}")), Cell::num(format!("{sps:.1}"))]);
+        }
+        t
+    }
+}
+
+impl crate::display::Render for Throughput {
+    fn html(&self) -> String {
+        self.table().to_html()
+    }
+    fn text(&self) -> String {
+        self.table().to_text()
+    }
+}
+
+crate::rich_display!(display: Throughput);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,10 @@ pub mod bench;
 pub use bench::{bench_classic, ClassicBench};
 pub mod compute;
 
-pub use compute::{AccumulationPlan, ComputeInfo, MemoryTable};
+pub use compute::{AccumulationPlan, ComputeInfo, MemoryTable, Throughput};
 pub mod run;
 
 pub use run::{run, RunOptions, RunResult};
+pub mod errors;
+
+pub use errors::ErrorAnalysis;

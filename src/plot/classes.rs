@@ -1,8 +1,8 @@
 //! What the data looks like: class counts per split (before/after balancing) and text lengths.
 
 use super::{
-    KeyAxis,    DrawResult, Figure, HEIGHT, INK, MUTED, NEGATIVE, POSITIVE, WIDTH, bad_input, color, draw, legend,
-    log_padded, log_tick, mesh, swatch_box, text_style, thousands,
+    DrawResult, Figure, HEIGHT, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, WIDTH, bad_input, color,
+    draw, legend, log_padded, log_tick, mesh, swatch_box, text_style, thousands,
 };
 use crate::data::{Corpus, Split};
 use crate::error::Result;
@@ -24,45 +24,65 @@ pub fn class_distribution(groups: &[(&str, [usize; 2])], classes: [&str; 2]) -> 
         return Err(bad_input("class_distribution needs at least one group"));
     }
     let n = groups.len();
-    let max = groups.iter().flat_map(|(_, c)| c.iter().copied()).max().unwrap_or(0).max(1) as f64;
-    draw("Class distribution", (WIDTH, HEIGHT), |area| -> DrawResult {
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(KeyAxis::slots(n), 0.0..max * 1.28)?;
-        let names = |v: &f64| {
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n { groups[i as usize].0.to_string() } else { String::new() }
-        };
-        mesh!(chart)
-            .disable_x_mesh()
-            .x_label_formatter(&names)
-            .y_label_formatter(&|v: &f64| thousands(v.round().max(0.0) as usize))
-            .y_desc("examples")
-            .draw()?;
-        let bar_w = 0.36;
-        for (k, (class, col)) in classes.iter().zip([NEGATIVE, POSITIVE]).enumerate() {
-            let bars = groups.iter().enumerate().map(move |(g, (_, counts))| {
-                let x0 = g as f64 - 0.37 + k as f64 * 0.38;
-                Rectangle::new([(x0, 0.0), (x0 + bar_w, counts[k] as f64)], col.filled())
-            });
-            chart.draw_series(bars)?.label(*class).legend(swatch_box(col));
-            let labels = groups.iter().enumerate().map(move |(g, (_, counts))| {
-                let x = g as f64 - 0.37 + k as f64 * 0.38 + bar_w / 2.0;
-                let total = (counts[0] + counts[1]).max(1) as f64;
-                EmptyElement::at((x, counts[k] as f64))
-                    + Text::new(thousands(counts[k]), (0, -3), text_style(12, INK, HPos::Center, VPos::Bottom))
-                    + Text::new(
-                        format!("{:.0}%", 100.0 * counts[k] as f64 / total),
-                        (0, -17),
-                        text_style(11, MUTED, HPos::Center, VPos::Bottom),
-                    )
-            });
-            chart.draw_series(labels)?;
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
-    })
+    let max = groups
+        .iter()
+        .flat_map(|(_, c)| c.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    draw(
+        "Class distribution",
+        (WIDTH, HEIGHT),
+        |area| -> DrawResult {
+            let mut chart = ChartBuilder::on(area)
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(64)
+                .build_cartesian_2d(KeyAxis::slots(n), 0.0..max * 1.28)?;
+            let names = |v: &f64| {
+                let i = v.round();
+                if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                    groups[i as usize].0.to_string()
+                } else {
+                    String::new()
+                }
+            };
+            mesh!(chart)
+                .disable_x_mesh()
+                .x_label_formatter(&names)
+                .y_label_formatter(&|v: &f64| thousands(v.round().max(0.0) as usize))
+                .y_desc("examples")
+                .draw()?;
+            let bar_w = 0.36;
+            for (k, (class, col)) in classes.iter().zip([NEGATIVE, POSITIVE]).enumerate() {
+                let bars = groups.iter().enumerate().map(move |(g, (_, counts))| {
+                    let x0 = g as f64 - 0.37 + k as f64 * 0.38;
+                    Rectangle::new([(x0, 0.0), (x0 + bar_w, counts[k] as f64)], col.filled())
+                });
+                chart
+                    .draw_series(bars)?
+                    .label(*class)
+                    .legend(swatch_box(col));
+                let labels = groups.iter().enumerate().map(move |(g, (_, counts))| {
+                    let x = g as f64 - 0.37 + k as f64 * 0.38 + bar_w / 2.0;
+                    let total = (counts[0] + counts[1]).max(1) as f64;
+                    EmptyElement::at((x, counts[k] as f64))
+                        + Text::new(
+                            thousands(counts[k]),
+                            (0, -3),
+                            text_style(12, INK, HPos::Center, VPos::Bottom),
+                        )
+                        + Text::new(
+                            format!("{:.0}%", 100.0 * counts[k] as f64 / total),
+                            (0, -17),
+                            text_style(11, MUTED, HPos::Center, VPos::Bottom),
+                        )
+                });
+                chart.draw_series(labels)?;
+            }
+            legend(&mut chart, SeriesLabelPosition::UpperRight)
+        },
+    )
 }
 
 /// [`class_distribution`] of a train/validation/test split.
@@ -72,7 +92,11 @@ pub fn split_distribution(split: &Split, classes: [&str; 2]) -> Result<Figure> {
         [c.len() - p, p]
     };
     class_distribution(
-        &[("train", counts(&split.train)), ("validation", counts(&split.val)), ("test", counts(&split.test))],
+        &[
+            ("train", counts(&split.train)),
+            ("validation", counts(&split.val)),
+            ("test", counts(&split.test)),
+        ],
         classes,
     )
 }
@@ -95,53 +119,74 @@ pub fn text_lengths(groups: &[(&str, &[usize])]) -> Result<Figure> {
     let range = log_padded(lo, hi);
     let (a, b) = (range.start.log10(), range.end.log10());
     let bins = 36;
-    let edges: Vec<f64> = (0..=bins).map(|i| 10f64.powf(a + (b - a) * i as f64 / bins as f64)).collect();
+    let edges: Vec<f64> = (0..=bins)
+        .map(|i| 10f64.powf(a + (b - a) * i as f64 / bins as f64))
+        .collect();
     let hists: Vec<Vec<f64>> = groups
         .iter()
         .map(|(_, lens)| {
             let mut h = vec![0.0; bins];
             for &l in lens.iter() {
                 let x = (l.max(1) as f64).log10();
-                let i = (((x - a) / (b - a)) * bins as f64).floor().clamp(0.0, bins as f64 - 1.0) as usize;
+                let i = (((x - a) / (b - a)) * bins as f64)
+                    .floor()
+                    .clamp(0.0, bins as f64 - 1.0) as usize;
                 h[i] += 100.0 / lens.len().max(1) as f64;
             }
             h
         })
         .collect();
-    let ymax = hists.iter().flatten().copied().fold(0.0, f64::max).max(1.0) * (1.12 + 0.1 * groups.len() as f64);
-    draw("Text length by class", (WIDTH, HEIGHT), |area| -> DrawResult {
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(56)
-            .build_cartesian_2d(range.clone().log_scale(), 0.0..ymax)?;
-        mesh!(chart)
-            .x_label_formatter(&|v: &f64| log_tick(*v))
-            .y_label_formatter(&|v: &f64| format!("{v:.0}%"))
-            .x_desc("length in characters (log scale)")
-            .y_desc("share of the class's texts")
-            .draw()?;
-        for (g, ((name, lens), h)) in groups.iter().zip(&hists).enumerate() {
-            let col = color(g);
-            let mut step = vec![(edges[0], 0.0)];
-            for (i, &v) in h.iter().enumerate() {
-                step.push((edges[i], v));
-                step.push((edges[i + 1], v));
+    let ymax = hists.iter().flatten().copied().fold(0.0, f64::max).max(1.0)
+        * (1.12 + 0.1 * groups.len() as f64);
+    draw(
+        "Text length by class",
+        (WIDTH, HEIGHT),
+        |area| -> DrawResult {
+            let mut chart = ChartBuilder::on(area)
+                .margin(12)
+                .x_label_area_size(42)
+                .y_label_area_size(56)
+                .build_cartesian_2d(range.clone().log_scale(), 0.0..ymax)?;
+            mesh!(chart)
+                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .y_label_formatter(&|v: &f64| format!("{v:.0}%"))
+                .x_desc("length in characters (log scale)")
+                .y_desc("share of the class's texts")
+                .draw()?;
+            for (g, ((name, lens), h)) in groups.iter().zip(&hists).enumerate() {
+                let col = color(g);
+                let mut step = vec![(edges[0], 0.0)];
+                for (i, &v) in h.iter().enumerate() {
+                    step.push((edges[i], v));
+                    step.push((edges[i + 1], v));
+                }
+                step.push((edges[bins], 0.0));
+                chart.draw_series(std::iter::once(Polygon::new(
+                    step.clone(),
+                    col.mix(0.16).filled(),
+                )))?;
+                let mut sorted = lens.to_vec();
+                sorted.sort_unstable();
+                let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0).max(1);
+                chart
+                    .draw_series(LineSeries::new(step, col.stroke_width(2)))?
+                    .label(format!(
+                        "{name}: {} texts, median {} chars",
+                        thousands(lens.len()),
+                        thousands(median)
+                    ))
+                    .legend(super::swatch_line(col.stroke_width(2)));
+                let m = median as f64;
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(m, 0.0), (m, ymax * 0.93)],
+                    5,
+                    4,
+                    col.stroke_width(1),
+                ))?;
             }
-            step.push((edges[bins], 0.0));
-            chart.draw_series(std::iter::once(Polygon::new(step.clone(), col.mix(0.16).filled())))?;
-            let mut sorted = lens.to_vec();
-            sorted.sort_unstable();
-            let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0).max(1);
-            chart
-                .draw_series(LineSeries::new(step, col.stroke_width(2)))?
-                .label(format!("{name}: {} texts, median {} chars", thousands(lens.len()), thousands(median)))
-                .legend(super::swatch_line(col.stroke_width(2)));
-            let m = median as f64;
-            chart.draw_series(DashedLineSeries::new(vec![(m, 0.0), (m, ymax * 0.93)], 5, 4, col.stroke_width(1)))?;
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
-    })
+            legend(&mut chart, SeriesLabelPosition::UpperRight)
+        },
+    )
 }
 
 /// [`text_lengths`] of a corpus, one histogram per class.

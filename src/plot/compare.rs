@@ -1,8 +1,8 @@
 //! Model comparison: quality and cost of each model side by side, as a figure and a table.
 
 use super::{
-    DrawResult, Figure, INK, MUTED, Swatch, WIDTH, bad_input, color, draw, legend_strip, log_padded, log_tick, mesh,
-    text_style,
+    DrawResult, Figure, INK, MUTED, Swatch, WIDTH, bad_input, color, draw, legend_strip,
+    log_padded, log_tick, mesh, text_style,
 };
 use crate::display::{Cell, Render, Table, fmt3, note, section};
 use crate::error::Result;
@@ -27,7 +27,12 @@ pub struct ModelStats {
 
 impl ModelStats {
     pub fn new(name: impl Into<String>, f1: f64, accuracy: f64) -> ModelStats {
-        ModelStats { name: name.into(), f1, accuracy, ..ModelStats::default() }
+        ModelStats {
+            name: name.into(),
+            f1,
+            accuracy,
+            ..ModelStats::default()
+        }
     }
     /// Name, F1 and accuracy of an evaluation.
     pub fn from_evaluation(e: &Evaluation) -> ModelStats {
@@ -67,15 +72,44 @@ fn fmt_secs(s: f64) -> String {
 }
 
 fn fmt_mb(mb: f64) -> String {
-    if mb < 10.0 { format!("{mb:.2} MB") } else { format!("{mb:.0} MB") }
+    if mb < 10.0 {
+        format!("{mb:.2} MB")
+    } else {
+        format!("{mb:.0} MB")
+    }
 }
 
 const METRICS: [Metric; 5] = [
-    Metric { title: "F1 (positive class)", get: |m| Some(m.f1), fmt: fmt3, score: true },
-    Metric { title: "accuracy", get: |m| Some(m.accuracy), fmt: fmt3, score: true },
-    Metric { title: "training time", get: |m| m.train_secs, fmt: fmt_secs, score: false },
-    Metric { title: "peak memory", get: |m| m.memory_mb, fmt: fmt_mb, score: false },
-    Metric { title: "model size", get: |m| m.size_mb, fmt: fmt_mb, score: false },
+    Metric {
+        title: "F1 (positive class)",
+        get: |m| Some(m.f1),
+        fmt: fmt3,
+        score: true,
+    },
+    Metric {
+        title: "accuracy",
+        get: |m| Some(m.accuracy),
+        fmt: fmt3,
+        score: true,
+    },
+    Metric {
+        title: "training time",
+        get: |m| m.train_secs,
+        fmt: fmt_secs,
+        score: false,
+    },
+    Metric {
+        title: "peak memory",
+        get: |m| m.memory_mb,
+        fmt: fmt_mb,
+        score: false,
+    },
+    Metric {
+        title: "model size",
+        get: |m| m.size_mb,
+        fmt: fmt_mb,
+        score: false,
+    },
 ];
 
 /// One small bar chart per measure (F1, accuracy, and whichever of training time, memory and
@@ -95,20 +129,39 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
     if models.is_empty() {
         return Err(bad_input("model_comparison needs at least one model"));
     }
-    let shown: Vec<&Metric> = METRICS.iter().filter(|m| models.iter().any(|s| (m.get)(s).is_some())).collect();
+    let shown: Vec<&Metric> = METRICS
+        .iter()
+        .filter(|m| models.iter().any(|s| (m.get)(s).is_some()))
+        .collect();
     let cols = shown.len().min(3);
     let rows = shown.len().div_ceil(cols);
-    let entries: Vec<(String, Swatch)> = models.iter().enumerate().map(|(i, m)| (m.name.clone(), Swatch::Box(color(i)))).collect();
-    let legend_lines = 1 + entries.iter().map(|e| e.0.chars().count() * 7 + 44).sum::<usize>() / (WIDTH as usize - 20);
+    let entries: Vec<(String, Swatch)> = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.clone(), Swatch::Box(color(i))))
+        .collect();
+    let legend_lines = 1 + entries
+        .iter()
+        .map(|e| e.0.chars().count() * 7 + 44)
+        .sum::<usize>()
+        / (WIDTH as usize - 20);
     let height = 50 + 20 * legend_lines as u32 + 240 * rows as u32;
     draw("Model comparison", (WIDTH, height), |area| -> DrawResult {
         let area = legend_strip(area, &entries)?;
         let panels = area.split_evenly((rows, cols));
         let n = models.len();
         for (metric, panel) in shown.iter().zip(&panels) {
-            let vals: Vec<Option<f64>> = models.iter().map(|m| (metric.get)(m).filter(|v| v.is_finite())).collect();
+            let vals: Vec<Option<f64>> = models
+                .iter()
+                .map(|m| (metric.get)(m).filter(|v| v.is_finite()))
+                .collect();
             let vmax = vals.iter().flatten().copied().fold(0.0, f64::max);
-            let vmin_pos = vals.iter().flatten().copied().filter(|&v| v > 0.0).fold(f64::INFINITY, f64::min);
+            let vmin_pos = vals
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|&v| v > 0.0)
+                .fold(f64::INFINITY, f64::min);
             let log = !metric.score && vmin_pos.is_finite() && vmax / vmin_pos > 30.0;
             let xr = -0.6..n as f64 - 0.4;
             let caption = (super::FONT, 14).into_font().color(&INK);
@@ -118,12 +171,24 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                     .iter()
                     .map(|&(i, v)| {
                         EmptyElement::at((i as f64, v))
-                            + Text::new(fmt(v), (0, -3), text_style(11, INK, HPos::Center, VPos::Bottom))
+                            + Text::new(
+                                fmt(v),
+                                (0, -3),
+                                text_style(11, INK, HPos::Center, VPos::Bottom),
+                            )
                     })
                     .collect::<Vec<_>>()
             };
-            let known: Vec<(usize, f64)> = vals.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
-            let missing = vals.iter().enumerate().filter(|(_, v)| v.is_none()).map(|(i, _)| i);
+            let known: Vec<(usize, f64)> = vals
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| (i, v)))
+                .collect();
+            let missing = vals
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_none())
+                .map(|(i, _)| i);
             if log {
                 let yr = log_padded(vmin_pos, vmax);
                 let base = yr.start;
@@ -134,29 +199,57 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                     .x_label_area_size(8)
                     .y_label_area_size(50)
                     .build_cartesian_2d(xr.clone(), yr.log_scale())?;
-                mesh!(chart).disable_x_mesh().disable_x_axis().y_label_formatter(&|v: &f64| log_tick(*v)).draw()?;
+                mesh!(chart)
+                    .disable_x_mesh()
+                    .disable_x_axis()
+                    .y_label_formatter(&|v: &f64| log_tick(*v))
+                    .draw()?;
                 chart.draw_series(known.iter().map(|&(i, v)| {
-                    Rectangle::new([(i as f64 - 0.35, base), (i as f64 + 0.35, v.max(base))], color(i).filled())
+                    Rectangle::new(
+                        [(i as f64 - 0.35, base), (i as f64 + 0.35, v.max(base))],
+                        color(i).filled(),
+                    )
                 }))?;
                 chart.draw_series(value_labels(&known))?;
                 chart.draw_series(missing.map(|i| {
-                    EmptyElement::at((i as f64, base)) + Text::new("n/a", (0, -4), text_style(11, MUTED, HPos::Center, VPos::Bottom))
+                    EmptyElement::at((i as f64, base))
+                        + Text::new(
+                            "n/a",
+                            (0, -4),
+                            text_style(11, MUTED, HPos::Center, VPos::Bottom),
+                        )
                 }))?;
             } else {
-                let top = if metric.score { 1.12 } else { vmax.max(1e-9) * 1.2 };
+                let top = if metric.score {
+                    1.12
+                } else {
+                    vmax.max(1e-9) * 1.2
+                };
                 let mut chart = ChartBuilder::on(panel)
                     .caption(metric.title, caption)
                     .margin(8)
                     .x_label_area_size(8)
                     .y_label_area_size(50)
                     .build_cartesian_2d(xr.clone(), 0.0..top)?;
-                mesh!(chart).disable_x_mesh().disable_x_axis().y_label_formatter(&super::tick).draw()?;
+                mesh!(chart)
+                    .disable_x_mesh()
+                    .disable_x_axis()
+                    .y_label_formatter(&super::tick)
+                    .draw()?;
                 chart.draw_series(known.iter().map(|&(i, v)| {
-                    Rectangle::new([(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)], color(i).filled())
+                    Rectangle::new(
+                        [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, v)],
+                        color(i).filled(),
+                    )
                 }))?;
                 chart.draw_series(value_labels(&known))?;
                 chart.draw_series(missing.map(|i| {
-                    EmptyElement::at((i as f64, 0.0)) + Text::new("n/a", (0, -4), text_style(11, MUTED, HPos::Center, VPos::Bottom))
+                    EmptyElement::at((i as f64, 0.0))
+                        + Text::new(
+                            "n/a",
+                            (0, -4),
+                            text_style(11, MUTED, HPos::Center, VPos::Bottom),
+                        )
                 }))?;
             }
         }
@@ -185,8 +278,19 @@ impl Comparison {
     }
     /// The comparison table (best F1 in bold).
     pub fn table(&self) -> Table {
-        let mut t = Table::new(&["model", "F1", "accuracy", "training time", "peak memory", "model size"]);
-        let best = self.models.iter().map(|m| m.f1).fold(f64::NEG_INFINITY, f64::max);
+        let mut t = Table::new(&[
+            "model",
+            "F1",
+            "accuracy",
+            "training time",
+            "peak memory",
+            "model size",
+        ]);
+        let best = self
+            .models
+            .iter()
+            .map(|m| m.f1)
+            .fold(f64::NEG_INFINITY, f64::max);
         for m in &self.models {
             let na = |v: Option<f64>, f: fn(f64) -> String| v.map_or_else(|| "n/a".to_string(), f);
             let mut f1 = Cell::num(fmt3(m.f1));
@@ -212,7 +316,10 @@ impl Render for Comparison {
             Ok(f) => f.html(),
             Err(e) => note(&e.to_string()),
         };
-        section("Model comparison", &format!("{}{fig}", self.table().to_html()))
+        section(
+            "Model comparison",
+            &format!("{}{fig}", self.table().to_html()),
+        )
     }
     fn text(&self) -> String {
         format!("Model comparison\n{}", self.table().to_text())

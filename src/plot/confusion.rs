@@ -1,6 +1,6 @@
 //! The confusion matrix as a heatmap.
 
-use super::{DrawResult, KeyAxis, Figure, INK, draw, mesh, text_style, thousands};
+use super::{DrawResult, Figure, INK, KeyAxis, draw, mesh, text_style, thousands};
 use crate::error::Result;
 use crate::metrics::Confusion;
 use plotters::prelude::*;
@@ -27,7 +27,11 @@ pub fn confusion_matrix(c: &Confusion, classes: [&str; 2]) -> Result<Figure> {
     confusion_sized(c, classes, (520, 440))
 }
 
-pub(crate) fn confusion_sized(c: &Confusion, classes: [&str; 2], size: (u32, u32)) -> Result<Figure> {
+pub(crate) fn confusion_sized(
+    c: &Confusion,
+    classes: [&str; 2],
+    size: (u32, u32),
+) -> Result<Figure> {
     let m = c.matrix();
     let title = format!("Confusion matrix (n = {})", thousands(c.total()));
     draw(&title, size, |area| -> DrawResult {
@@ -36,7 +40,10 @@ pub(crate) fn confusion_sized(c: &Confusion, classes: [&str; 2], size: (u32, u32
             .margin(14)
             .x_label_area_size(48)
             .y_label_area_size(label_w.clamp(60, 200))
-            .build_cartesian_2d(KeyAxis::new(0.0..2.0, vec![0.5, 1.5]), KeyAxis::new(0.0..2.0, vec![0.5, 1.5]))?;
+            .build_cartesian_2d(
+                KeyAxis::new(0.0..2.0, vec![0.5, 1.5]),
+                KeyAxis::new(0.0..2.0, vec![0.5, 1.5]),
+            )?;
         // Row 0 (true class 0) is drawn on top, as sklearn prints it.
         let col_name = |v: &f64| classes[usize::from(*v > 1.0)].to_string();
         let row_name = |v: &f64| classes[usize::from(*v < 1.0)].to_string();
@@ -51,18 +58,29 @@ pub(crate) fn confusion_sized(c: &Confusion, classes: [&str; 2], size: (u32, u32
         for (i, row) in m.iter().enumerate() {
             let total: usize = row.iter().sum();
             for (j, &k) in row.iter().enumerate() {
-                let rate = if total == 0 { 0.0 } else { k as f64 / total as f64 };
+                let rate = if total == 0 {
+                    0.0
+                } else {
+                    k as f64 / total as f64
+                };
                 let (x0, y0) = (j as f64, 1.0 - i as f64);
                 let fill = heat(rate);
                 let ink = if rate > 0.5 { WHITE } else { INK };
-                chart.draw_series(std::iter::once(Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], fill.filled())))?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+                    fill.filled(),
+                )))?;
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x0, y0), (x0 + 1.0, y0 + 1.0)],
                     WHITE.stroke_width(2),
                 )))?;
                 let centre = (x0 + 0.5, y0 + 0.5);
                 let cell = EmptyElement::at(centre)
-                    + Text::new(thousands(k), (0, -4), text_style(26, ink, HPos::Center, VPos::Bottom).into_font_bold())
+                    + Text::new(
+                        thousands(k),
+                        (0, -4),
+                        text_style(26, ink, HPos::Center, VPos::Bottom).into_font_bold(),
+                    )
                     + Text::new(
                         format!("{:.1}% of true {}", 100.0 * rate, classes[i]),
                         (0, 8),
@@ -70,7 +88,12 @@ pub(crate) fn confusion_sized(c: &Confusion, classes: [&str; 2], size: (u32, u32
                     );
                 chart.draw_series(std::iter::once(cell))?;
                 chart.draw_series(std::iter::once(
-                    EmptyElement::at((x0, y0 + 1.0)) + Text::new(tags[i][j], (8, 8), text_style(12, ink, HPos::Left, VPos::Top)),
+                    EmptyElement::at((x0, y0 + 1.0))
+                        + Text::new(
+                            tags[i][j],
+                            (8, 8),
+                            text_style(12, ink, HPos::Left, VPos::Top),
+                        ),
                 ))?;
             }
         }

@@ -2,8 +2,9 @@
 //! the features a model leans on.
 
 use super::{
-    KeyAxis, fmt_c, tick,    DrawResult, Figure, GRID, INK, MUTED, NEGATIVE, POSITIVE, WIDTH, bad_input, color, draw, extent, legend,
-    log_padded, log_tick, mesh, padded, swatch_box, swatch_line, text_style, thousands,
+    DrawResult, Figure, GRID, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, WIDTH, bad_input, color,
+    draw, extent, fmt_c, legend, log_padded, log_tick, mesh, padded, swatch_box, swatch_line,
+    text_style, thousands, tick,
 };
 use crate::error::Result;
 use plotters::prelude::*;
@@ -21,7 +22,11 @@ pub struct CvSeries {
 
 impl CvSeries {
     pub fn new(name: impl Into<String>, cs: Vec<f64>, fold_scores: Vec<Vec<f64>>) -> CvSeries {
-        CvSeries { name: name.into(), cs, fold_scores }
+        CvSeries {
+            name: name.into(),
+            cs,
+            fold_scores,
+        }
     }
 
     /// Mean and (population) standard deviation over folds at each C.
@@ -66,53 +71,92 @@ impl CvSeries {
 /// assert!(fig.svg().contains("L1 (best C = 1"));
 /// ```
 pub fn c_sweep(series: &[CvSeries]) -> Result<Figure> {
-    if series.is_empty() || series.iter().any(|s| s.cs.is_empty() || s.cs.len() != s.fold_scores.len()) {
-        return Err(bad_input("c_sweep needs series with one list of fold scores per C"));
+    if series.is_empty()
+        || series
+            .iter()
+            .any(|s| s.cs.is_empty() || s.cs.len() != s.fold_scores.len())
+    {
+        return Err(bad_input(
+            "c_sweep needs series with one list of fold scores per C",
+        ));
     }
-    if series.iter().flat_map(|s| &s.cs).any(|&c| !(c.is_finite() && c > 0.0)) {
-        return Err(bad_input("c_sweep: every C must be positive (the axis is logarithmic)"));
+    if series
+        .iter()
+        .flat_map(|s| &s.cs)
+        .any(|&c| !(c.is_finite() && c > 0.0))
+    {
+        return Err(bad_input(
+            "c_sweep: every C must be positive (the axis is logarithmic)",
+        ));
     }
     let (clo, chi) = extent(series.iter().flat_map(|s| s.cs.iter().copied())).unwrap_or((1.0, 1.0));
     let stats: Vec<Vec<(f64, f64)>> = series.iter().map(CvSeries::mean_std).collect();
-    let (ylo, yhi) = extent(stats.iter().flatten().flat_map(|&(m, s)| [m - s, m + s])).unwrap_or((0.0, 1.0));
+    let (ylo, yhi) =
+        extent(stats.iter().flatten().flat_map(|&(m, s)| [m - s, m + s])).unwrap_or((0.0, 1.0));
     let yr = padded(ylo.max(0.0), yhi.min(1.0));
-    draw("Cross-validated F1 against C", (WIDTH, 440), |area| -> DrawResult {
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
-            .build_cartesian_2d(log_padded(clo, chi).log_scale(), yr.clone())?;
-        mesh!(chart)
-            .x_label_formatter(&|v: &f64| log_tick(*v))
-            .y_label_formatter(&|v: &f64| format!("{v:.2}"))
-            .x_desc("C = 1 / regularization strength (log scale)")
-            .y_desc("CV F1 (mean ± 1 sd over folds)")
-            .draw()?;
-        for (i, (s, ms)) in series.iter().zip(&stats).enumerate() {
-            let col = color(i);
-            let mut order: Vec<usize> = (0..s.cs.len()).collect();
-            order.sort_by(|&a, &b| s.cs[a].total_cmp(&s.cs[b]));
-            let line: Vec<(f64, f64)> = order.iter().map(|&k| (s.cs[k], ms[k].0)).collect();
-            let label = match s.best() {
-                Some(b) => format!("{} (best C = {}: {:.3} ± {:.3})", s.name, fmt_c(s.cs[b]), ms[b].0, ms[b].1),
-                None => s.name.clone(),
-            };
-            chart.draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?.label(label).legend(swatch_line(col.stroke_width(2)));
-            chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, col.filled())))?;
-            // Error bars: a vertical line in data coordinates, caps 8 pixels wide.
-            let style = col.stroke_width(1);
-            let spread: Vec<(f64, f64, f64)> =
-                order.iter().filter(|&&k| ms[k].1 > 0.0).map(|&k| (s.cs[k], ms[k].0 - ms[k].1, ms[k].0 + ms[k].1)).collect();
-            chart.draw_series(spread.iter().map(|&(c, lo, hi)| PathElement::new(vec![(c, lo), (c, hi)], style)))?;
-            chart.draw_series(spread.iter().flat_map(|&(c, lo, hi)| {
-                [lo, hi].map(|y| EmptyElement::at((c, y)) + PathElement::new(vec![(-4, 0), (4, 0)], style))
-            }))?;
-            if let Some(b) = s.best() {
-                chart.draw_series(std::iter::once(Circle::new((s.cs[b], ms[b].0), 8, col.stroke_width(2))))?;
+    draw(
+        "Cross-validated F1 against C",
+        (WIDTH, 440),
+        |area| -> DrawResult {
+            let mut chart = ChartBuilder::on(area)
+                .margin(12)
+                .x_label_area_size(44)
+                .y_label_area_size(56)
+                .build_cartesian_2d(log_padded(clo, chi).log_scale(), yr.clone())?;
+            mesh!(chart)
+                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .y_label_formatter(&|v: &f64| format!("{v:.2}"))
+                .x_desc("C = 1 / regularization strength (log scale)")
+                .y_desc("CV F1 (mean ± 1 sd over folds)")
+                .draw()?;
+            for (i, (s, ms)) in series.iter().zip(&stats).enumerate() {
+                let col = color(i);
+                let mut order: Vec<usize> = (0..s.cs.len()).collect();
+                order.sort_by(|&a, &b| s.cs[a].total_cmp(&s.cs[b]));
+                let line: Vec<(f64, f64)> = order.iter().map(|&k| (s.cs[k], ms[k].0)).collect();
+                let label = match s.best() {
+                    Some(b) => format!(
+                        "{} (best C = {}: {:.3} ± {:.3})",
+                        s.name,
+                        fmt_c(s.cs[b]),
+                        ms[b].0,
+                        ms[b].1
+                    ),
+                    None => s.name.clone(),
+                };
+                chart
+                    .draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?
+                    .label(label)
+                    .legend(swatch_line(col.stroke_width(2)));
+                chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, col.filled())))?;
+                // Error bars: a vertical line in data coordinates, caps 8 pixels wide.
+                let style = col.stroke_width(1);
+                let spread: Vec<(f64, f64, f64)> = order
+                    .iter()
+                    .filter(|&&k| ms[k].1 > 0.0)
+                    .map(|&k| (s.cs[k], ms[k].0 - ms[k].1, ms[k].0 + ms[k].1))
+                    .collect();
+                chart.draw_series(
+                    spread
+                        .iter()
+                        .map(|&(c, lo, hi)| PathElement::new(vec![(c, lo), (c, hi)], style)),
+                )?;
+                chart.draw_series(spread.iter().flat_map(|&(c, lo, hi)| {
+                    [lo, hi].map(|y| {
+                        EmptyElement::at((c, y)) + PathElement::new(vec![(-4, 0), (4, 0)], style)
+                    })
+                }))?;
+                if let Some(b) = s.best() {
+                    chart.draw_series(std::iter::once(Circle::new(
+                        (s.cs[b], ms[b].0),
+                        8,
+                        col.stroke_width(2),
+                    )))?;
+                }
             }
-        }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
-    })
+            legend(&mut chart, SeriesLabelPosition::LowerRight)
+        },
+    )
 }
 
 /// A regularization path: the coefficients of a model family fitted at each C.
@@ -131,19 +175,50 @@ pub struct PathSeries {
 impl PathSeries {
     /// From the full coefficient matrix (`coefs[i][j]`: feature `j` at `cs[i]`): counts the
     /// non-zeros and keeps the `keep` features with the largest coefficient anywhere on the path.
-    pub fn from_matrix(name: impl Into<String>, cs: Vec<f64>, features: &[String], coefs: &[Vec<f64>], keep: usize) -> PathSeries {
-        let nnz = coefs.iter().map(|w| w.iter().filter(|&&v| v != 0.0).count()).collect();
+    pub fn from_matrix(
+        name: impl Into<String>,
+        cs: Vec<f64>,
+        features: &[String],
+        coefs: &[Vec<f64>],
+        keep: usize,
+    ) -> PathSeries {
+        let nnz = coefs
+            .iter()
+            .map(|w| w.iter().filter(|&&v| v != 0.0).count())
+            .collect();
         let nf = features.len();
-        let mut peak: Vec<(usize, f64)> =
-            (0..nf).map(|j| (j, coefs.iter().map(|w| w.get(j).copied().unwrap_or(0.0).abs()).fold(0.0, f64::max))).collect();
+        let mut peak: Vec<(usize, f64)> = (0..nf)
+            .map(|j| {
+                (
+                    j,
+                    coefs
+                        .iter()
+                        .map(|w| w.get(j).copied().unwrap_or(0.0).abs())
+                        .fold(0.0, f64::max),
+                )
+            })
+            .collect();
         peak.sort_by(|a, b| b.1.total_cmp(&a.1));
         let paths = peak
             .iter()
             .take(keep)
             .filter(|(_, p)| *p > 0.0)
-            .map(|&(j, _)| (features[j].clone(), coefs.iter().map(|w| w.get(j).copied().unwrap_or(0.0)).collect()))
+            .map(|&(j, _)| {
+                (
+                    features[j].clone(),
+                    coefs
+                        .iter()
+                        .map(|w| w.get(j).copied().unwrap_or(0.0))
+                        .collect(),
+                )
+            })
             .collect();
-        PathSeries { name: name.into(), cs, paths, nnz }
+        PathSeries {
+            name: name.into(),
+            cs,
+            paths,
+            nnz,
+        }
     }
 }
 
@@ -155,11 +230,19 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
         return Err(bad_input("regularization_path needs at least one series"));
     }
     for s in series {
-        if s.cs.is_empty() || s.nnz.len() != s.cs.len() || s.paths.iter().any(|(_, p)| p.len() != s.cs.len()) {
-            return Err(bad_input(format!("regularization_path: series `{}` needs one value per C", s.name)));
+        if s.cs.is_empty()
+            || s.nnz.len() != s.cs.len()
+            || s.paths.iter().any(|(_, p)| p.len() != s.cs.len())
+        {
+            return Err(bad_input(format!(
+                "regularization_path: series `{}` needs one value per C",
+                s.name
+            )));
         }
         if s.cs.iter().any(|&c| !(c.is_finite() && c > 0.0)) {
-            return Err(bad_input("regularization_path: every C must be positive (the axis is logarithmic)"));
+            return Err(bad_input(
+                "regularization_path: every C must be positive (the axis is logarithmic)",
+            ));
         }
     }
     const NAMED: usize = 6;
@@ -169,9 +252,18 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
         let (top, bottom) = area.split_vertically(440);
         let panels = top.split_evenly((1, series.len()));
         for (s, panel) in series.iter().zip(&panels) {
-            let (ylo, yhi) = extent(s.paths.iter().flat_map(|(_, p)| p.iter().copied()).chain([0.0])).unwrap_or((-1.0, 1.0));
+            let (ylo, yhi) = extent(
+                s.paths
+                    .iter()
+                    .flat_map(|(_, p)| p.iter().copied())
+                    .chain([0.0]),
+            )
+            .unwrap_or((-1.0, 1.0));
             let mut chart = ChartBuilder::on(panel)
-                .caption(format!("{} coefficients", s.name), (super::FONT, 15).into_font().color(&INK))
+                .caption(
+                    format!("{} coefficients", s.name),
+                    (super::FONT, 15).into_font().color(&INK),
+                )
                 .margin(8)
                 .x_label_area_size(40)
                 .y_label_area_size(48)
@@ -182,25 +274,46 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
                 .x_desc("C (log scale)")
                 .y_desc("coefficient")
                 .draw()?;
-            chart.draw_series(LineSeries::new(s.cs.iter().map(|&c| (c, 0.0)), GRID.stroke_width(1)))?;
+            chart.draw_series(LineSeries::new(
+                s.cs.iter().map(|&c| (c, 0.0)),
+                GRID.stroke_width(1),
+            ))?;
             // Unnamed paths first, in grey, so the named ones stay on top.
             for (_, p) in s.paths.iter().skip(NAMED) {
-                chart.draw_series(LineSeries::new(s.cs.iter().copied().zip(p.iter().copied()), MUTED.mix(0.35).stroke_width(1)))?;
+                chart.draw_series(LineSeries::new(
+                    s.cs.iter().copied().zip(p.iter().copied()),
+                    MUTED.mix(0.35).stroke_width(1),
+                ))?;
             }
             for (k, (f, p)) in s.paths.iter().take(NAMED).enumerate() {
                 let style = color(k).stroke_width(2);
-                let name: String = if f.chars().count() > 18 { f.chars().take(17).collect::<String>() + "…" } else { f.clone() };
+                let name: String = if f.chars().count() > 18 {
+                    f.chars().take(17).collect::<String>() + "…"
+                } else {
+                    f.clone()
+                };
                 chart
-                    .draw_series(LineSeries::new(s.cs.iter().copied().zip(p.iter().copied()), style))?
+                    .draw_series(LineSeries::new(
+                        s.cs.iter().copied().zip(p.iter().copied()),
+                        style,
+                    ))?
                     .label(name)
                     .legend(swatch_line(style));
             }
             legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
-        let nmax = series.iter().flat_map(|s| s.nnz.iter().copied()).max().unwrap_or(1).max(1) as f64;
+        let nmax = series
+            .iter()
+            .flat_map(|s| s.nnz.iter().copied())
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
         let floor = 0.7;
         let mut chart = ChartBuilder::on(&bottom)
-            .caption("Non-zero coefficients", (super::FONT, 15).into_font().color(&INK))
+            .caption(
+                "Non-zero coefficients",
+                (super::FONT, 15).into_font().color(&INK),
+            )
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -213,11 +326,20 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
             .draw()?;
         for (i, s) in series.iter().enumerate() {
             let col = color(i);
-            let pts: Vec<(f64, f64)> = s.cs.iter().copied().zip(s.nnz.iter().map(|&n| (n as f64).max(floor))).collect();
+            let pts: Vec<(f64, f64)> =
+                s.cs.iter()
+                    .copied()
+                    .zip(s.nnz.iter().map(|&n| (n as f64).max(floor)))
+                    .collect();
             let last = s.nnz.last().copied().unwrap_or(0);
             chart
                 .draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?
-                .label(format!("{} ({} at C = {})", s.name, thousands(last), fmt_c(*s.cs.last().unwrap_or(&1.0))))
+                .label(format!(
+                    "{} ({} at C = {})",
+                    s.name,
+                    thousands(last),
+                    fmt_c(*s.cs.last().unwrap_or(&1.0))
+                ))
                 .legend(swatch_line(col.stroke_width(2)));
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))?;
         }
@@ -233,15 +355,31 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
 /// let fig = textlab::plot::top_features(&w, 2, ["ham", "spam"]).unwrap();
 /// assert!(fig.svg().contains("meeting") && !fig.svg().contains(">the<"));
 /// ```
-pub fn top_features<S: AsRef<str>>(weights: &[(S, f64)], k: usize, classes: [&str; 2]) -> Result<Figure> {
-    let mut pos: Vec<(&str, f64)> = weights.iter().filter(|w| w.1 > 0.0).map(|(f, w)| (f.as_ref(), *w)).collect();
-    let mut neg: Vec<(&str, f64)> = weights.iter().filter(|w| w.1 < 0.0).map(|(f, w)| (f.as_ref(), *w)).collect();
+pub fn top_features<S: AsRef<str>>(
+    weights: &[(S, f64)],
+    k: usize,
+    classes: [&str; 2],
+) -> Result<Figure> {
+    let mut pos: Vec<(&str, f64)> = weights
+        .iter()
+        .filter(|w| w.1 > 0.0)
+        .map(|(f, w)| (f.as_ref(), *w))
+        .collect();
+    let mut neg: Vec<(&str, f64)> = weights
+        .iter()
+        .filter(|w| w.1 < 0.0)
+        .map(|(f, w)| (f.as_ref(), *w))
+        .collect();
     pos.sort_by(|a, b| b.1.total_cmp(&a.1));
     neg.sort_by(|a, b| a.1.total_cmp(&b.1));
     pos.truncate(k);
     neg.truncate(k);
     // Top row first: the strongest positive, down to the strongest negative at the bottom.
-    let rows: Vec<(&str, f64)> = pos.iter().copied().chain(neg.iter().rev().copied()).collect();
+    let rows: Vec<(&str, f64)> = pos
+        .iter()
+        .copied()
+        .chain(neg.iter().rev().copied())
+        .collect();
     if rows.is_empty() {
         return Err(bad_input("top_features: no non-zero weights"));
     }
@@ -249,8 +387,20 @@ pub fn top_features<S: AsRef<str>>(weights: &[(S, f64)], k: usize, classes: [&st
     let (lo, hi) = extent(rows.iter().map(|r| r.1).chain([0.0])).unwrap_or((-1.0, 1.0));
     let span = hi - lo;
     let xr = (lo - 0.12 * span)..(hi + 0.12 * span);
-    let label = |s: &str| if s.chars().count() > 28 { s.chars().take(27).collect::<String>() + "…" } else { s.to_string() };
-    let label_w = rows.iter().map(|r| label(r.0).chars().count()).max().unwrap_or(4) as u32 * 7 + 16;
+    let label = |s: &str| {
+        if s.chars().count() > 28 {
+            s.chars().take(27).collect::<String>() + "…"
+        } else {
+            s.to_string()
+        }
+    };
+    let label_w = rows
+        .iter()
+        .map(|r| label(r.0).chars().count())
+        .max()
+        .unwrap_or(4) as u32
+        * 7
+        + 16;
     let height = (110 + 20 * n as u32).max(300);
     draw("Top features", (WIDTH, height), |area| -> DrawResult {
         let mut chart = ChartBuilder::on(area)
@@ -261,7 +411,11 @@ pub fn top_features<S: AsRef<str>>(weights: &[(S, f64)], k: usize, classes: [&st
         // y = n-1 is the top row.
         let names = |v: &f64| {
             let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n { label(rows[n - 1 - i as usize].0) } else { String::new() }
+            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                label(rows[n - 1 - i as usize].0)
+            } else {
+                String::new()
+            }
         };
         mesh!(chart)
             .disable_y_mesh()
@@ -271,20 +425,39 @@ pub fn top_features<S: AsRef<str>>(weights: &[(S, f64)], k: usize, classes: [&st
             .x_desc("coefficient (log-odds per unit of feature)")
             .draw()?;
         for (c, sign) in [(POSITIVE, 1.0), (NEGATIVE, -1.0)] {
-            let bars = rows.iter().enumerate().filter(|(_, r)| r.1 * sign > 0.0).map(|(i, r)| {
-                let y = (n - 1 - i) as f64;
-                Rectangle::new([(0.0, y - 0.36), (r.1, y + 0.36)], c.filled())
-            });
+            let bars = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.1 * sign > 0.0)
+                .map(|(i, r)| {
+                    let y = (n - 1 - i) as f64;
+                    Rectangle::new([(0.0, y - 0.36), (r.1, y + 0.36)], c.filled())
+                });
             let to = if sign > 0.0 { classes[1] } else { classes[0] };
-            chart.draw_series(bars)?.label(format!("towards {to}")).legend(swatch_box(c));
+            chart
+                .draw_series(bars)?
+                .label(format!("towards {to}"))
+                .legend(swatch_box(c));
         }
         let values = rows.iter().enumerate().map(|(i, r)| {
             let y = (n - 1 - i) as f64;
-            let (h, dx) = if r.1 > 0.0 { (HPos::Left, 4) } else { (HPos::Right, -4) };
-            EmptyElement::at((r.1, y)) + Text::new(format!("{:.2}", r.1), (dx, 0), text_style(11, MUTED, h, VPos::Center))
+            let (h, dx) = if r.1 > 0.0 {
+                (HPos::Left, 4)
+            } else {
+                (HPos::Right, -4)
+            };
+            EmptyElement::at((r.1, y))
+                + Text::new(
+                    format!("{:.2}", r.1),
+                    (dx, 0),
+                    text_style(11, MUTED, h, VPos::Center),
+                )
         });
         chart.draw_series(values)?;
-        chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, -0.6), (0.0, n as f64 - 0.4)], INK.stroke_width(1))))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, -0.6), (0.0, n as f64 - 0.4)],
+            INK.stroke_width(1),
+        )))?;
         legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }

@@ -86,8 +86,17 @@ pub struct Figure {
 
 impl Figure {
     /// Wrap an SVG document made elsewhere.
-    pub fn from_svg(title: impl Into<String>, svg: impl Into<String>, (width, height): (u32, u32)) -> Figure {
-        Figure { title: title.into(), svg: svg.into(), width, height }
+    pub fn from_svg(
+        title: impl Into<String>,
+        svg: impl Into<String>,
+        (width, height): (u32, u32),
+    ) -> Figure {
+        Figure {
+            title: title.into(),
+            svg: svg.into(),
+            width,
+            height,
+        }
     }
 
     /// The SVG document.
@@ -226,7 +235,12 @@ pub(crate) fn draw(
         })();
         result.map_err(|e| Error::data(format!("cannot draw `{title}`: {e}")))?;
     }
-    Ok(Figure { title: title.to_string(), svg, width, height })
+    Ok(Figure {
+        title: title.to_string(),
+        svg,
+        width,
+        height,
+    })
 }
 
 /// The mesh style every chart uses; chain `.x_desc(..)` etc. and `.draw()?`.
@@ -237,8 +251,16 @@ macro_rules! mesh {
             .bold_line_style($crate::plot::GRID)
             .light_line_style($crate::plot::GRID_LIGHT.mix(0.0))
             .axis_style($crate::plot::MUTED)
-            .label_style(($crate::plot::FONT, 13).into_font().color(&$crate::plot::INK))
-            .axis_desc_style(($crate::plot::FONT, 14).into_font().color(&$crate::plot::INK))
+            .label_style(
+                ($crate::plot::FONT, 13)
+                    .into_font()
+                    .color(&$crate::plot::INK),
+            )
+            .axis_desc_style(
+                ($crate::plot::FONT, 14)
+                    .into_font()
+                    .color(&$crate::plot::INK),
+            )
     };
 }
 pub(crate) use mesh;
@@ -317,21 +339,30 @@ pub(crate) fn thin<T: Copy>(points: &[T], max: usize) -> Vec<T> {
         return points.to_vec();
     }
     let step = (points.len() - 1) as f64 / (max - 1) as f64;
-    (0..max).map(|i| points[((i as f64 * step).round() as usize).min(points.len() - 1)]).collect()
+    (0..max)
+        .map(|i| points[((i as f64 * step).round() as usize).min(points.len() - 1)])
+        .collect()
 }
 
 /// Finite min and max of values, or `None` when there are none.
 pub(crate) fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
-    values.into_iter().filter(|v| v.is_finite()).fold(None, |acc, v| match acc {
-        None => Some((v, v)),
-        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-    })
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
 }
 
 /// A linear axis range around `[lo, hi]` with 5% padding (and a unit span when flat).
 pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     if hi - lo < 1e-12 {
-        let d = if lo.abs() > 1e-12 { lo.abs() * 0.1 } else { 1.0 };
+        let d = if lo.abs() > 1e-12 {
+            lo.abs() * 0.1
+        } else {
+            1.0
+        };
         return (lo - d)..(hi + d);
     }
     let pad = (hi - lo) * 0.05;
@@ -342,12 +373,20 @@ pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
 /// least one power of ten (the labelled ticks).
 pub(crate) fn log_padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     let (a, b) = (lo.log10(), hi.log10());
-    let (a, b) = if b - a < 1e-9 { (a - 0.5, b + 0.5) } else { (a, b) };
+    let (a, b) = if b - a < 1e-9 {
+        (a - 0.5, b + 0.5)
+    } else {
+        (a, b)
+    };
     let pad = ((b - a) * 0.04).max(0.05);
     let (mut a, mut b) = (a - pad, b + pad);
     if b.floor() < a.ceil() {
         // No power of ten inside: reach out to the nearer one.
-        if a - a.floor() < b.ceil() - b { a = a.floor() - 0.02 } else { b = b.ceil() + 0.02 }
+        if a - a.floor() < b.ceil() - b {
+            a = a.floor() - 0.02
+        } else {
+            b = b.ceil() + 0.02
+        }
     }
     10f64.powf(a)..10f64.powf(b)
 }
@@ -367,7 +406,10 @@ pub(crate) enum Swatch {
 
 /// A one-line legend across the top of `area` (wrapping onto more lines if needed); returns the
 /// area below it.
-pub(crate) fn legend_strip<'a>(area: &Area<'a>, entries: &[(String, Swatch)]) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
+pub(crate) fn legend_strip<'a>(
+    area: &Area<'a>,
+    entries: &[(String, Swatch)],
+) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
     let (w, _) = area.dim_in_pixel();
     let style = text_style(13, INK, HPos::Left, VPos::Center);
     // Lay out first to know how many lines we need.
@@ -386,13 +428,22 @@ pub(crate) fn legend_strip<'a>(area: &Area<'a>, entries: &[(String, Swatch)]) ->
     let (strip, rest) = area.split_vertically(height);
     for ((label, swatch), &(x, y)) in entries.iter().zip(&pos) {
         match *swatch {
-            Swatch::Line(c, wd) => strip.draw(&PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(wd)))?,
+            Swatch::Line(c, wd) => strip.draw(&PathElement::new(
+                vec![(x, y), (x + 20, y)],
+                c.stroke_width(wd),
+            ))?,
             Swatch::Dashed(c) => {
                 for k in 0..3 {
-                    strip.draw(&PathElement::new(vec![(x + k * 8, y), (x + k * 8 + 5, y)], c.stroke_width(2)))?
+                    strip.draw(&PathElement::new(
+                        vec![(x + k * 8, y), (x + k * 8 + 5, y)],
+                        c.stroke_width(2),
+                    ))?
                 }
             }
-            Swatch::Box(c) => strip.draw(&Rectangle::new([(x + 4, y - 6), (x + 16, y + 6)], c.filled()))?,
+            Swatch::Box(c) => strip.draw(&Rectangle::new(
+                [(x + 4, y - 6), (x + 16, y + 6)],
+                c.filled(),
+            ))?,
         }
         strip.draw(&Text::new(label.clone(), (x + 26, y), style.clone()))?;
     }
@@ -440,7 +491,11 @@ pub fn fmt_c(c: f64) -> String {
     // Three significant digits, trailing zeros dropped.
     let digits = (2 - c.log10().floor() as i32).max(0) as usize;
     let s = format!("{c:.digits$}");
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// `1234567` -> `1,234,567`.
@@ -492,7 +547,10 @@ mod tests {
         let p = fig.save(dir.path().join("sub/a")).unwrap();
         assert!(p.ends_with("sub/a.svg"));
         let names = save_all(dir.path(), &[("ROC", &fig), ("roc", &fig)]).unwrap();
-        assert_eq!(names, vec![PathBuf::from("roc.svg"), PathBuf::from("roc-2.svg")]);
+        assert_eq!(
+            names,
+            vec![PathBuf::from("roc.svg"), PathBuf::from("roc-2.svg")]
+        );
         assert!(dir.path().join("roc-2.svg").exists());
     }
 }

@@ -1,14 +1,14 @@
 //! One-call figures of the lab's result types (balancing, linear models, searches, paths,
 //! transformer runs), built on the plain-input plots of the other modules.
 
-use super::{
-    CvSeries, Figure, ModelStats, PathSeries, TrainingRun, c_sweep, class_distribution, regularization_path,
-    top_features, training_curves,
-};
 use super::Comparison;
+use super::{
+    CvSeries, Figure, ModelStats, PathSeries, TrainingRun, c_sweep, class_distribution,
+    regularization_path, top_features, training_curves,
+};
 use crate::balance::BalanceReport;
-use crate::lab::{ClassicReport, RunResult};
 use crate::error::Result;
+use crate::lab::{ClassicReport, RunResult};
 use crate::linear::{LogRegModel, Penalty, RegPath, SearchResults, TopFeatures};
 use crate::metrics::Metrics;
 use crate::transformer::TransformerReport;
@@ -21,12 +21,20 @@ pub fn balance(report: &BalanceReport, classes: [&str; 2]) -> Result<Figure> {
         Some([w0, w1]) => format!("{} (weights {w0:.2} / {w1:.2})", report.method),
         None => format!("after {}", report.method),
     };
-    class_distribution(&[("before", report.before), (after.as_str(), report.after)], classes)
+    class_distribution(
+        &[("before", report.before), (after.as_str(), report.after)],
+        classes,
+    )
 }
 
 /// [`top_features`] of a fitted model's [`TopFeatures`] (all of them, both ways).
 pub fn features(top: &TopFeatures, classes: [&str; 2]) -> Result<Figure> {
-    let all: Vec<(&str, f64)> = top.positive.iter().chain(&top.negative).map(|(f, w)| (f.as_str(), *w)).collect();
+    let all: Vec<(&str, f64)> = top
+        .positive
+        .iter()
+        .chain(&top.negative)
+        .map(|(f, w)| (f.as_str(), *w))
+        .collect();
     top_features(&all, top.positive.len().max(top.negative.len()), classes)
 }
 
@@ -49,7 +57,10 @@ impl CvSeries {
                 penalties.push(r.penalty);
             }
         }
-        let several = results.rows.iter().any(|r| r.balancing != results.rows[0].balancing);
+        let several = results
+            .rows
+            .iter()
+            .any(|r| r.balancing != results.rows[0].balancing);
         penalties
             .into_iter()
             .filter_map(|p| {
@@ -94,7 +105,12 @@ impl PathSeries {
         PathSeries {
             name: penalty_label(&path.penalty),
             cs: path.cs.clone(),
-            paths: path.features.iter().cloned().zip(path.coef.iter().cloned()).collect(),
+            paths: path
+                .features
+                .iter()
+                .cloned()
+                .zip(path.coef.iter().cloned())
+                .collect(),
             nnz: path.nnz.clone(),
         }
     }
@@ -102,15 +118,30 @@ impl PathSeries {
 
 /// [`regularization_path`] of computed paths (e.g. the L1 and the L2 path).
 pub fn reg_paths(paths: &[&RegPath]) -> Result<Figure> {
-    regularization_path(&paths.iter().map(|p| PathSeries::from_reg_path(p)).collect::<Vec<_>>())
+    regularization_path(
+        &paths
+            .iter()
+            .map(|p| PathSeries::from_reg_path(p))
+            .collect::<Vec<_>>(),
+    )
 }
 
 impl TrainingRun {
     /// Training loss and validation F1 per epoch of a fine-tuning run (x = epoch).
     pub fn from_fine_tune(name: impl Into<String>, run: &FineTuneRun) -> TrainingRun {
         TrainingRun::new(name)
-            .loss(run.history.iter().map(|e| (e.epoch as f64, e.train_loss)).collect())
-            .val_f1(run.history.iter().map(|e| (e.epoch as f64, e.val_f1)).collect())
+            .loss(
+                run.history
+                    .iter()
+                    .map(|e| (e.epoch as f64, e.train_loss))
+                    .collect(),
+            )
+            .val_f1(
+                run.history
+                    .iter()
+                    .map(|e| (e.epoch as f64, e.val_f1))
+                    .collect(),
+            )
     }
 
     /// Masked-token loss per step of an MLM pretraining run (x = step).
@@ -121,9 +152,15 @@ impl TrainingRun {
 
 /// Fine-tuning curves of the transformer experiment (and of its random-init comparison arm).
 pub fn transformer_training(report: &TransformerReport) -> Result<Figure> {
-    let mut runs = vec![TrainingRun::from_fine_tune(report.model.clone(), &report.fine_tuning)];
+    let mut runs = vec![TrainingRun::from_fine_tune(
+        report.model.clone(),
+        &report.fine_tuning,
+    )];
     if let Some(arm) = &report.random_init {
-        runs.push(TrainingRun::from_fine_tune(arm.name.clone(), &arm.fine_tuning));
+        runs.push(TrainingRun::from_fine_tune(
+            arm.name.clone(),
+            &arm.fine_tuning,
+        ));
     }
     training_curves(&runs, "epoch")
 }
@@ -178,7 +215,9 @@ impl Comparison {
         if let Some(t) = &run.transformer {
             models.push(ModelStats::from_transformer(t));
             if let Some(a) = &t.random_init {
-                models.push(ModelStats::new(a.name.clone(), a.f1, a.accuracy).train_secs(a.train_seconds));
+                models.push(
+                    ModelStats::new(a.name.clone(), a.f1, a.accuracy).train_secs(a.train_seconds),
+                );
             }
         }
         Comparison::new(models)

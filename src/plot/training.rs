@@ -1,6 +1,9 @@
 //! Training curves: loss and validation F1 against step or epoch, for one or several runs.
 
-use super::{DrawResult, Figure, INK, WIDTH, bad_input, color, draw, extent, legend, mesh, padded, swatch_line, text_style};
+use super::{
+    DrawResult, Figure, INK, WIDTH, bad_input, color, draw, extent, legend, mesh, padded,
+    swatch_line, text_style,
+};
 use crate::error::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -18,7 +21,10 @@ pub struct TrainingRun {
 
 impl TrainingRun {
     pub fn new(name: impl Into<String>) -> TrainingRun {
-        TrainingRun { name: name.into(), ..TrainingRun::default() }
+        TrainingRun {
+            name: name.into(),
+            ..TrainingRun::default()
+        }
     }
     pub fn loss(mut self, points: Vec<(f64, f64)>) -> TrainingRun {
         self.loss = points;
@@ -58,10 +64,17 @@ fn smooth(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 /// assert!(fig.svg().contains("validation F1"));
 /// ```
 pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
-    if runs.iter().all(|r| r.loss.is_empty() && r.val_f1.is_empty()) {
-        return Err(bad_input("training_curves needs at least one run with logged points"));
+    if runs
+        .iter()
+        .all(|r| r.loss.is_empty() && r.val_f1.is_empty())
+    {
+        return Err(bad_input(
+            "training_curves needs at least one run with logged points",
+        ));
     }
-    let all_x = runs.iter().flat_map(|r| r.loss.iter().chain(&r.val_f1).map(|p| p.0));
+    let all_x = runs
+        .iter()
+        .flat_map(|r| r.loss.iter().chain(&r.val_f1).map(|p| p.0));
     let (xlo, xhi) = extent(all_x).unwrap_or((0.0, 1.0));
     let xr = padded(xlo, xhi);
     let has_loss = runs.iter().any(|r| !r.loss.is_empty());
@@ -71,23 +84,42 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
         let mut panel = panels.iter();
         if has_loss {
             let p = panel.next().ok_or("no panel")?;
-            let (lo, hi) = extent(runs.iter().flat_map(|r| r.loss.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
+            let (lo, hi) =
+                extent(runs.iter().flat_map(|r| r.loss.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
             let mut chart = ChartBuilder::on(p)
                 .caption("training loss", (super::FONT, 15).into_font().color(&INK))
                 .margin(8)
                 .x_label_area_size(40)
                 .y_label_area_size(52)
-                .build_cartesian_2d(xr.clone(), padded(lo.min(0.0).max(lo - (hi - lo) * 0.05), hi))?;
-            mesh!(chart).x_desc(x_label).y_desc("loss").x_label_formatter(&super::tick).y_label_formatter(&super::tick).draw()?;
+                .build_cartesian_2d(
+                    xr.clone(),
+                    padded(lo.min(0.0).max(lo - (hi - lo) * 0.05), hi),
+                )?;
+            mesh!(chart)
+                .x_desc(x_label)
+                .y_desc("loss")
+                .x_label_formatter(&super::tick)
+                .y_label_formatter(&super::tick)
+                .draw()?;
             for (i, r) in runs.iter().enumerate().filter(|(_, r)| !r.loss.is_empty()) {
                 let col = color(i);
                 let noisy = r.loss.len() > 30;
                 if noisy {
-                    chart.draw_series(LineSeries::new(super::thin(&r.loss, 2000), col.mix(0.25).stroke_width(1)))?;
+                    chart.draw_series(LineSeries::new(
+                        super::thin(&r.loss, 2000),
+                        col.mix(0.25).stroke_width(1),
+                    ))?;
                 }
-                let line = if noisy { smooth(&r.loss) } else { r.loss.clone() };
+                let line = if noisy {
+                    smooth(&r.loss)
+                } else {
+                    r.loss.clone()
+                };
                 chart
-                    .draw_series(LineSeries::new(super::thin(&line, 2000), col.stroke_width(2)))?
+                    .draw_series(LineSeries::new(
+                        super::thin(&line, 2000),
+                        col.stroke_width(2),
+                    ))?
                     .label(r.name.clone())
                     .legend(swatch_line(col.stroke_width(2)));
             }
@@ -95,7 +127,8 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
         }
         if has_val {
             let p = panel.next().ok_or("no panel")?;
-            let (lo, hi) = extent(runs.iter().flat_map(|r| r.val_f1.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
+            let (lo, hi) = extent(runs.iter().flat_map(|r| r.val_f1.iter().map(|p| p.1)))
+                .unwrap_or((0.0, 1.0));
             let yr = padded(lo.max(0.0), hi.min(1.0));
             let mut chart = ChartBuilder::on(p)
                 .caption("validation F1", (super::FONT, 15).into_font().color(&INK))
@@ -103,19 +136,37 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
                 .x_label_area_size(40)
                 .y_label_area_size(52)
                 .build_cartesian_2d(xr.clone(), yr.start..(yr.end + (yr.end - yr.start) * 0.08))?;
-            mesh!(chart).x_desc(x_label).y_desc("F1").x_label_formatter(&super::tick).y_label_formatter(&|v: &f64| format!("{v:.2}")).draw()?;
-            for (i, r) in runs.iter().enumerate().filter(|(_, r)| !r.val_f1.is_empty()) {
+            mesh!(chart)
+                .x_desc(x_label)
+                .y_desc("F1")
+                .x_label_formatter(&super::tick)
+                .y_label_formatter(&|v: &f64| format!("{v:.2}"))
+                .draw()?;
+            for (i, r) in runs
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.val_f1.is_empty())
+            {
                 let col = color(i);
                 chart
                     .draw_series(LineSeries::new(r.val_f1.clone(), col.stroke_width(2)))?
                     .label(r.name.clone())
                     .legend(swatch_line(col.stroke_width(2)));
                 chart.draw_series(r.val_f1.iter().map(|&p| Circle::new(p, 3, col.filled())))?;
-                if let Some(&(bx, by)) = r.val_f1.iter().filter(|p| p.1.is_finite()).max_by(|a, b| a.1.total_cmp(&b.1)) {
+                if let Some(&(bx, by)) = r
+                    .val_f1
+                    .iter()
+                    .filter(|p| p.1.is_finite())
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                {
                     chart.draw_series(std::iter::once(
                         EmptyElement::at((bx, by))
                             + Circle::new((0, 0), 7, col.stroke_width(2))
-                            + Text::new(format!("{by:.3}"), (0, -10), text_style(12, col, HPos::Center, VPos::Bottom)),
+                            + Text::new(
+                                format!("{by:.3}"),
+                                (0, -10),
+                                text_style(12, col, HPos::Center, VPos::Bottom),
+                            ),
                     ))?;
                 }
             }
