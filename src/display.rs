@@ -15,7 +15,7 @@
 //! ```
 //! use textlab::display::{Render, FrameExt, escape};
 //! use polars::prelude::*;
-//! let df = df!("text" => ["<script>alert(1)</script>", "hi"], "label" => [1u8, 0]).unwrap();
+//! let df = df!("text" => ["<script>alert(1)</script>", "hi"], "label" => [1i32, 0]).unwrap();
 //! let html = df.show().html();
 //! assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
 //! ```

@@ -65,3 +65,15 @@ fn profile_step() {
         );
     }
 }
+
+/// `textlab bench transformer` through the library (the binary wires the same function).
+#[test]
+#[ignore = "timing, by hand"]
+fn bench_transformer() {
+    let base = std::env::var_os("TEXTLAB_BENCH_BASE").is_some();
+    let args = textlab::transformer::cli::TransformerBenchArgs {
+        no_base: !base,
+        ..Default::default()
+    };
+    textlab::transformer::cli::bench(args).unwrap();
+}

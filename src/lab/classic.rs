@@ -132,7 +132,7 @@ impl ClassicLab {
         for &p in &self.penalties {
             if let Some(row) = search.best_for(p) {
                 let m = search.refit(row, &f.x_train, &f.y_train, self.seed)?;
-                rows.push(ClassicRow::test(&format!("tuned {p}"), &m, row.balancing, 0.5, &f)?);
+                rows.push(ClassicRow::test(&format!("tuned {}", p.to_string().to_uppercase()), &m, row.balancing, 0.5, &f)?);
                 tuned.push((row.clone(), m));
             }
         }
@@ -150,9 +150,9 @@ impl ClassicLab {
         // A small validation set makes the F1-optimal cut noisy: move off 0.5 only for a clear gain.
         let threshold = if sweep.best_f1 > at_half.f1() + MIN_THRESHOLD_GAIN { sweep.best_threshold } else { 0.5 };
         let stage = if threshold == 0.5 {
-            format!("tuned {} (validation keeps threshold 0.5)", best_row.penalty)
+            format!("tuned {} (validation keeps threshold 0.5)", best_row.penalty.to_string().to_uppercase())
         } else {
-            format!("tuned {} + threshold from validation", best_row.penalty)
+            format!("tuned {} + threshold from validation", best_row.penalty.to_string().to_uppercase())
         };
         rows.push(ClassicRow::test(
             &stage,

@@ -97,7 +97,7 @@ pub struct PredictArgs {
 }
 
 /// `textlab bench transformer [--json]`.
-#[derive(clap::Args, Debug, Clone, Default)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct TransformerBenchArgs {
     /// Print JSON.
     #[arg(long)]
@@ -113,6 +113,19 @@ pub struct TransformerBenchArgs {
     /// CPU threads (default: all cores, or 1 when the machine is already busy).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+impl Default for TransformerBenchArgs {
+    /// The flags' defaults: 3 timed steps, with the roberta-base-size step, on the CPU.
+    fn default() -> Self {
+        TransformerBenchArgs {
+            json: false,
+            steps: 3,
+            no_base: false,
+            device: "cpu".into(),
+            threads: None,
+        }
+    }
 }
 
 impl TransformerCmd {
