@@ -59,18 +59,24 @@ pub struct Metrics {
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
-    if den == 0 { 0.0 } else { num as f64 / den as f64 }
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
 }
 
 fn f1(p: f64, r: f64) -> f64 {
-    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
 }
 
 fn check_labels(y: &[u8], what: &str) -> Result<()> {
     if let Some(bad) = y.iter().find(|&&v| v > 1) {
-        return Err(Error::data(format!(
-            "{what} must be 0 or 1, found {bad}"
-        )));
+        return Err(Error::data(format!("{what} must be 0 or 1, found {bad}")));
     }
     Ok(())
 }
@@ -175,7 +181,10 @@ impl Metrics {
             );
         }
         s += "\n";
-        s += &format!("{:>12} {:>9} {:>9} {:>9.2} {:>9}\n", "accuracy", "", "", self.accuracy, n);
+        s += &format!(
+            "{:>12} {:>9} {:>9} {:>9.2} {:>9}\n",
+            "accuracy", "", "", self.accuracy, n
+        );
         let (p, r) = (&self.positive, &self.negative);
         s += &format!(
             "{:>12} {:>9.2} {:>9.2} {:>9.2} {:>9}\n",
@@ -320,7 +329,10 @@ impl PrCurve {
             recall.push(r);
         }
         // sklearn stops at the first threshold reaching full recall.
-        let stop = recall.iter().position(|&r| r >= 1.0).map_or(th.len(), |i| i + 1);
+        let stop = recall
+            .iter()
+            .position(|&r| r >= 1.0)
+            .map_or(th.len(), |i| i + 1);
         let mut precision: Vec<f64> = precision[..stop].iter().rev().copied().collect();
         let mut recall: Vec<f64> = recall[..stop].iter().rev().copied().collect();
         let thresholds: Vec<f64> = th[..stop].iter().rev().copied().collect();
@@ -389,7 +401,12 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    pub fn new(name: impl Into<String>, y_true: &[u8], scores: &[f64], threshold: f64) -> Result<Self> {
+    pub fn new(
+        name: impl Into<String>,
+        y_true: &[u8],
+        scores: &[f64],
+        threshold: f64,
+    ) -> Result<Self> {
         Ok(Evaluation {
             name: name.into(),
             metrics: Metrics::from_scores(y_true, scores, threshold)?,
@@ -409,7 +426,15 @@ mod tests {
         let t = [1, 1, 1, 0, 0, 0, 0];
         let p = [1, 1, 0, 1, 0, 0, 0];
         let m = Metrics::from_predictions(&t, &p).unwrap();
-        assert_eq!(m.confusion, Confusion { tn: 3, fp: 1, fn_: 1, tp: 2 });
+        assert_eq!(
+            m.confusion,
+            Confusion {
+                tn: 3,
+                fp: 1,
+                fn_: 1,
+                tp: 2
+            }
+        );
         assert!((m.precision() - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.recall() - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.accuracy - 5.0 / 7.0).abs() < 1e-12);
@@ -418,8 +443,14 @@ mod tests {
         assert!((m.negative.precision - 0.75).abs() < 1e-12);
         let report = m.classification_report();
         assert!(report.contains("support"));
-        assert!(report.contains("           1      0.67      0.67      0.67         3"), "{report}");
-        assert!(report.contains("    accuracy                          0.71         7"), "{report}");
+        assert!(
+            report.contains("           1      0.67      0.67      0.67         3"),
+            "{report}"
+        );
+        assert!(
+            report.contains("    accuracy                          0.71         7"),
+            "{report}"
+        );
     }
 
     #[test]

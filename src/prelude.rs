@@ -1,25 +1,25 @@
 //! Everything a notebook cell needs: `use textlab::prelude::*;`.
 
-pub use crate::error::{Error, Result};
-pub use crate::metrics::{Confusion, Evaluation, Metrics, PrCurve, RocCurve, ThresholdSweep};
-pub use crate::rng::Rng;
-pub use crate::data::{
-    load_corpus, Cleaner, Corpus, LoadOptions, LoadReport, Split, Splitter, Summary,
-};
-pub use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
-pub use crate::transformer::{
-    self, checkpoint::TransformerModel, memory::MemoryEstimate, train::FineTuneOptions, TextTokenizer,
-    TransformerReport,
-};
 pub use crate::balance::{BalanceReport, Balancing};
+pub use crate::data::{
+    Cleaner, Corpus, LoadOptions, LoadReport, Split, Splitter, Summary, load_corpus,
+};
+pub use crate::display::{FrameExt, Render};
+pub use crate::error::{Error, Result};
+pub use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
+pub use crate::lab::{
+    AccumulationPlan, ClassicLab, ClassicReport, ComputeInfo, ErrorAnalysis, MemoryTable,
+    RunOptions, RunResult, Throughput,
+};
 pub use crate::linear::{
     ClassWeight, Fit, Folds, LogReg, LogRegModel, Penalty, Predict, RegPath, Search, SearchResults,
     SearchRow, TopFeatures, log_space,
 };
-pub use crate::lab::{
-    AccumulationPlan, ClassicLab, ClassicReport, ComputeInfo, ErrorAnalysis, MemoryTable, RunOptions,
-    RunResult, Throughput,
-};
-pub use crate::transformer::lab::LabOptions;
-pub use crate::display::{FrameExt, Render};
+pub use crate::metrics::{Confusion, Evaluation, Metrics, PrCurve, RocCurve, ThresholdSweep};
 pub use crate::plot::{self, Comparison, CvSeries, Figure, ModelStats, PathSeries, TrainingRun};
+pub use crate::rng::Rng;
+pub use crate::transformer::lab::LabOptions;
+pub use crate::transformer::{
+    self, TextTokenizer, TransformerReport, checkpoint::TransformerModel, memory::MemoryEstimate,
+    train::FineTuneOptions,
+};

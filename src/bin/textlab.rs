@@ -7,12 +7,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use textlab::data::cli::CorpusArgs;
 use textlab::data::{self, Summary};
-use textlab::lab::{bench_classic, ClassicLab, RunOptions};
-use textlab::transformer::lab::LabOptions;
+use textlab::lab::{ClassicLab, RunOptions, bench_classic};
 use textlab::transformer::cli::{TransformerBenchArgs, TransformerCmd};
+use textlab::transformer::lab::LabOptions;
 
 #[derive(Parser)]
-#[command(name = "textlab", version, about = "Text-classification lab: data, TF-IDF + logistic regression, RoBERTa, report")]
+#[command(
+    name = "textlab",
+    version,
+    about = "Text-classification lab: data, TF-IDF + logistic regression, RoBERTa, report"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,7 +133,14 @@ struct SplitOut {
 impl std::fmt::Display for SplitOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (p, s) in self.files.iter().zip([&self.train, &self.val, &self.test]) {
-            writeln!(f, "{}: {} rows, {} positive ({:.1}%)", p.display(), s.rows, s.positives, s.positive_ratio * 100.0)?;
+            writeln!(
+                f,
+                "{}: {} rows, {} positive ({:.1}%)",
+                p.display(),
+                s.rows,
+                s.positives,
+                s.positive_ratio * 100.0
+            )?;
         }
         Ok(())
     }
@@ -166,7 +177,12 @@ fn run(cli: Cli) -> textlab::Result<()> {
         }
         Command::Classic(a) => {
             let split = a.corpus.load_split()?;
-            let lab = if a.quick { ClassicLab::quick() } else { ClassicLab::new() }.seed(a.corpus.seed);
+            let lab = if a.quick {
+                ClassicLab::quick()
+            } else {
+                ClassicLab::new()
+            }
+            .seed(a.corpus.seed);
             let report = lab.run(&split)?;
             if a.json {
                 let rows: Vec<serde_json::Value> = report
@@ -196,25 +212,49 @@ fn run(cli: Cli) -> textlab::Result<()> {
             Ok(())
         }
         Command::Transformer(cmd) => textlab::transformer::cli::run(cmd),
-        Command::Bench(BenchCmd::Classic { corpus, repeats, json }) => {
+        Command::Bench(BenchCmd::Classic {
+            corpus,
+            repeats,
+            json,
+        }) => {
             let split = corpus.load_split()?;
             print(&bench_classic(&split, repeats)?, json)
         }
         Command::Bench(BenchCmd::Transformer(args)) => textlab::transformer::cli::bench(args),
         Command::Run(a) => {
-            let mut transformer = if a.quick { LabOptions::quick() } else { LabOptions::default() };
+            let mut transformer = if a.quick {
+                LabOptions::quick()
+            } else {
+                LabOptions::default()
+            };
             transformer.model = a.model;
             if let Some(b) = a.budget_minutes {
                 transformer.budget_minutes = b;
             }
-            let opts = RunOptions { corpus: a.corpus, out: a.out, quick: a.quick, no_transformer: a.no_transformer, transformer };
+            let opts = RunOptions {
+                corpus: a.corpus,
+                out: a.out,
+                quick: a.quick,
+                no_transformer: a.no_transformer,
+                transformer,
+            };
             let r = textlab::lab::run(&opts)?;
             let best = r.classic.best();
-            println!("classic: {} F1 {:.3} accuracy {:.3} support {}", best.stage, best.f1, best.accuracy, best.support);
+            println!(
+                "classic: {} F1 {:.3} accuracy {:.3} support {}",
+                best.stage, best.f1, best.accuracy, best.support
+            );
             if let Some(t) = &r.transformer {
-                println!("transformer: {} F1 {:.3} accuracy {:.3} support {}", t.model, t.f1, t.accuracy, t.support);
+                println!(
+                    "transformer: {} F1 {:.3} accuracy {:.3} support {}",
+                    t.model, t.f1, t.accuracy, t.support
+                );
             }
-            println!("report: {} ({:.0} s)", opts.out.join("report.md").display(), r.seconds);
+            println!(
+                "report: {} ({:.0} s)",
+                opts.out.join("report.md").display(),
+                r.seconds
+            );
             Ok(())
         }
     }

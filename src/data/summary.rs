@@ -63,7 +63,13 @@ impl Summary {
         let texts = corpus.texts();
         let labels = corpus.labels();
         let lens: Vec<usize> = texts.iter().map(|t| t.chars().count()).collect();
-        let by = |c: u8| lens.iter().zip(&labels).filter(|(_, l)| **l == c).map(|(n, _)| *n).collect();
+        let by = |c: u8| {
+            lens.iter()
+                .zip(&labels)
+                .filter(|(_, l)| **l == c)
+                .map(|(n, _)| *n)
+                .collect()
+        };
         let positives = labels.iter().filter(|&&l| l == 1).count();
         let mut subsets: Vec<SubsetSummary> = Vec::new();
         if let Some(subs) = corpus.subsets() {
@@ -73,7 +79,11 @@ impl Summary {
                         x.rows += 1;
                         x.positives += usize::from(*l);
                     }
-                    None => subsets.push(SubsetSummary { subset: s.to_string(), rows: 1, positives: usize::from(*l) }),
+                    None => subsets.push(SubsetSummary {
+                        subset: s.to_string(),
+                        rows: 1,
+                        positives: usize::from(*l),
+                    }),
                 }
             }
         }
@@ -82,7 +92,11 @@ impl Summary {
             rows: labels.len(),
             positives,
             negatives: labels.len() - positives,
-            positive_ratio: if labels.is_empty() { 0.0 } else { positives as f64 / labels.len() as f64 },
+            positive_ratio: if labels.is_empty() {
+                0.0
+            } else {
+                positives as f64 / labels.len() as f64
+            },
             length: LengthQuantiles::of(lens.clone()),
             length_negative: LengthQuantiles::of(by(0)),
             length_positive: LengthQuantiles::of(by(1)),
@@ -102,7 +116,11 @@ impl fmt::Display for Summary {
             self.negatives,
             self.positive_ratio * 100.0
         )?;
-        for (what, q) in [("all", &self.length), ("negative", &self.length_negative), ("positive", &self.length_positive)] {
+        for (what, q) in [
+            ("all", &self.length),
+            ("negative", &self.length_negative),
+            ("positive", &self.length_positive),
+        ] {
             if let Some(q) = q {
                 writeln!(
                     f,
@@ -112,7 +130,11 @@ impl fmt::Display for Summary {
             }
         }
         for s in &self.subsets {
-            writeln!(f, "  {:<14} {:>6} rows {:>6} positive", s.subset, s.rows, s.positives)?;
+            writeln!(
+                f,
+                "  {:<14} {:>6} rows {:>6} positive",
+                s.subset, s.rows, s.positives
+            )?;
         }
         Ok(())
     }

@@ -26,7 +26,9 @@ impl Csr {
             row.sort_unstable_by_key(|e| e.0);
             for (j, v) in row {
                 if j as usize >= n_cols {
-                    return Err(Error::data(format!("column {j} out of range ({n_cols} columns)")));
+                    return Err(Error::data(format!(
+                        "column {j} out of range ({n_cols} columns)"
+                    )));
                 }
                 if !v.is_finite() {
                     return Err(Error::data(format!("non-finite value {v} in column {j}")));
@@ -36,7 +38,13 @@ impl Csr {
             }
             indptr.push(indices.len());
         }
-        Ok(Csr { n_rows: indptr.len() - 1, n_cols, indptr, indices, data })
+        Ok(Csr {
+            n_rows: indptr.len() - 1,
+            n_cols,
+            indptr,
+            indices,
+            data,
+        })
     }
 
     /// Dense row-major input (tests, small examples).
@@ -47,7 +55,13 @@ impl Csr {
         }
         let sparse = rows
             .iter()
-            .map(|r| r.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(j, &v)| (j as u32, v)).collect())
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v != 0.0)
+                    .map(|(j, &v)| (j as u32, v))
+                    .collect()
+            })
             .collect();
         Csr::from_rows(n_cols, sparse)
     }
@@ -74,7 +88,13 @@ impl Csr {
             data.extend_from_slice(v);
             indptr.push(indices.len());
         }
-        Csr { n_rows: rows.len(), n_cols: self.n_cols, indptr, indices, data }
+        Csr {
+            n_rows: rows.len(),
+            n_cols: self.n_cols,
+            indptr,
+            indices,
+            data,
+        }
     }
 
     /// `X w` (without intercept).
@@ -109,7 +129,13 @@ impl Csr {
                 next[j as usize] += 1;
             }
         }
-        Csr { n_rows: self.n_cols, n_cols: self.n_rows, indptr, indices, data }
+        Csr {
+            n_rows: self.n_cols,
+            n_cols: self.n_rows,
+            indptr,
+            indices,
+            data,
+        }
     }
 }
 

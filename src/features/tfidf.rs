@@ -127,7 +127,9 @@ impl TfidfVectorizer {
             if let Some((lo, hi)) = r
                 && (lo == 0 || hi < lo)
             {
-                return Err(Error::config(format!("{what} n-gram range ({lo}, {hi}) must have 1 <= lo <= hi")));
+                return Err(Error::config(format!(
+                    "{what} n-gram range ({lo}, {hi}) must have 1 <= lo <= hi"
+                )));
             }
         }
         if self.word_ngrams.is_none() && self.char_ngrams.is_none() {
@@ -137,7 +139,9 @@ impl TfidfVectorizer {
             if let DocFreq::Fraction(f) = d
                 && !(0.0..=1.0).contains(&f)
             {
-                return Err(Error::config(format!("{what} fraction {f} must be in [0, 1]")));
+                return Err(Error::config(format!(
+                    "{what} fraction {f} must be in [0, 1]"
+                )));
             }
         }
         if self.max_features == Some(0) {
@@ -190,7 +194,10 @@ impl TfidfVectorizer {
         if docs.is_empty() {
             return Err(Error::data("cannot fit TF-IDF on zero documents"));
         }
-        let counts: Vec<FxHashMap<String, u32>> = docs.par_iter().map(|d| self.count_terms(d.as_ref())).collect();
+        let counts: Vec<FxHashMap<String, u32>> = docs
+            .par_iter()
+            .map(|d| self.count_terms(d.as_ref()))
+            .collect();
         let mut stats: FxHashMap<&str, (u32, u64)> = FxHashMap::default();
         for c in &counts {
             for (t, &n) in c {
@@ -202,8 +209,11 @@ impl TfidfVectorizer {
         let n = docs.len();
         let total_terms = stats.len();
         let (lo, hi) = (self.min_df.resolve(n), self.max_df.resolve(n));
-        let mut kept: Vec<(&str, u32, u64)> =
-            stats.into_iter().filter(|(_, (df, _))| (*df as f64) >= lo && (*df as f64) <= hi).map(|(t, (df, tf))| (t, df, tf)).collect();
+        let mut kept: Vec<(&str, u32, u64)> = stats
+            .into_iter()
+            .filter(|(_, (df, _))| (*df as f64) >= lo && (*df as f64) <= hi)
+            .map(|(t, (df, tf))| (t, df, tf))
+            .collect();
         if kept.is_empty() {
             return Err(Error::data(format!(
                 "empty vocabulary: the {n} documents have {total_terms} distinct terms but none is within \
@@ -229,9 +239,20 @@ impl TfidfVectorizer {
             terms.push(t.to_string());
             df.push(*d);
             let d = *d as f64;
-            idf.push(if self.smooth_idf { ((1.0 + nf) / (1.0 + d)).ln() + 1.0 } else { (nf / d).ln() + 1.0 });
+            idf.push(if self.smooth_idf {
+                ((1.0 + nf) / (1.0 + d)).ln() + 1.0
+            } else {
+                (nf / d).ln() + 1.0
+            });
         }
-        let tfidf = Tfidf { settings: self.clone(), vocab, terms, idf, df, n_docs: n };
+        let tfidf = Tfidf {
+            settings: self.clone(),
+            vocab,
+            terms,
+            idf,
+            df,
+            n_docs: n,
+        };
         let x = tfidf.weigh(&counts)?;
         Ok((tfidf, x))
     }
@@ -252,8 +273,10 @@ impl Tfidf {
     /// Texts to a matrix with this vocabulary (unknown terms are ignored; a text with no known
     /// term is an all-zero row).
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
-        let counts: Vec<FxHashMap<String, u32>> =
-            docs.par_iter().map(|d| self.settings.count_terms(d.as_ref())).collect();
+        let counts: Vec<FxHashMap<String, u32>> = docs
+            .par_iter()
+            .map(|d| self.settings.count_terms(d.as_ref()))
+            .collect();
         self.weigh(&counts)
     }
 
@@ -265,7 +288,11 @@ impl Tfidf {
                     .iter()
                     .filter_map(|(t, &n)| {
                         let j = *self.vocab.get(t)?;
-                        let tf = if self.settings.sublinear_tf { 1.0 + (n as f64).ln() } else { n as f64 };
+                        let tf = if self.settings.sublinear_tf {
+                            1.0 + (n as f64).ln()
+                        } else {
+                            n as f64
+                        };
                         Some((j, tf * self.idf[j as usize]))
                     })
                     .collect();
@@ -323,7 +350,11 @@ impl Tfidf {
         Vocabulary {
             size: self.terms.len(),
             n_docs: self.n_docs,
-            top: order.into_iter().take(k).map(|j| (names[j].clone(), self.df[j], self.idf[j])).collect(),
+            top: order
+                .into_iter()
+                .take(k)
+                .map(|j| (names[j].clone(), self.df[j], self.idf[j]))
+                .collect(),
         }
     }
 }
@@ -339,7 +370,11 @@ pub struct Vocabulary {
 
 impl fmt::Display for Vocabulary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} terms from {} documents; most common:", self.size, self.n_docs)?;
+        writeln!(
+            f,
+            "{} terms from {} documents; most common:",
+            self.size, self.n_docs
+        )?;
         for (t, df, idf) in &self.top {
             writeln!(f, "  {t:<24} df {df:>6}  idf {idf:.3}")?;
         }
@@ -369,8 +404,15 @@ mod tests {
 
     #[test]
     fn bad_settings_and_empty_vocabulary() {
-        let e = TfidfVectorizer::new().min_df(5).fit(&["a b c", "dd ee"]).unwrap_err().to_string();
-        assert!(e.contains("empty vocabulary") && e.contains("min_df"), "{e}");
+        let e = TfidfVectorizer::new()
+            .min_df(5)
+            .fit(&["a b c", "dd ee"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("empty vocabulary") && e.contains("min_df"),
+            "{e}"
+        );
         assert!(TfidfVectorizer::new().ngrams(2, 1).fit(&["aa bb"]).is_err());
         assert!(TfidfVectorizer::new().fit(&Vec::<String>::new()).is_err());
         assert!(TfidfVectorizer::new().max_df(1.5).fit(&["aa"]).is_err());
@@ -381,7 +423,10 @@ mod tests {
         let docs = ["aa aa aa bb", "aa cc", "bb"];
         let t = TfidfVectorizer::new().max_features(2).fit(&docs).unwrap();
         assert_eq!(t.feature_names(), vec!["aa", "bb"]);
-        let t = TfidfVectorizer::new().char_ngrams(2, 2).fit(&["aa"]).unwrap();
+        let t = TfidfVectorizer::new()
+            .char_ngrams(2, 2)
+            .fit(&["aa"])
+            .unwrap();
         assert_eq!(t.feature_names(), vec!["' a'", "'a '", "'aa'", "aa"]);
         assert_eq!(t.vocabulary(1).top[0].1, 1);
     }

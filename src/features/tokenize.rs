@@ -97,7 +97,10 @@ mod tests {
 
     #[test]
     fn tokens_like_sklearn() {
-        assert_eq!(word_tokens("Hello, wörld! a b2 x_y 42"), vec!["Hello", "wörld", "b2", "x_y", "42"]);
+        assert_eq!(
+            word_tokens("Hello, wörld! a b2 x_y 42"),
+            vec!["Hello", "wörld", "b2", "x_y", "42"]
+        );
         assert_eq!(word_tokens("Привет, мир"), vec!["Привет", "мир"]);
         assert_eq!(word_tokens("日本語のテキスト"), vec!["日本語のテキスト"]);
         assert!(word_tokens("a . ! ?").is_empty());
@@ -111,6 +114,9 @@ mod tests {
         let mut v = Vec::new();
         char_wb_ngrams("ab  c", 2, 4, |s| v.push(s.to_string()));
         // sklearn char_wb (2, 4) gives exactly this list
-        assert_eq!(v, vec![" a", "ab", "b ", " ab", "ab ", " ab ", " c", "c ", " c "]);
+        assert_eq!(
+            v,
+            vec![" a", "ab", "b ", " ab", "ab ", " ab ", " c", "c ", " c "]
+        );
     }
 }

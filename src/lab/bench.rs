@@ -45,32 +45,53 @@ pub struct SklearnBench {
 impl ClassicBench {
     /// sklearn's time divided by ours (> 1: we are faster).
     pub fn tfidf_speedup(&self) -> Option<f64> {
-        self.sklearn.as_ref().map(|s| s.tfidf_seconds / self.tfidf_seconds)
+        self.sklearn
+            .as_ref()
+            .map(|s| s.tfidf_seconds / self.tfidf_seconds)
     }
     /// Our L1 fit time as a fraction of liblinear's (< 1: we are faster).
     pub fn l1_time_ratio(&self) -> Option<f64> {
-        self.sklearn.as_ref().map(|s| self.l1_fit_seconds / s.l1_fit_seconds)
+        self.sklearn
+            .as_ref()
+            .map(|s| self.l1_fit_seconds / s.l1_fit_seconds)
     }
     /// (ours - liblinear's) / liblinear's objective (<= 0: we found at least as good an optimum).
     pub fn l1_objective_gap(&self) -> Option<f64> {
-        self.sklearn.as_ref().map(|s| (self.l1_objective - s.l1_objective) / s.l1_objective.abs())
+        self.sklearn
+            .as_ref()
+            .map(|s| (self.l1_objective - s.l1_objective) / s.l1_objective.abs())
     }
 }
 
 impl fmt::Display for ClassicBench {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "classic benchmark: {} train / {} test texts, best of {} runs", self.n_train, self.n_test, self.repeats)?;
-        writeln!(f, "{:<28} {:>12} {:>12} {:>10}", "", "textlab", "sklearn", "ratio")?;
+        writeln!(
+            f,
+            "classic benchmark: {} train / {} test texts, best of {} runs",
+            self.n_train, self.n_test, self.repeats
+        )?;
+        writeln!(
+            f,
+            "{:<28} {:>12} {:>12} {:>10}",
+            "", "textlab", "sklearn", "ratio"
+        )?;
         let s = self.sklearn.as_ref();
         let cell = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
-        writeln!(f, "{:<28} {:>12} {:>12}", "features", self.n_features, s.map_or("-".into(), |s| s.n_features.to_string()))?;
+        writeln!(
+            f,
+            "{:<28} {:>12} {:>12}",
+            "features",
+            self.n_features,
+            s.map_or("-".into(), |s| s.n_features.to_string())
+        )?;
         writeln!(
             f,
             "{:<28} {:>12.3} {:>12} {:>10}",
             "TF-IDF fit_transform (s)",
             self.tfidf_seconds,
             cell(s.map(|s| s.tfidf_seconds), 3),
-            self.tfidf_speedup().map_or("-".into(), |r| format!("{r:.1}x faster"))
+            self.tfidf_speedup()
+                .map_or("-".into(), |r| format!("{r:.1}x faster"))
         )?;
         writeln!(
             f,
@@ -78,11 +99,30 @@ impl fmt::Display for ClassicBench {
             "L1 fit C=10 balanced (s)",
             self.l1_fit_seconds,
             cell(s.map(|s| s.l1_fit_seconds), 3),
-            self.l1_time_ratio().map_or("-".into(), |r| format!("{r:.2}x time"))
+            self.l1_time_ratio()
+                .map_or("-".into(), |r| format!("{r:.2}x time"))
         )?;
-        writeln!(f, "{:<28} {:>12.6} {:>12}", "L1 objective", self.l1_objective, cell(s.map(|s| s.l1_objective), 6))?;
-        writeln!(f, "{:<28} {:>12} {:>12}", "L1 nnz", self.l1_nnz, s.map_or("-".into(), |s| s.l1_nnz.to_string()))?;
-        writeln!(f, "{:<28} {:>12.4} {:>12}", "L1 test F1 (thr 0.5)", self.l1_test_f1, cell(s.map(|s| s.l1_test_f1), 4))?;
+        writeln!(
+            f,
+            "{:<28} {:>12.6} {:>12}",
+            "L1 objective",
+            self.l1_objective,
+            cell(s.map(|s| s.l1_objective), 6)
+        )?;
+        writeln!(
+            f,
+            "{:<28} {:>12} {:>12}",
+            "L1 nnz",
+            self.l1_nnz,
+            s.map_or("-".into(), |s| s.l1_nnz.to_string())
+        )?;
+        writeln!(
+            f,
+            "{:<28} {:>12.4} {:>12}",
+            "L1 test F1 (thr 0.5)",
+            self.l1_test_f1,
+            cell(s.map(|s| s.l1_test_f1), 4)
+        )?;
         writeln!(f, "{}", self.note)
     }
 }
@@ -93,7 +133,12 @@ pub fn bench_classic(split: &Split, repeats: usize) -> Result<ClassicBench> {
     let repeats = repeats.max(1);
     let f = lab.features(split)?;
     // Cleaning is not timed: sklearn gets the same cleaned texts, so both time TF-IDF alone.
-    let cleaned: Vec<String> = split.train.texts().iter().map(|t| lab.cleaner.clean(t)).collect();
+    let cleaned: Vec<String> = split
+        .train
+        .texts()
+        .iter()
+        .map(|t| lab.cleaner.clean(t))
+        .collect();
     let mut tf_only = f64::INFINITY;
     for _ in 0..repeats {
         let start = Instant::now();
@@ -111,7 +156,10 @@ pub fn bench_classic(split: &Split, repeats: usize) -> Result<ClassicBench> {
     let m = best.expect("at least one repeat");
     let test_f1 = Metrics::from_predictions(&f.y_test, &m.predict(&f.x_test))?.f1();
     let (sklearn, note) = match sklearn_bench(split, &lab, repeats) {
-        Ok(s) => (Some(s), "sklearn ran in the same process tree on the same split and cleaned texts".to_string()),
+        Ok(s) => (
+            Some(s),
+            "sklearn ran in the same process tree on the same split and cleaned texts".to_string(),
+        ),
         Err(e) => (None, format!("no sklearn comparison: {e}")),
     };
     Ok(ClassicBench {
@@ -172,9 +220,15 @@ fn sklearn_bench(split: &Split, lab: &ClassicLab, repeats: usize) -> Result<Skle
     let ok = Command::new(&py).args(["-c", "import sklearn"]).output();
     match ok {
         Ok(o) if o.status.success() => {}
-        _ => return Err(Error::Tool(format!("`{py} -c \"import sklearn\"` failed (set TEXTLAB_PYTHON to a Python with scikit-learn)"))),
+        _ => {
+            return Err(Error::Tool(format!(
+                "`{py} -c \"import sklearn\"` failed (set TEXTLAB_PYTHON to a Python with scikit-learn)"
+            )));
+        }
     }
-    let clean = |c: &crate::data::Corpus| -> Vec<String> { c.texts().iter().map(|t| lab.cleaner.clean(t)).collect() };
+    let clean = |c: &crate::data::Corpus| -> Vec<String> {
+        c.texts().iter().map(|t| lab.cleaner.clean(t)).collect()
+    };
     let payload = serde_json::json!({
         "repeats": repeats,
         "train": clean(&split.train),
@@ -186,10 +240,18 @@ fn sklearn_bench(split: &Split, lab: &ClassicLab, repeats: usize) -> Result<Skle
     std::fs::create_dir_all(&dir).at(&dir)?;
     let data = dir.join("data.json");
     std::fs::write(&data, serde_json::to_vec(&payload)?).at(&data)?;
-    let out = Command::new(&py).arg("-c").arg(SKLEARN_SCRIPT).arg(&data).output().map_err(|e| Error::Tool(format!("{py}: {e}")))?;
+    let out = Command::new(&py)
+        .arg("-c")
+        .arg(SKLEARN_SCRIPT)
+        .arg(&data)
+        .output()
+        .map_err(|e| Error::Tool(format!("{py}: {e}")))?;
     let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
-        return Err(Error::Tool(format!("sklearn benchmark failed: {}", String::from_utf8_lossy(&out.stderr))));
+        return Err(Error::Tool(format!(
+            "sklearn benchmark failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
     }
     Ok(serde_json::from_slice(&out.stdout)?)
 }

@@ -9,9 +9,11 @@ use crate::balance::{BalanceReport, Balancing};
 use crate::data::{Cleaner, Split};
 use crate::error::Result;
 use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
-use crate::linear::{log_space, LogReg, LogRegModel, Penalty, RegPath, Search, SearchResults, SearchRow, TopFeatures};
+use crate::linear::{
+    LogReg, LogRegModel, Penalty, RegPath, Search, SearchResults, SearchRow, TopFeatures, log_space,
+};
 use crate::metrics::{Evaluation, Metrics, ThresholdSweep};
-use crate::plot::{self, CvSeries, Figure, PathSeries};
+use crate::plot::{self, Figure};
 use serde::Serialize;
 use std::fmt;
 use std::time::Instant;
@@ -38,7 +40,11 @@ impl Default for ClassicLab {
     fn default() -> Self {
         ClassicLab {
             cleaner: Cleaner::new(),
-            tfidf: TfidfVectorizer::new().ngrams(1, 2).min_df(2).max_df(0.95).sublinear_tf(true),
+            tfidf: TfidfVectorizer::new()
+                .ngrams(1, 2)
+                .min_df(2)
+                .max_df(0.95)
+                .sublinear_tf(true),
             cs: log_space(-1.0, 3.0, 9),
             penalties: vec![Penalty::L1, Penalty::L2],
             balancings: vec![Balancing::None, Balancing::ClassWeight],
@@ -82,7 +88,9 @@ impl ClassicLab {
     /// Clean, vectorize (fitted on train only) and return the three matrices.
     pub fn features(&self, split: &Split) -> Result<Features> {
         let start = Instant::now();
-        let clean = |c: &crate::data::Corpus| -> Vec<String> { c.texts().iter().map(|t| self.cleaner.clean(t)).collect() };
+        let clean = |c: &crate::data::Corpus| -> Vec<String> {
+            c.texts().iter().map(|t| self.cleaner.clean(t)).collect()
+        };
         let (train_t, val_t, test_t) = (clean(&split.train), clean(&split.val), clean(&split.test));
         let (tfidf, x_train) = self.tfidf.fit_transform(&train_t)?;
         let x_val = tfidf.transform(&val_t)?;
@@ -108,13 +116,29 @@ impl ClassicLab {
         // (a) out of the box: L2, C = 1, no balancing, threshold 0.5.
         let base = LogReg::l2().c(1.0);
         let m = base.fit(&f.x_train, &f.y_train)?;
-        rows.push(ClassicRow::test("out-of-the-box", &m, Balancing::None, 0.5, &f)?);
+        rows.push(ClassicRow::test(
+            "out-of-the-box",
+            &m,
+            Balancing::None,
+            0.5,
+            &f,
+        )?);
 
         // (b) the same model with each balancing method.
         let mut balance_reports = Vec::new();
-        for bal in [Balancing::ClassWeight, Balancing::Oversample, Balancing::Undersample] {
+        for bal in [
+            Balancing::ClassWeight,
+            Balancing::Oversample,
+            Balancing::Undersample,
+        ] {
             let (m, report) = base.fit_balanced(bal, &f.x_train, &f.y_train, self.seed)?;
-            rows.push(ClassicRow::test(&format!("balancing: {}", bal.name()), &m, bal, 0.5, &f)?);
+            rows.push(ClassicRow::test(
+                &format!("balancing: {}", bal.name()),
+                &m,
+                bal,
+                0.5,
+                &f,
+            )?);
             balance_reports.push(report);
         }
 
@@ -132,7 +156,13 @@ impl ClassicLab {
         for &p in &self.penalties {
             if let Some(row) = search.best_for(p) {
                 let m = search.refit(row, &f.x_train, &f.y_train, self.seed)?;
-                rows.push(ClassicRow::test(&format!("tuned {}", p.to_string().to_uppercase()), &m, row.balancing, 0.5, &f)?);
+                rows.push(ClassicRow::test(
+                    &format!("tuned {}", p.to_string().to_uppercase()),
+                    &m,
+                    row.balancing,
+                    0.5,
+                    &f,
+                )?);
                 tuned.push((row.clone(), m));
             }
         }
@@ -148,11 +178,21 @@ impl ClassicLab {
         let sweep = ThresholdSweep::new(&f.y_val, &val_scores)?;
         let at_half = Metrics::from_scores(&f.y_val, &val_scores, 0.5)?;
         // A small validation set makes the F1-optimal cut noisy: move off 0.5 only for a clear gain.
-        let threshold = if sweep.best_f1 > at_half.f1() + MIN_THRESHOLD_GAIN { sweep.best_threshold } else { 0.5 };
-        let stage = if threshold == 0.5 {
-            format!("tuned {} (validation keeps threshold 0.5)", best_row.penalty.to_string().to_uppercase())
+        let threshold = if sweep.best_f1 > at_half.f1() + MIN_THRESHOLD_GAIN {
+            sweep.best_threshold
         } else {
-            format!("tuned {} + threshold from validation", best_row.penalty.to_string().to_uppercase())
+            0.5
+        };
+        let stage = if threshold == 0.5 {
+            format!(
+                "tuned {} (validation keeps threshold 0.5)",
+                best_row.penalty.to_string().to_uppercase()
+            )
+        } else {
+            format!(
+                "tuned {} + threshold from validation",
+                best_row.penalty.to_string().to_uppercase()
+            )
         };
         rows.push(ClassicRow::test(
             &stage,
@@ -166,14 +206,29 @@ impl ClassicLab {
         // Curves of both tuned models on test, at the chosen model's threshold rule.
         let evaluations = tuned
             .iter()
-            .map(|(r, m)| Evaluation::new(format!("{} (C={:.3}, {})", r.penalty, r.c, r.balancing.name()), &f.y_test, &m.predict_proba(&f.x_test), 0.5))
+            .map(|(r, m)| {
+                Evaluation::new(
+                    format!("{} (C={:.3}, {})", r.penalty, r.c, r.balancing.name()),
+                    &f.y_test,
+                    &m.predict_proba(&f.x_test),
+                    0.5,
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
 
         // Regularization paths: how sparsity and validation F1 move with C.
         let mut paths = Vec::new();
         for &p in &self.penalties {
             let lr = LogReg::new(p).class_weighting(crate::linear::ClassWeight::Balanced);
-            paths.push(RegPath::compute(&lr, &self.cs, &f.x_train, &f.y_train, Some((&f.x_val, &f.y_val)), &f.names, self.top_k)?);
+            paths.push(RegPath::compute(
+                &lr,
+                &self.cs,
+                &f.x_train,
+                &f.y_train,
+                Some((&f.x_val, &f.y_val)),
+                &f.names,
+                self.top_k,
+            )?);
         }
 
         let top_features = best_model.top_features(&f.names, self.top_k)?;
@@ -231,7 +286,13 @@ pub struct ClassicRow {
 }
 
 impl ClassicRow {
-    fn test(stage: &str, m: &LogRegModel, bal: Balancing, threshold: f64, f: &Features) -> Result<ClassicRow> {
+    fn test(
+        stage: &str,
+        m: &LogRegModel,
+        bal: Balancing,
+        threshold: f64,
+        f: &Features,
+    ) -> Result<ClassicRow> {
         let metrics = Metrics::from_scores(&f.y_test, &m.predict_proba(&f.x_test), threshold)?;
         Ok(ClassicRow {
             stage: stage.to_string(),
@@ -292,7 +353,18 @@ impl ClassicReport {
             let mark = if i == self.best { " **(best)**" } else { "" };
             s += &format!(
                 "| {}{mark} | {} | {:.3} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} | {:.2} |\n",
-                r.stage, r.penalty, r.c, r.balancing, r.threshold, r.precision, r.recall, r.f1, r.accuracy, r.support, r.nnz, r.fit_seconds
+                r.stage,
+                r.penalty,
+                r.c,
+                r.balancing,
+                r.threshold,
+                r.precision,
+                r.recall,
+                r.f1,
+                r.accuracy,
+                r.support,
+                r.nnz,
+                r.fit_seconds
             );
         }
         s
@@ -304,17 +376,43 @@ impl fmt::Display for ClassicReport {
         writeln!(
             f,
             "{:<44} {:>4} {:>8} {:>12} {:>5} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}",
-            "stage", "pen", "C", "balancing", "thr", "prec", "recall", "f1", "acc", "support", "nnz", "fit s"
+            "stage",
+            "pen",
+            "C",
+            "balancing",
+            "thr",
+            "prec",
+            "recall",
+            "f1",
+            "acc",
+            "support",
+            "nnz",
+            "fit s"
         )?;
         for (i, r) in self.rows.iter().enumerate() {
             writeln!(
                 f,
                 "{:<44} {:>4} {:>8.3} {:>12} {:>5.2} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7} {:>6} {:>6.2}{}",
-                r.stage, r.penalty, r.c, r.balancing, r.threshold, r.precision, r.recall, r.f1, r.accuracy, r.support, r.nnz, r.fit_seconds,
+                r.stage,
+                r.penalty,
+                r.c,
+                r.balancing,
+                r.threshold,
+                r.precision,
+                r.recall,
+                r.f1,
+                r.accuracy,
+                r.support,
+                r.nnz,
+                r.fit_seconds,
                 if i == self.best { "  <- best" } else { "" }
             )?;
         }
-        writeln!(f, "{} training texts, {} TF-IDF features ({:.2}s)", self.n_train, self.n_features, self.tfidf_seconds)
+        writeln!(
+            f,
+            "{} training texts, {} TF-IDF features ({:.2}s)",
+            self.n_train, self.n_features, self.tfidf_seconds
+        )
     }
 }
 
@@ -325,39 +423,30 @@ impl ClassicReport {
             ("c-sweep", self.c_sweep_figure()),
             ("regularization-path", self.path_figure()),
             ("confusion-classic", self.confusion_figure()),
-            ("roc-classic", plot::roc(&self.evaluations.iter().collect::<Vec<_>>())),
-            ("pr-classic", plot::pr(&self.evaluations.iter().collect::<Vec<_>>())),
-            ("threshold-classic", plot::threshold_sweep(&self.sweep, Some(self.threshold))),
+            (
+                "roc-classic",
+                plot::roc(&self.evaluations.iter().collect::<Vec<_>>()),
+            ),
+            (
+                "pr-classic",
+                plot::pr(&self.evaluations.iter().collect::<Vec<_>>()),
+            ),
+            (
+                "threshold-classic",
+                plot::threshold_sweep(&self.sweep, Some(self.threshold)),
+            ),
             ("top-features", self.top_features_figure()),
         ]
     }
 
     /// Cross-validated F1 against C, one series per (penalty, balancing).
     pub fn c_sweep_figure(&self) -> Result<Figure> {
-        let mut series: Vec<CvSeries> = Vec::new();
-        for r in &self.search.rows {
-            let name = format!("{} {}", r.penalty, r.balancing.name());
-            if !series.iter().any(|s| s.name == name) {
-                let (cs, folds) = self.search.fold_scores(r.penalty, r.balancing);
-                series.push(CvSeries::new(name, cs, folds));
-            }
-        }
-        plot::c_sweep(&series)
+        plot::search(&self.search)
     }
 
     /// Coefficient paths and non-zero counts against C, L1 beside L2.
     pub fn path_figure(&self) -> Result<Figure> {
-        let paths: Vec<PathSeries> = self
-            .paths
-            .iter()
-            .map(|p| PathSeries {
-                name: p.penalty.to_string(),
-                cs: p.cs.clone(),
-                paths: p.features.iter().cloned().zip(p.coef.iter().cloned()).collect(),
-                nnz: p.nnz.clone(),
-            })
-            .collect();
-        plot::regularization_path(&paths)
+        plot::reg_paths(&self.paths.iter().collect::<Vec<_>>())
     }
 
     /// Confusion matrix of the chosen model on the test split.
@@ -367,9 +456,6 @@ impl ClassicReport {
 
     /// The chosen model's strongest positive and negative terms.
     pub fn top_features_figure(&self) -> Result<Figure> {
-        let mut weights: Vec<(String, f64)> = self.top_features.positive.clone();
-        weights.extend(self.top_features.negative.iter().cloned());
-        let k = self.top_features.positive.len().max(self.top_features.negative.len());
-        plot::top_features(&weights, k, ["negative", "positive"])
+        plot::features(&self.top_features, ["negative", "positive"])
     }
 }

@@ -3,7 +3,7 @@
 //! effective batch when only a small micro-batch fits (the seed report ran out of GPU memory).
 
 use crate::transformer::config::ModelConfig;
-use crate::transformer::memory::{human_bytes, MemoryEstimate};
+use crate::transformer::memory::{MemoryEstimate, human_bytes};
 use serde::Serialize;
 use std::fmt;
 
@@ -76,7 +76,15 @@ impl ComputeInfo {
 
 impl fmt::Display for ComputeInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} / {}: {} logical CPUs, {} compute threads, SIMD: {}", self.os, self.arch, self.logical_cpus, self.compute_threads, self.cpu_features.join(" "))?;
+        writeln!(
+            f,
+            "{} / {}: {} logical CPUs, {} compute threads, SIMD: {}",
+            self.os,
+            self.arch,
+            self.logical_cpus,
+            self.compute_threads,
+            self.cpu_features.join(" ")
+        )?;
         if let Some(m) = self.total_memory_bytes {
             writeln!(f, "memory: {}", human_bytes(m))?;
         }
@@ -85,7 +93,12 @@ impl fmt::Display for ComputeInfo {
             (true, false) => "built, no device found",
             (true, true) => "available",
         };
-        writeln!(f, "CUDA: {}; Metal: {}", gpu(self.cuda_built, self.cuda_available), gpu(self.metal_built, self.metal_available))?;
+        writeln!(
+            f,
+            "CUDA: {}; Metal: {}",
+            gpu(self.cuda_built, self.cuda_available),
+            gpu(self.metal_built, self.metal_available)
+        )?;
         writeln!(f, "--device auto would use: {}", self.best_device())
     }
 }
@@ -109,20 +122,48 @@ pub struct MemoryTable {
 }
 
 impl MemoryTable {
-    pub fn new(model: impl Into<String>, cfg: &ModelConfig, seq_lens: &[usize], batches: &[usize]) -> MemoryTable {
+    pub fn new(
+        model: impl Into<String>,
+        cfg: &ModelConfig,
+        seq_lens: &[usize],
+        batches: &[usize],
+    ) -> MemoryTable {
         MemoryTable {
             model: model.into(),
             parameters: cfg.num_parameters(),
             seq_lens: seq_lens.to_vec(),
             batches: batches.to_vec(),
-            estimates: seq_lens.iter().map(|&s| batches.iter().map(|&b| MemoryEstimate::new(cfg, b, s, true)).collect()).collect(),
+            estimates: seq_lens
+                .iter()
+                .map(|&s| {
+                    batches
+                        .iter()
+                        .map(|&b| MemoryEstimate::new(cfg, b, s, true))
+                        .collect()
+                })
+                .collect(),
         }
     }
 
     pub fn markdown(&self) -> String {
-        let mut s = format!("| seq len \\ batch | {} |\n|---|{}\n", self.batches.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(" | "), "---|".repeat(self.batches.len()));
+        let mut s = format!(
+            "| seq len \\ batch | {} |\n|---|{}\n",
+            self.batches
+                .iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            "---|".repeat(self.batches.len())
+        );
         for (i, l) in self.seq_lens.iter().enumerate() {
-            s += &format!("| {l} | {} |\n", self.estimates[i].iter().map(|e| human_bytes(e.total_bytes)).collect::<Vec<_>>().join(" | "));
+            s += &format!(
+                "| {l} | {} |\n",
+                self.estimates[i]
+                    .iter()
+                    .map(|e| human_bytes(e.total_bytes))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
         }
         s
     }
@@ -130,7 +171,11 @@ impl MemoryTable {
 
 impl fmt::Display for MemoryTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "training-step memory of {} ({} parameters, f32, AdamW)", self.model, self.parameters)?;
+        writeln!(
+            f,
+            "training-step memory of {} ({} parameters, f32, AdamW)",
+            self.model, self.parameters
+        )?;
         write!(f, "{:>8}", "seq\\bs")?;
         for b in &self.batches {
             write!(f, " {b:>9}")?;
@@ -162,8 +207,15 @@ pub struct AccumulationPlan {
 }
 
 impl AccumulationPlan {
-    pub fn new(model: impl Into<String>, cfg: &ModelConfig, seq_len: usize, limit_bytes: u64, effective_batch: usize) -> Self {
-        let (micro_batch, accumulation_steps) = MemoryEstimate::fit(cfg, seq_len, limit_bytes, effective_batch);
+    pub fn new(
+        model: impl Into<String>,
+        cfg: &ModelConfig,
+        seq_len: usize,
+        limit_bytes: u64,
+        effective_batch: usize,
+    ) -> Self {
+        let (micro_batch, accumulation_steps) =
+            MemoryEstimate::fit(cfg, seq_len, limit_bytes, effective_batch);
         AccumulationPlan {
             model: model.into(),
             seq_len,
@@ -193,7 +245,11 @@ impl fmt::Display for AccumulationPlan {
             self.micro_batch,
             self.accumulation_steps,
             human_bytes(self.micro_batch_bytes),
-            if self.fits() { "" } else { " (even batch 1 does not fit: shorten sequences or use a smaller model)" }
+            if self.fits() {
+                ""
+            } else {
+                " (even batch 1 does not fit: shorten sequences or use a smaller model)"
+            }
         )
     }
 }
@@ -210,7 +266,13 @@ pub struct Throughput {
 
 impl Throughput {
     /// Time `steps` training steps (forward, backward, AdamW) at each batch size on the CPU.
-    pub fn measure(model: impl Into<String>, cfg: &ModelConfig, seq_len: usize, batches: &[usize], steps: usize) -> crate::Result<Throughput> {
+    pub fn measure(
+        model: impl Into<String>,
+        cfg: &ModelConfig,
+        seq_len: usize,
+        batches: &[usize],
+        steps: usize,
+    ) -> crate::Result<Throughput> {
         crate::transformer::device::tune_allocator();
         let device = candle_core::Device::Cpu;
         let mut points = Vec::new();
@@ -218,15 +280,26 @@ impl Throughput {
             let ms = crate::transformer::bench::time_steps(cfg, b, seq_len, steps, &device)?;
             points.push((b, ms, b as f64 * 1000.0 / ms));
         }
-        Ok(Throughput { model: model.into(), seq_len, device: crate::transformer::device::describe(&device), points })
+        Ok(Throughput {
+            model: model.into(),
+            seq_len,
+            device: crate::transformer::device::describe(&device),
+            points,
+        })
     }
 
     fn table(&self) -> crate::display::Table {
         use crate::display::{Cell, Table};
-        let mut t = Table::new(&["batch", "ms / step", "sequences / s"])
-            .caption(format!("{} at {} tokens, {}", self.model, self.seq_len, self.device));
+        let mut t = Table::new(&["batch", "ms / step", "sequences / s"]).caption(format!(
+            "{} at {} tokens, {}",
+            self.model, self.seq_len, self.device
+        ));
         for (b, ms, sps) in &self.points {
-            t.push(vec![Cell::num(b.to_string()), Cell::num(format!("{ms:.1}")), Cell::num(format!("{sps:.1}"))]);
+            t.push(vec![
+                Cell::num(b.to_string()),
+                Cell::num(format!("{ms:.1}")),
+                Cell::num(format!("{sps:.1}")),
+            ]);
         }
         t
     }
@@ -250,7 +323,11 @@ mod tests {
     #[test]
     fn memory_grows_with_batch_and_accumulation_fits_the_limit() {
         let cfg = roberta_base();
-        assert!((120_000_000..130_000_000).contains(&cfg.num_parameters()), "{}", cfg.num_parameters());
+        assert!(
+            (120_000_000..130_000_000).contains(&cfg.num_parameters()),
+            "{}",
+            cfg.num_parameters()
+        );
         let t = MemoryTable::new("roberta-base", &cfg, &[128, 512], &[8, 32]);
         assert!(t.estimates[0][1].total_bytes > t.estimates[0][0].total_bytes);
         assert!(t.estimates[1][0].total_bytes > t.estimates[0][0].total_bytes);

@@ -30,13 +30,34 @@ pub struct ErrorAnalysis {
 
 impl ErrorAnalysis {
     /// The `k` worst mistakes of each kind at `threshold` (score >= threshold predicts 1).
-    pub fn new<S: AsRef<str>>(model: impl Into<String>, texts: &[S], labels: &[u8], scores: &[f64], threshold: f64, k: usize) -> Result<Self> {
+    pub fn new<S: AsRef<str>>(
+        model: impl Into<String>,
+        texts: &[S],
+        labels: &[u8],
+        scores: &[f64],
+        threshold: f64,
+        k: usize,
+    ) -> Result<Self> {
         if texts.len() != labels.len() || labels.len() != scores.len() {
-            return Err(Error::data(format!("{} texts, {} labels and {} scores must match", texts.len(), labels.len(), scores.len())));
+            return Err(Error::data(format!(
+                "{} texts, {} labels and {} scores must match",
+                texts.len(),
+                labels.len(),
+                scores.len()
+            )));
         }
-        let case = |i: usize| ErrorCase { row: i, label: labels[i], score: scores[i], text: texts[i].as_ref().to_string() };
-        let mut fp: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 0 && scores[i] >= threshold).collect();
-        let mut fn_: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 1 && scores[i] < threshold).collect();
+        let case = |i: usize| ErrorCase {
+            row: i,
+            label: labels[i],
+            score: scores[i],
+            text: texts[i].as_ref().to_string(),
+        };
+        let mut fp: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] == 0 && scores[i] >= threshold)
+            .collect();
+        let mut fn_: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] == 1 && scores[i] < threshold)
+            .collect();
         fp.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
         fn_.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
         Ok(ErrorAnalysis {
@@ -54,7 +75,10 @@ impl ErrorAnalysis {
             "{}: {} false positives, {} false negatives at threshold {:.3} (most confident first)",
             self.model, self.n_false_positives, self.n_false_negatives, self.threshold
         ));
-        for (kind, cases) in [("false positive", &self.false_positives), ("false negative", &self.false_negatives)] {
+        for (kind, cases) in [
+            ("false positive", &self.false_positives),
+            ("false negative", &self.false_negatives),
+        ] {
             for c in cases {
                 t.push(vec![
                     Cell::text(kind),

@@ -5,13 +5,13 @@ pub mod classic;
 pub use classic::{ClassicLab, ClassicReport, ClassicRow, Features};
 pub mod bench;
 
-pub use bench::{bench_classic, ClassicBench};
+pub use bench::{ClassicBench, bench_classic};
 pub mod compute;
 
 pub use compute::{AccumulationPlan, ComputeInfo, MemoryTable, Throughput};
 pub mod run;
 
-pub use run::{run, RunOptions, RunResult};
+pub use run::{RunOptions, RunResult, run};
 pub mod errors;
 
 pub use errors::ErrorAnalysis;

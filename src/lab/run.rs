@@ -4,13 +4,13 @@
 //! this run.
 
 use super::classic::{ClassicLab, ClassicReport};
-use super::compute::{roberta_base, AccumulationPlan, ComputeInfo, MemoryTable};
+use super::compute::{AccumulationPlan, ComputeInfo, MemoryTable, roberta_base};
 use crate::data::cli::CorpusArgs;
 use crate::data::{Cleaner, LoadReport, Split, Splitter, Summary};
 use crate::error::{IoContext, Result};
-use crate::plot::{self, ModelStats, TrainingRun};
+use crate::plot::{self, ModelStats};
 use crate::report::{Grid, Report};
-use crate::transformer::lab::{lab as transformer_lab, LabOptions, TransformerReport};
+use crate::transformer::lab::{LabOptions, TransformerReport, lab as transformer_lab};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -74,7 +74,12 @@ pub fn run(opts: &RunOptions) -> Result<RunResult> {
     let accumulation = AccumulationPlan::new("roberta-base", &base, 512, 16 << 30, 64);
 
     eprintln!("[2/4] classic: TF-IDF + logistic regression");
-    let lab = if opts.quick { ClassicLab::quick() } else { ClassicLab::new() }.seed(opts.corpus.seed);
+    let lab = if opts.quick {
+        ClassicLab::quick()
+    } else {
+        ClassicLab::new()
+    }
+    .seed(opts.corpus.seed);
     let classic = lab.run(&split)?;
 
     let transformer = if opts.no_transformer {
@@ -134,8 +139,14 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     for w in &r.load.warnings {
         rep.text(format!("Data warning: {w}"));
     }
-    rep.figure("class-distribution", plot::split_distribution(split, ["negative", "positive"]));
-    rep.figure("text-lengths", plot::text_lengths_of(corpus, ["negative", "positive"]));
+    rep.figure(
+        "class-distribution",
+        plot::split_distribution(split, ["negative", "positive"]),
+    );
+    rep.figure(
+        "text-lengths",
+        plot::text_lengths_of(corpus, ["negative", "positive"]),
+    );
     let preview = Cleaner::new().preview(&split.train, 2, 160);
     if !preview.examples.is_empty() {
         rep.text("Cleaning (URLs and e-mail addresses to placeholders, lowercase, whitespace), before and after:");
@@ -149,9 +160,21 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         "Estimated memory of one fine-tuning step of roberta-base ({} parameters, f32, AdamW), by sequence length and batch size:",
         r.memory.parameters
     ));
-    let mut g = Grid::new(&std::iter::once("seq len \\ batch".to_string()).chain(r.memory.batches.iter().map(|b| b.to_string())).collect::<Vec<_>>());
+    let mut g = Grid::new(
+        &std::iter::once("seq len \\ batch".to_string())
+            .chain(r.memory.batches.iter().map(|b| b.to_string()))
+            .collect::<Vec<_>>(),
+    );
     for (i, l) in r.memory.seq_lens.iter().enumerate() {
-        g.push(std::iter::once(l.to_string()).chain(r.memory.estimates[i].iter().map(|e| crate::transformer::memory::human_bytes(e.total_bytes))).collect());
+        g.push(
+            std::iter::once(l.to_string())
+                .chain(
+                    r.memory.estimates[i]
+                        .iter()
+                        .map(|e| crate::transformer::memory::human_bytes(e.total_bytes)),
+                )
+                .collect(),
+        );
     }
     rep.table(g);
     rep.text(format!(
@@ -210,7 +233,10 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         ));
     }
     let best = cl.best();
-    rep.text(format!("Chosen model: {} ({}); its classification report on the test split:", best.stage, best.balancing));
+    rep.text(format!(
+        "Chosen model: {} ({}); its classification report on the test split:",
+        best.stage, best.balancing
+    ));
     rep.pre(best.metrics.classification_report());
     for (name, fig) in cl.figures() {
         if name != "c-sweep" {
@@ -224,23 +250,36 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     match &r.transformer {
         Some(t) => {
             rep.pre(t.to_string());
-            let mut runs = vec![training_run(&t.model, &t.fine_tuning)];
-            if let Some(ri) = &t.random_init {
-                runs.push(training_run(&ri.name, &ri.fine_tuning));
-            }
-            rep.figure("training-curves", plot::training_curves(&runs, "epoch"));
-            rep.figure("confusion-transformer", plot::confusion_matrix(&t.test.metrics.confusion, ["negative", "positive"]));
+            rep.figure("training-curves", plot::transformer_training(t));
+            rep.figure(
+                "confusion-transformer",
+                plot::confusion_matrix(&t.test.metrics.confusion, ["negative", "positive"]),
+            );
         }
         None => rep.text("Skipped (--no-transformer)."),
     }
 
     rep.h2("Conclusion");
-    let mut stats = vec![ModelStats::new(format!("TF-IDF + LR ({})", best.penalty), best.f1, best.accuracy).train_secs(best.fit_seconds + cl.tfidf_seconds).size_mb(
-        (best.nnz * 12) as f64 / 1e6,
+    let mut stats = vec![ModelStats::from_logreg(
+        format!("TF-IDF + LR ({})", best.penalty),
+        &cl.best_model,
+        &best.metrics,
     )];
-    let mut g = Grid::new(&["model", "precision", "recall", "F1", "accuracy", "support", "train s", "size"]);
+    let mut g = Grid::new(&[
+        "model",
+        "precision",
+        "recall",
+        "F1",
+        "accuracy",
+        "support",
+        "train s",
+        "size",
+    ]);
     g.push(vec![
-        format!("TF-IDF + logistic regression ({}, C={:.3}, {})", best.penalty, best.c, best.balancing),
+        format!(
+            "TF-IDF + logistic regression ({}, C={:.3}, {})",
+            best.penalty, best.c, best.balancing
+        ),
         f3(best.precision),
         f3(best.recall),
         f3(best.f1),
@@ -260,11 +299,7 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
             format!("{:.0}", t.train_seconds),
             crate::transformer::memory::human_bytes(t.summary.model_bytes),
         ]);
-        let mut s = ModelStats::new(t.model.clone(), t.f1, t.accuracy).train_secs(t.train_seconds).size_mb(t.summary.model_bytes as f64 / 1e6);
-        if let Some(m) = t.peak_memory_bytes {
-            s = s.memory_mb(m as f64 / 1e6);
-        }
-        stats.push(s);
+        stats.push(ModelStats::from_transformer(t));
     }
     rep.table(g);
     rep.figure("model-comparison", plot::model_comparison(&stats));
@@ -273,10 +308,27 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
 }
 
 fn classic_grid(cl: &ClassicReport) -> Grid {
-    let mut g = Grid::new(&["stage", "penalty", "C", "balancing", "threshold", "precision", "recall", "F1", "accuracy", "support", "nnz", "fit s"]);
+    let mut g = Grid::new(&[
+        "stage",
+        "penalty",
+        "C",
+        "balancing",
+        "threshold",
+        "precision",
+        "recall",
+        "F1",
+        "accuracy",
+        "support",
+        "nnz",
+        "fit s",
+    ]);
     for (i, r) in cl.rows.iter().enumerate() {
         g.push(vec![
-            if i == cl.best { format!("**{} (best)**", r.stage) } else { r.stage.clone() },
+            if i == cl.best {
+                format!("**{} (best)**", r.stage)
+            } else {
+                r.stage.clone()
+            },
             r.penalty.clone(),
             f3(r.c),
             r.balancing.clone(),
@@ -293,16 +345,13 @@ fn classic_grid(cl: &ClassicReport) -> Grid {
     g
 }
 
-fn training_run(name: &str, ft: &crate::transformer::train::FineTuneRun) -> TrainingRun {
-    TrainingRun::new(name)
-        .loss(ft.history.iter().map(|e| (e.epoch as f64, e.train_loss)).collect())
-        .val_f1(ft.history.iter().map(|e| (e.epoch as f64, e.val_f1)).collect())
-}
-
 /// The report's conclusion, re-derived from this run's numbers.
 pub fn conclusion(best: &super::classic::ClassicRow, t: Option<&TransformerReport>) -> String {
     match t {
-        None => format!("TF-IDF + logistic regression reaches F1 {:.3}; the transformer part was not run.", best.f1),
+        None => format!(
+            "TF-IDF + logistic regression reaches F1 {:.3}; the transformer part was not run.",
+            best.f1
+        ),
         Some(t) => {
             let diff = t.f1 - best.f1;
             let cost = t.train_seconds / (best.fit_seconds.max(1e-3));
@@ -322,7 +371,11 @@ pub fn conclusion(best: &super::classic::ClassicRow, t: Option<&TransformerRepor
                 t.train_seconds,
                 best.fit_seconds,
                 cost,
-                if diff <= 0.02 { "confirmed here" } else { "not confirmed here: the transformer's gain is larger than the seed report found" }
+                if diff <= 0.02 {
+                    "confirmed here"
+                } else {
+                    "not confirmed here: the transformer's gain is larger than the seed report found"
+                }
             )
         }
     }
