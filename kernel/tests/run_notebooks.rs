@@ -136,11 +136,11 @@ fn notebooks_run_through_evcxr() {
         "slow.ipynb",
         &[
             "let a = 1;",
-            "std::thread::sleep(std::time::Duration::from_secs(120));",
+            "std::thread::sleep(std::time::Duration::from_secs(600));",
         ],
     );
     let run = bin()
-        .args(["run", "--timeout", "5", "--out"])
+        .args(["run", "--timeout", "60", "--out"])
         .arg(dir.path().join("executed"))
         .args([&panic, &err, &compile, &slow])
         .output()

@@ -80,6 +80,9 @@ enum BenchCmd {
         /// Runs per measurement (the best is kept).
         #[arg(long, default_value_t = 3)]
         repeats: usize,
+        /// Also compare the best of the search grid with sklearn's GridSearchCV (minutes).
+        #[arg(long)]
+        grid: bool,
         #[arg(long)]
         json: bool,
     },
@@ -212,13 +215,9 @@ fn run(cli: Cli) -> textlab::Result<()> {
             Ok(())
         }
         Command::Transformer(cmd) => textlab::transformer::cli::run(cmd),
-        Command::Bench(BenchCmd::Classic {
-            corpus,
-            repeats,
-            json,
-        }) => {
+        Command::Bench(BenchCmd::Classic { corpus, repeats, grid, json }) => {
             let split = corpus.load_split()?;
-            print(&bench_classic(&split, repeats)?, json)
+            print(&bench_classic(&split, repeats, grid)?, json)
         }
         Command::Bench(BenchCmd::Transformer(args)) => textlab::transformer::cli::bench(args),
         Command::Run(a) => {

@@ -27,7 +27,23 @@ pub struct ClassicBench {
     pub repeats: usize,
     /// `None` when scikit-learn is not importable.
     pub sklearn: Option<SklearnBench>,
+    /// Best-of-grid quality against sklearn's `GridSearchCV` (with `--grid`).
+    pub grid: Option<GridComparison>,
     pub note: String,
+}
+
+/// Both libraries search the same grid (C x L1/L2 x class weights, stratified 5-fold CV, F1) on
+/// the same split; each refits its best setting on train and is scored on test.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GridComparison {
+    pub ours_best: String,
+    pub ours_cv_f1: f64,
+    pub ours_test_f1: f64,
+    pub sklearn_best: String,
+    pub sklearn_cv_f1: f64,
+    pub sklearn_test_f1: f64,
+    pub ours_seconds: f64,
+    pub sklearn_seconds: f64,
 }
 
 /// scikit-learn's numbers on the same data.
@@ -127,8 +143,8 @@ impl fmt::Display for ClassicBench {
     }
 }
 
-/// Run the benchmark on `split`.
-pub fn bench_classic(split: &Split, repeats: usize) -> Result<ClassicBench> {
+/// Run the benchmark on `split`; `grid` adds the (slow) best-of-grid comparison.
+pub fn bench_classic(split: &Split, repeats: usize, grid: bool) -> Result<ClassicBench> {
     let lab = ClassicLab::new();
     let repeats = repeats.max(1);
     let f = lab.features(split)?;
@@ -162,6 +178,7 @@ pub fn bench_classic(split: &Split, repeats: usize) -> Result<ClassicBench> {
         ),
         Err(e) => (None, format!("no sklearn comparison: {e}")),
     };
+    let grid = if grid && sklearn.is_some() { Some(grid_comparison(split, &lab, &f)?) } else { None };
     Ok(ClassicBench {
         n_train: f.y_train.len(),
         n_test: f.y_test.len(),
@@ -173,8 +190,78 @@ pub fn bench_classic(split: &Split, repeats: usize) -> Result<ClassicBench> {
         l1_test_f1: test_f1,
         repeats,
         sklearn,
+        grid,
         note,
     })
+}
+
+const SKLEARN_GRID: &str = r#"
+import json, sys, time
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.metrics import f1_score
+d = json.load(open(sys.argv[1]))
+vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.95, sublinear_tf=True)
+X = vec.fit_transform(d["train"]); y = np.array(d["y_train"])
+grid = {"C": d["cs"], "penalty": ["l1", "l2"], "class_weight": [None, "balanced"]}
+t = time.perf_counter()
+gs = GridSearchCV(LogisticRegression(solver="liblinear", max_iter=1000), grid, scoring="f1",
+                  cv=StratifiedKFold(d["folds"], shuffle=True, random_state=d["seed"]), n_jobs=1)
+gs.fit(X, y)
+secs = time.perf_counter() - t
+p = gs.best_params_
+print(json.dumps({"best": f"{p['penalty']} C={p['C']:.3g} {p['class_weight'] or 'none'}", "cv_f1": gs.best_score_,
+  "test_f1": float(f1_score(d["y_test"], gs.predict(vec.transform(d["test"])))), "seconds": secs}))
+"#;
+
+fn grid_comparison(split: &Split, lab: &ClassicLab, f: &super::classic::Features) -> Result<GridComparison> {
+    let start = Instant::now();
+    let search = crate::linear::Search::new()
+        .cs(lab.cs.clone())
+        .penalties([Penalty::L1, Penalty::L2])
+        .balancings([crate::balance::Balancing::None, crate::balance::Balancing::ClassWeight])
+        .folds(5)
+        .seed(lab.seed)
+        .run(&f.x_train, &f.y_train)?;
+    let best = search.best();
+    let model = search.refit(best, &f.x_train, &f.y_train, lab.seed)?;
+    let ours_test_f1 = Metrics::from_predictions(&f.y_test, &model.predict(&f.x_test))?.f1();
+    let ours_seconds = start.elapsed().as_secs_f64();
+    let clean = |c: &crate::data::Corpus| -> Vec<String> { c.texts().iter().map(|t| lab.cleaner.clean(t)).collect() };
+    let payload = serde_json::json!({
+        "train": clean(&split.train), "y_train": split.train.labels(),
+        "test": clean(&split.test), "y_test": split.test.labels(),
+        "cs": lab.cs, "folds": 5, "seed": lab.seed,
+    });
+    let v: serde_json::Value = run_python(SKLEARN_GRID, &payload)?;
+    let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    Ok(GridComparison {
+        ours_best: format!("{} C={:.3} {}", best.penalty, best.c, best.balancing.name()),
+        ours_cv_f1: best.mean_f1,
+        ours_test_f1,
+        sklearn_best: v["best"].as_str().unwrap_or("?").to_string(),
+        sklearn_cv_f1: num("cv_f1"),
+        sklearn_test_f1: num("test_f1"),
+        ours_seconds,
+        sklearn_seconds: num("seconds"),
+    })
+}
+
+/// Run a Python script with the JSON `payload` in a temporary file as its argument; parse its stdout.
+fn run_python<T: serde::de::DeserializeOwned>(script: &str, payload: &serde_json::Value) -> Result<T> {
+    let py = python();
+    let dir = std::env::temp_dir().join(format!("textlab-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).at(&dir)?;
+    let data = dir.join("data.json");
+    std::fs::write(&data, serde_json::to_vec(payload)?).at(&data)?;
+    let out = Command::new(&py).arg("-c").arg(script).arg(&data).output().map_err(|e| Error::Tool(format!("{py}: {e}")))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if !out.status.success() {
+        return Err(Error::Tool(format!("sklearn benchmark failed: {}", String::from_utf8_lossy(&out.stderr))));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 const SKLEARN_SCRIPT: &str = r#"
@@ -236,22 +323,5 @@ fn sklearn_bench(split: &Split, lab: &ClassicLab, repeats: usize) -> Result<Skle
         "test": clean(&split.test),
         "y_test": split.test.labels(),
     });
-    let dir = std::env::temp_dir().join(format!("textlab-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).at(&dir)?;
-    let data = dir.join("data.json");
-    std::fs::write(&data, serde_json::to_vec(&payload)?).at(&data)?;
-    let out = Command::new(&py)
-        .arg("-c")
-        .arg(SKLEARN_SCRIPT)
-        .arg(&data)
-        .output()
-        .map_err(|e| Error::Tool(format!("{py}: {e}")))?;
-    let _ = std::fs::remove_dir_all(&dir);
-    if !out.status.success() {
-        return Err(Error::Tool(format!(
-            "sklearn benchmark failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(serde_json::from_slice(&out.stdout)?)
+    run_python(SKLEARN_SCRIPT, &payload)
 }
