@@ -6,8 +6,9 @@
 //!
 //! ```no_run
 //! use textlab::prelude::*;
-//! # fn split() -> Split { unimplemented!() }
-//! let report = transformer::lab(&split(), &transformer::LabOptions::quick())?;
+//! let (corpus, _) = load_corpus("spamassassin-hard", &LoadOptions::new())?;
+//! let split = Splitter::new().seed(42).split(&corpus.sample(1500, 42)?)?;
+//! let report = transformer::lab(&split, &transformer::LabOptions::quick())?;
 //! println!("{report}");
 //! # Ok::<(), textlab::Error>(())
 //! ```
