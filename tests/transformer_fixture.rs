@@ -3,7 +3,7 @@
 
 use candle_core::{Device, Tensor};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use textlab::transformer::Batch;
 use textlab::transformer::checkpoint::TransformerModel;
 
@@ -20,7 +20,7 @@ fn fixture() -> Option<PathBuf> {
     }
 }
 
-fn json(dir: &PathBuf, name: &str) -> Value {
+fn json(dir: &Path, name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
 }
 

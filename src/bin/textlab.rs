@@ -22,6 +22,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start-up: the size of the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Corpus download, summary and split.
@@ -215,7 +217,12 @@ fn run(cli: Cli) -> textlab::Result<()> {
             Ok(())
         }
         Command::Transformer(cmd) => textlab::transformer::cli::run(cmd),
-        Command::Bench(BenchCmd::Classic { corpus, repeats, grid, json }) => {
+        Command::Bench(BenchCmd::Classic {
+            corpus,
+            repeats,
+            grid,
+            json,
+        }) => {
             let split = corpus.load_split()?;
             print(&bench_classic(&split, repeats, grid)?, json)
         }

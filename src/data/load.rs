@@ -307,8 +307,8 @@ impl LoadOptions {
             .and_then(|c| c.cast(&DataType::String).ok());
         let (mut out_t, mut out_l, mut out_s) = (Vec::new(), Vec::new(), Vec::new());
         let (mut first_null, mut first_empty) = (None, None);
-        for i in 0..frame.height() {
-            let Some(label) = raw_labels[i].as_ref() else {
+        for (i, label) in raw_labels.iter().enumerate() {
+            let Some(label) = label.as_ref() else {
                 report.dropped_null_label += 1;
                 first_null.get_or_insert(i);
                 continue;
@@ -413,9 +413,7 @@ impl LoadOptions {
                 if x > y { a.clone() } else { b.clone() }
             } else if is_pos(&a) && !is_pos(&b) {
                 a.clone()
-            } else if is_pos(&b) && !is_pos(&a) {
-                b.clone()
-            } else if is_neg(&a) && !is_neg(&b) {
+            } else if (is_pos(&b) && !is_pos(&a)) || (is_neg(&a) && !is_neg(&b)) {
                 b.clone()
             } else if is_neg(&b) && !is_neg(&a) {
                 a.clone()

@@ -178,7 +178,11 @@ pub fn bench_classic(split: &Split, repeats: usize, grid: bool) -> Result<Classi
         ),
         Err(e) => (None, format!("no sklearn comparison: {e}")),
     };
-    let grid = if grid && sklearn.is_some() { Some(grid_comparison(split, &lab, &f)?) } else { None };
+    let grid = if grid && sklearn.is_some() {
+        Some(grid_comparison(split, &lab, &f)?)
+    } else {
+        None
+    };
     Ok(ClassicBench {
         n_train: f.y_train.len(),
         n_test: f.y_test.len(),
@@ -216,12 +220,19 @@ print(json.dumps({"best": f"{p['penalty']} C={p['C']:.3g} {p['class_weight'] or 
   "test_f1": float(f1_score(d["y_test"], gs.predict(vec.transform(d["test"])))), "seconds": secs}))
 "#;
 
-fn grid_comparison(split: &Split, lab: &ClassicLab, f: &super::classic::Features) -> Result<GridComparison> {
+fn grid_comparison(
+    split: &Split,
+    lab: &ClassicLab,
+    f: &super::classic::Features,
+) -> Result<GridComparison> {
     let start = Instant::now();
     let search = crate::linear::Search::new()
         .cs(lab.cs.clone())
         .penalties([Penalty::L1, Penalty::L2])
-        .balancings([crate::balance::Balancing::None, crate::balance::Balancing::ClassWeight])
+        .balancings([
+            crate::balance::Balancing::None,
+            crate::balance::Balancing::ClassWeight,
+        ])
         .folds(5)
         .seed(lab.seed)
         .run(&f.x_train, &f.y_train)?;
@@ -229,7 +240,9 @@ fn grid_comparison(split: &Split, lab: &ClassicLab, f: &super::classic::Features
     let model = search.refit(best, &f.x_train, &f.y_train, lab.seed)?;
     let ours_test_f1 = Metrics::from_predictions(&f.y_test, &model.predict(&f.x_test))?.f1();
     let ours_seconds = start.elapsed().as_secs_f64();
-    let clean = |c: &crate::data::Corpus| -> Vec<String> { c.texts().iter().map(|t| lab.cleaner.clean(t)).collect() };
+    let clean = |c: &crate::data::Corpus| -> Vec<String> {
+        c.texts().iter().map(|t| lab.cleaner.clean(t)).collect()
+    };
     let payload = serde_json::json!({
         "train": clean(&split.train), "y_train": split.train.labels(),
         "test": clean(&split.test), "y_test": split.test.labels(),
@@ -250,16 +263,27 @@ fn grid_comparison(split: &Split, lab: &ClassicLab, f: &super::classic::Features
 }
 
 /// Run a Python script with the JSON `payload` in a temporary file as its argument; parse its stdout.
-fn run_python<T: serde::de::DeserializeOwned>(script: &str, payload: &serde_json::Value) -> Result<T> {
+fn run_python<T: serde::de::DeserializeOwned>(
+    script: &str,
+    payload: &serde_json::Value,
+) -> Result<T> {
     let py = python();
     let dir = std::env::temp_dir().join(format!("textlab-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).at(&dir)?;
     let data = dir.join("data.json");
     std::fs::write(&data, serde_json::to_vec(payload)?).at(&data)?;
-    let out = Command::new(&py).arg("-c").arg(script).arg(&data).output().map_err(|e| Error::Tool(format!("{py}: {e}")))?;
+    let out = Command::new(&py)
+        .arg("-c")
+        .arg(script)
+        .arg(&data)
+        .output()
+        .map_err(|e| Error::Tool(format!("{py}: {e}")))?;
     let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
-        return Err(Error::Tool(format!("sklearn benchmark failed: {}", String::from_utf8_lossy(&out.stderr))));
+        return Err(Error::Tool(format!(
+            "sklearn benchmark failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
     }
     Ok(serde_json::from_slice(&out.stdout)?)
 }

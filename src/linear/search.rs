@@ -259,6 +259,8 @@ impl Search {
         let mut secs = vec![0.0; nb * np * nc];
         let mut all_converged = vec![true; nb * np * nc];
         let mut progress = Progress::new("search", (nb * np * nc * k) as u64);
+        // `f` names the fold in the split, the seed and the score table alike.
+        #[allow(clippy::needless_range_loop)]
         for f in 0..k {
             let (tr, va) = folds.split(f);
             let x_tr = x.select_rows(&tr);

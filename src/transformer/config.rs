@@ -253,7 +253,7 @@ impl ModelConfig {
         if let Some((k, _)) = zero.iter().find(|(_, v)| *v == 0) {
             return Err(Error::model(format!("config: `{k}` must be positive")));
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(Error::model(format!(
                 "config: hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads

@@ -137,7 +137,7 @@ impl LabOptions {
             return Err(Error::config("pretrain_share must be in [0, 1)"));
         }
         let t = &self.tiny;
-        if t.heads == 0 || t.hidden % t.heads != 0 || t.layers == 0 {
+        if t.heads == 0 || !t.hidden.is_multiple_of(t.heads) || t.layers == 0 {
             return Err(Error::config(format!(
                 "tiny size: hidden {} must be a multiple of heads {} and layers >= 1",
                 t.hidden, t.heads

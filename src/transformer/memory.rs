@@ -110,7 +110,7 @@ mod tests {
         // batch 32 x 512 does not fit a 16 GB card; batch 8 does, with 4 accumulation steps
         assert!(m.total_bytes > 16_000_000_000, "{m}");
         let (b, acc) = MemoryEstimate::fit(&base, 512, 16_000_000_000, 32);
-        assert!(b < 32 && b >= 4 && b * acc >= 32, "{b} x {acc}");
+        assert!((4..32).contains(&b) && b * acc >= 32, "{b} x {acc}");
         assert!(MemoryEstimate::new(&base, b, 512, true).total_bytes <= 16_000_000_000);
         let inf = MemoryEstimate::new(&base, 32, 512, false);
         assert_eq!(inf.training_state_bytes, 0);
