@@ -194,7 +194,7 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         ootb.recall,
         r.train.positive_ratio * 100.0
     ));
-    rep.table(classic_grid(cl));
+    rep.table(cl.grid());
     rep.text(format!(
         "Search: {}-fold stratified cross-validation on the training split over C x penalty x balancing ({} settings, {:.0} s); \
          best mean CV F1 {:.3} at {} C = {:.3} with {} balancing. The decision threshold ({:.3}) was chosen on the validation split.",
@@ -305,44 +305,6 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     rep.figure("model-comparison", plot::model_comparison(&stats));
     rep.text(conclusion(best, r.transformer.as_ref()));
     rep
-}
-
-fn classic_grid(cl: &ClassicReport) -> Grid {
-    let mut g = Grid::new(&[
-        "stage",
-        "penalty",
-        "C",
-        "balancing",
-        "threshold",
-        "precision",
-        "recall",
-        "F1",
-        "accuracy",
-        "support",
-        "nnz",
-        "fit s",
-    ]);
-    for (i, r) in cl.rows.iter().enumerate() {
-        g.push(vec![
-            if i == cl.best {
-                format!("**{} (best)**", r.stage)
-            } else {
-                r.stage.clone()
-            },
-            r.penalty.clone(),
-            f3(r.c),
-            r.balancing.clone(),
-            f3(r.threshold),
-            f3(r.precision),
-            f3(r.recall),
-            f3(r.f1),
-            f3(r.accuracy),
-            r.support.to_string(),
-            r.nnz.to_string(),
-            format!("{:.2}", r.fit_seconds),
-        ]);
-    }
-    g
 }
 
 /// The report's conclusion, re-derived from this run's numbers.
