@@ -1886,7 +1886,7 @@ white-space:pre-wrap;color:inherit;background:transparent\">{}</pre>",
     )
 }
 
-fn classic_table(r: &ClassicReport) -> Table {
+pub(crate) fn classic_table(r: &ClassicReport) -> Table {
     let mut t = Table::new(&[
         "stage",
         "penalty",

@@ -388,41 +388,8 @@ impl ClassicReport {
 
 impl fmt::Display for ClassicReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:<44} {:>4} {:>8} {:>12} {:>5} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}",
-            "stage",
-            "pen",
-            "C",
-            "balancing",
-            "thr",
-            "prec",
-            "recall",
-            "f1",
-            "acc",
-            "support",
-            "nnz",
-            "fit s"
-        )?;
-        for (i, r) in self.rows.iter().enumerate() {
-            writeln!(
-                f,
-                "{:<44} {:>4} {:>8.3} {:>12} {:>5.2} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7} {:>6} {:>6.2}{}",
-                r.stage,
-                r.penalty,
-                r.c,
-                r.balancing,
-                r.threshold,
-                r.precision,
-                r.recall,
-                r.f1,
-                r.accuracy,
-                r.support,
-                r.nnz,
-                r.fit_seconds,
-                if i == self.best { "  <- best" } else { "" }
-            )?;
-        }
+        // The same table the notebook shows, as text.
+        f.write_str(&crate::display::classic_table(self).to_text())?;
         writeln!(
             f,
             "{} training texts, {} TF-IDF features ({:.2}s)",
