@@ -213,6 +213,10 @@ fn cmd_run(notebooks: &[PathBuf], opts: &RunOptions, output: &Output) -> Result<
         let run = runner::run_notebook(&path, nb, opts)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if let Some(dest) = runner::output_path(output, &path, several) {
+            if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
             nbformat::write(&dest, &run.notebook)
                 .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
         }

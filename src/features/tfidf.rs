@@ -150,37 +150,71 @@ impl TfidfVectorizer {
         Ok(())
     }
 
-    /// Term counts of one document. Character n-grams get a `\u{1}` prefix so that they never
-    /// collide with a word of the same spelling.
-    fn count_terms(&self, doc: &str) -> FxHashMap<String, u32> {
+    /// Calls `emit` for every term occurrence in `doc`. Character n-grams get a `\u{1}` prefix so
+    /// that they never collide with a word of the same spelling.
+    fn for_each_term(&self, doc: &str, mut emit: impl FnMut(&str)) {
         let lowered;
         let doc = if self.lowercase {
-            lowered = doc.to_lowercase();
+            // Same result for ASCII text, without the per-character Unicode case tables.
+            lowered = if doc.is_ascii() {
+                doc.to_ascii_lowercase()
+            } else {
+                doc.to_lowercase()
+            };
             lowered.as_str()
         } else {
             doc
         };
-        let mut counts: FxHashMap<String, u32> = FxHashMap::default();
-        let mut add = |t: &str| {
-            if let Some(c) = counts.get_mut(t) {
-                *c += 1;
-            } else {
-                counts.insert(t.to_string(), 1);
-            }
-        };
         if let Some((lo, hi)) = self.word_ngrams {
             let toks = word_tokens(doc);
-            word_ngrams(&toks, lo, hi, &mut add);
+            word_ngrams(&toks, lo, hi, &mut emit);
         }
         if let Some((lo, hi)) = self.char_ngrams {
             let mut key = String::from('\u{1}');
             char_wb_ngrams(doc, lo, hi, |g| {
                 key.truncate(1);
                 key.push_str(g);
-                add(&key);
+                emit(&key);
             });
         }
-        counts
+    }
+
+    /// Term counts of a run of documents against a dictionary local to the run: a term is
+    /// allocated once per run, not once per document that contains it (per-document string maps
+    /// were most of the fit time).
+    fn count_chunk<S: AsRef<str>>(&self, docs: &[S]) -> ChunkCounts {
+        let mut ids: FxHashMap<String, u32> = FxHashMap::default();
+        let mut tally: Vec<u32> = Vec::new();
+        let mut touched: Vec<u32> = Vec::new();
+        let mut rows = Vec::with_capacity(docs.len());
+        for doc in docs {
+            self.for_each_term(doc.as_ref(), |t| {
+                let id = match ids.get(t) {
+                    Some(&id) => id,
+                    None => {
+                        let id = tally.len() as u32;
+                        ids.insert(t.to_string(), id);
+                        tally.push(0);
+                        id
+                    }
+                };
+                if tally[id as usize] == 0 {
+                    touched.push(id);
+                }
+                tally[id as usize] += 1;
+            });
+            rows.push(
+                touched
+                    .drain(..)
+                    .map(|id| (id, std::mem::take(&mut tally[id as usize])))
+                    .collect(),
+            );
+        }
+        let mut terms = vec![String::new(); tally.len()];
+        for (t, id) in ids {
+            terms[id as usize] = t;
+        }
+        ChunkCounts { terms, rows }
     }
 
     /// Learn the vocabulary and idf from training texts.
@@ -194,25 +228,47 @@ impl TfidfVectorizer {
         if docs.is_empty() {
             return Err(Error::data("cannot fit TF-IDF on zero documents"));
         }
-        let counts: Vec<FxHashMap<String, u32>> = docs
-            .par_iter()
-            .map(|d| self.count_terms(d.as_ref()))
+        let chunks: Vec<ChunkCounts> = docs
+            .par_chunks(chunk_len(docs.len()))
+            .map(|c| self.count_chunk(c))
             .collect();
-        let mut stats: FxHashMap<&str, (u32, u64)> = FxHashMap::default();
-        for c in &counts {
-            for (t, &n) in c {
-                let e = stats.entry(t.as_str()).or_insert((0, 0));
-                e.0 += 1;
-                e.1 += n as u64;
+        // One dictionary over the runs: `local[c][id]` is the global id of run c's term id.
+        let biggest = chunks.iter().map(|c| c.terms.len()).max().unwrap_or(0);
+        let mut global: FxHashMap<&str, u32> =
+            FxHashMap::with_capacity_and_hasher(2 * biggest, Default::default());
+        let mut all_terms: Vec<&str> = Vec::new();
+        let mut stats: Vec<(u32, u64)> = Vec::new();
+        let mut local: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
+        for c in &chunks {
+            let map: Vec<u32> = c
+                .terms
+                .iter()
+                .map(|t| {
+                    *global.entry(t.as_str()).or_insert_with(|| {
+                        all_terms.push(t.as_str());
+                        stats.push((0, 0));
+                        (all_terms.len() - 1) as u32
+                    })
+                })
+                .collect();
+            for row in &c.rows {
+                for &(id, n) in row {
+                    let e = &mut stats[map[id as usize] as usize];
+                    e.0 += 1;
+                    e.1 += n as u64;
+                }
             }
+            local.push(map);
         }
         let n = docs.len();
-        let total_terms = stats.len();
+        let total_terms = all_terms.len();
         let (lo, hi) = (self.min_df.resolve(n), self.max_df.resolve(n));
-        let mut kept: Vec<(&str, u32, u64)> = stats
-            .into_iter()
+        // (term, df, total count, global id)
+        let mut kept: Vec<(&str, u32, u64, u32)> = stats
+            .iter()
+            .enumerate()
             .filter(|(_, (df, _))| (*df as f64) >= lo && (*df as f64) <= hi)
-            .map(|(t, (df, tf))| (t, df, tf))
+            .map(|(g, &(df, tf))| (all_terms[g], df, tf, g as u32))
             .collect();
         if kept.is_empty() {
             return Err(Error::data(format!(
@@ -234,7 +290,9 @@ impl TfidfVectorizer {
         let mut terms = Vec::with_capacity(kept.len());
         let mut idf = Vec::with_capacity(kept.len());
         let mut df = Vec::with_capacity(kept.len());
-        for (j, (t, d, _)) in kept.iter().enumerate() {
+        let mut column = vec![u32::MAX; total_terms];
+        for (j, (t, d, _, g)) in kept.iter().enumerate() {
+            column[*g as usize] = j as u32;
             vocab.insert(t.to_string(), j as u32);
             terms.push(t.to_string());
             df.push(*d);
@@ -253,9 +311,34 @@ impl TfidfVectorizer {
             df,
             n_docs: n,
         };
-        let x = tfidf.weigh(&counts)?;
+        let rows: Vec<Vec<(u32, f64)>> = chunks
+            .par_iter()
+            .zip(&local)
+            .flat_map_iter(|(c, map)| {
+                c.rows.iter().map(|row| {
+                    tfidf.weigh_row(row.iter().filter_map(|&(id, n)| {
+                        let j = column[map[id as usize] as usize];
+                        (j != u32::MAX).then_some((j, n))
+                    }))
+                })
+            })
+            .collect();
+        let x = Csr::from_rows(tfidf.terms.len(), rows)?;
         Ok((tfidf, x))
     }
+}
+
+/// Term counts of a run of documents: `rows[d]` holds (local term id, count) pairs and
+/// `terms[id]` the term.
+struct ChunkCounts {
+    terms: Vec<String>,
+    rows: Vec<Vec<(u32, u32)>>,
+}
+
+/// Documents per parallel run: a few runs per thread balance the load while keeping the number
+/// of per-run dictionaries (and so of repeated term allocations) small.
+fn chunk_len(n_docs: usize) -> usize {
+    n_docs.div_ceil(rayon::current_num_threads() * 4).max(1)
 }
 
 /// A fitted TF-IDF: vocabulary, document frequencies and idf weights.
@@ -273,39 +356,54 @@ impl Tfidf {
     /// Texts to a matrix with this vocabulary (unknown terms are ignored; a text with no known
     /// term is an all-zero row).
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Result<Csr> {
-        let counts: Vec<FxHashMap<String, u32>> = docs
-            .par_iter()
-            .map(|d| self.settings.count_terms(d.as_ref()))
-            .collect();
-        self.weigh(&counts)
-    }
-
-    fn weigh(&self, counts: &[FxHashMap<String, u32>]) -> Result<Csr> {
-        let rows: Vec<Vec<(u32, f64)>> = counts
-            .par_iter()
-            .map(|c| {
-                let mut row: Vec<(u32, f64)> = c
+        let rows: Vec<Vec<(u32, f64)>> = docs
+            .par_chunks(chunk_len(docs.len()))
+            .flat_map_iter(|chunk| {
+                // Unknown terms are skipped before anything is allocated for them.
+                let mut tally = vec![0u32; self.terms.len()];
+                let mut touched: Vec<u32> = Vec::new();
+                chunk
                     .iter()
-                    .filter_map(|(t, &n)| {
-                        let j = *self.vocab.get(t)?;
-                        let tf = if self.settings.sublinear_tf {
-                            1.0 + (n as f64).ln()
-                        } else {
-                            n as f64
-                        };
-                        Some((j, tf * self.idf[j as usize]))
+                    .map(|doc| {
+                        self.settings.for_each_term(doc.as_ref(), |t| {
+                            if let Some(&j) = self.vocab.get(t) {
+                                if tally[j as usize] == 0 {
+                                    touched.push(j);
+                                }
+                                tally[j as usize] += 1;
+                            }
+                        });
+                        self.weigh_row(
+                            touched
+                                .drain(..)
+                                .map(|j| (j, std::mem::take(&mut tally[j as usize]))),
+                        )
                     })
-                    .collect();
-                if self.settings.norm {
-                    let norm = row.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
-                    if norm > 0.0 {
-                        row.iter_mut().for_each(|e| e.1 /= norm);
-                    }
-                }
-                row
+                    .collect::<Vec<_>>()
             })
             .collect();
         Csr::from_rows(self.terms.len(), rows)
+    }
+
+    /// One TF-IDF row from (column, count) pairs.
+    fn weigh_row(&self, counts: impl Iterator<Item = (u32, u32)>) -> Vec<(u32, f64)> {
+        let mut row: Vec<(u32, f64)> = counts
+            .map(|(j, n)| {
+                let tf = if self.settings.sublinear_tf {
+                    1.0 + (n as f64).ln()
+                } else {
+                    n as f64
+                };
+                (j, tf * self.idf[j as usize])
+            })
+            .collect();
+        if self.settings.norm {
+            let norm = row.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                row.iter_mut().for_each(|e| e.1 /= norm);
+            }
+        }
+        row
     }
 
     /// Number of features.

@@ -139,6 +139,36 @@ impl fmt::Display for ClassicBench {
             self.l1_test_f1,
             cell(s.map(|s| s.l1_test_f1), 4)
         )?;
+        if let Some(g) = &self.grid {
+            writeln!(
+                f,
+                "{:<28} {:>12} {:>12}",
+                "grid best (5-fold CV F1)", g.ours_best, g.sklearn_best
+            )?;
+            writeln!(
+                f,
+                "{:<28} {:>12.4} {:>12.4}",
+                "grid best CV F1", g.ours_cv_f1, g.sklearn_cv_f1
+            )?;
+            writeln!(
+                f,
+                "{:<28} {:>12.4} {:>12.4} {:>10}",
+                "grid best test F1",
+                g.ours_test_f1,
+                g.sklearn_test_f1,
+                format!("{:+.4}", g.ours_test_f1 - g.sklearn_test_f1)
+            )?;
+            writeln!(
+                f,
+                "{:<28} {:>12.1} {:>12.1} {:>10}",
+                "grid search (s)",
+                g.ours_seconds,
+                g.sklearn_seconds,
+                format!("{:.2}x time", g.ours_seconds / g.sklearn_seconds)
+            )?;
+        } else if self.sklearn.is_some() {
+            writeln!(f, "(grid comparison: add --grid)")?;
+        }
         writeln!(f, "{}", self.note)
     }
 }

@@ -56,3 +56,21 @@ impl Predict<Csr, Vec<u8>> for LogRegModel {
         LogRegModel::predict(self, x)
     }
 }
+
+/// A C value for a legend or table: `0.001`, `0.3`, `3.16`, `316`, `1e5`.
+pub fn fmt_c(c: f64) -> String {
+    if !(c.is_finite() && c > 0.0) {
+        return format!("{c}");
+    }
+    if !(1e-4..1e5).contains(&c) {
+        return format!("{c:.0e}");
+    }
+    // Three significant digits, trailing zeros dropped.
+    let digits = (2 - c.log10().floor() as i32).max(0) as usize;
+    let s = format!("{c:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}

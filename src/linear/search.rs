@@ -275,7 +275,13 @@ impl Search {
                 for (pi, &pen) in self.penalties.iter().enumerate() {
                     let mut prev: Option<super::LogRegModel> = None;
                     for (ci, &c) in cs.iter().enumerate() {
-                        progress.set_message(format!("fold {} {} {} C={c}", f + 1, bal, pen));
+                        progress.set_message(format!(
+                            "fold {} {} {} C={}",
+                            f + 1,
+                            bal,
+                            pen,
+                            super::fmt_c(c)
+                        ));
                         let t = Instant::now();
                         let mut lr = self
                             .base
@@ -460,7 +466,11 @@ impl fmt::Display for SearchResults {
         write!(
             f,
             "best: {} C={} {} mean F1 {:.4} ± {:.4}",
-            b.penalty, b.c, b.balancing, b.mean_f1, b.std_f1
+            b.penalty,
+            super::fmt_c(b.c),
+            b.balancing,
+            b.mean_f1,
+            b.std_f1
         )
     }
 }

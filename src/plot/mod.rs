@@ -24,6 +24,7 @@ mod linear;
 mod results;
 mod training;
 
+pub use crate::linear::fmt_c;
 pub use classes::{class_distribution, split_distribution, text_lengths, text_lengths_of};
 pub use compare::{Comparison, ModelStats, model_comparison};
 pub use confusion::confusion_matrix;
@@ -478,24 +479,6 @@ pub(crate) fn tick(v: &f64) -> String {
     }
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// A C value for a legend or table: `0.001`, `0.3`, `3.16`, `316`, `1e5`.
-pub fn fmt_c(c: f64) -> String {
-    if !(c.is_finite() && c > 0.0) {
-        return format!("{c}");
-    }
-    if !(1e-4..1e5).contains(&c) {
-        return format!("{c:.0e}");
-    }
-    // Three significant digits, trailing zeros dropped.
-    let digits = (2 - c.log10().floor() as i32).max(0) as usize;
-    let s = format!("{c:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
 }
 
 /// `1234567` -> `1,234,567`.
