@@ -191,7 +191,10 @@ pub fn bench_classic(split: &Split, repeats: usize, grid: bool) -> Result<Classi
         let _ = lab.tfidf.fit_transform(&cleaned)?;
         tf_only = tf_only.min(start.elapsed().as_secs_f64());
     }
-    let lr = LogReg::new(Penalty::L1).c(10.0).balanced().tol(1e-4);
+    // At tol 1e-4 our stopping rule (newGLMNET's, on the subgradient) ends ~1e-4 relative above
+    // the optimum, where liblinear's ends lower; at 1e-5 we reach liblinear's objective or better
+    // for ~5% more time, so that is the honest pairing.
+    let lr = LogReg::new(Penalty::L1).c(10.0).balanced().tol(1e-5);
     let mut best = None;
     let mut l1_fit_seconds = f64::INFINITY;
     for _ in 0..repeats {

@@ -28,8 +28,10 @@ use crate::features::Csr;
 use crate::metrics::Metrics;
 use crate::progress::Progress;
 use crate::rng::Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// `n` values from `10^lo` to `10^hi`, evenly spaced in log scale (numpy's `logspace`).
@@ -254,62 +256,80 @@ impl Search {
             folds.k,
         );
         let cell = |b: usize, p: usize, c: usize| (b * np + p) * nc + c;
+        let progress = Mutex::new(Progress::new("search", (nb * np * nc * k) as u64));
+        // Folds are independent (each has its own split, balancing seed and warm-start chain),
+        // so they run in parallel; the scores do not depend on the number of threads.
+        let per_fold: Vec<Vec<FoldScore>> = (0..k)
+            .into_par_iter()
+            .map(|f| -> Result<Vec<FoldScore>> {
+                let (tr, va) = folds.split(f);
+                let x_tr = x.select_rows(&tr);
+                let y_tr: Vec<u8> = tr.iter().map(|&i| y[i]).collect();
+                let x_va = x.select_rows(&va);
+                let y_va: Vec<u8> = va.iter().map(|&i| y[i]).collect();
+                let mut scores = vec![FoldScore::default(); nb * np * nc];
+                for (bi, bal) in self.balancings.iter().enumerate() {
+                    let t0 = Instant::now();
+                    let data = bal.apply(&x_tr, &y_tr, self.seed.wrapping_add(f as u64))?;
+                    let xt = data.x.transpose();
+                    let prep_secs = t0.elapsed().as_secs_f64();
+                    for (pi, &pen) in self.penalties.iter().enumerate() {
+                        let mut prev: Option<super::LogRegModel> = None;
+                        for (ci, &c) in cs.iter().enumerate() {
+                            let t = Instant::now();
+                            let mut lr = self
+                                .base
+                                .clone()
+                                .cold_start()
+                                .with_penalty(pen)
+                                .c(c)
+                                .class_weighting(ClassWeight::None);
+                            if let Some(w) = data.class_weight {
+                                lr = lr.class_weight(w);
+                            }
+                            if let Some(m) = &prev {
+                                lr = lr.warm_start(m);
+                            }
+                            let m = lr.fit_transposed(&data.x, &xt, &data.y, None, t)?;
+                            let met = Metrics::from_predictions(&y_va, &m.predict(&x_va))?;
+                            scores[cell(bi, pi, ci)] = FoldScore {
+                                f1: met.f1(),
+                                nnz: m.nnz,
+                                seconds: t.elapsed().as_secs_f64() + prep_secs / (np * nc) as f64,
+                                converged: m.converged,
+                            };
+                            prev = Some(m);
+                            if let Ok(mut p) = progress.lock() {
+                                p.set_message(format!(
+                                    "fold {} {} {} C={}",
+                                    f + 1,
+                                    bal,
+                                    pen,
+                                    super::fmt_c(c)
+                                ));
+                                p.inc(1);
+                            }
+                        }
+                    }
+                }
+                Ok(scores)
+            })
+            .collect::<Result<_>>()?;
         let mut f1 = vec![vec![0.0; k]; nb * np * nc];
         let mut nnz = vec![0.0; nb * np * nc];
         let mut secs = vec![0.0; nb * np * nc];
         let mut all_converged = vec![true; nb * np * nc];
-        let mut progress = Progress::new("search", (nb * np * nc * k) as u64);
-        // `f` names the fold in the split, the seed and the score table alike.
-        #[allow(clippy::needless_range_loop)]
-        for f in 0..k {
-            let (tr, va) = folds.split(f);
-            let x_tr = x.select_rows(&tr);
-            let y_tr: Vec<u8> = tr.iter().map(|&i| y[i]).collect();
-            let x_va = x.select_rows(&va);
-            let y_va: Vec<u8> = va.iter().map(|&i| y[i]).collect();
-            for (bi, bal) in self.balancings.iter().enumerate() {
-                let t0 = Instant::now();
-                let data = bal.apply(&x_tr, &y_tr, self.seed.wrapping_add(f as u64))?;
-                let xt = data.x.transpose();
-                let prep_secs = t0.elapsed().as_secs_f64();
-                for (pi, &pen) in self.penalties.iter().enumerate() {
-                    let mut prev: Option<super::LogRegModel> = None;
-                    for (ci, &c) in cs.iter().enumerate() {
-                        progress.set_message(format!(
-                            "fold {} {} {} C={}",
-                            f + 1,
-                            bal,
-                            pen,
-                            super::fmt_c(c)
-                        ));
-                        let t = Instant::now();
-                        let mut lr = self
-                            .base
-                            .clone()
-                            .cold_start()
-                            .with_penalty(pen)
-                            .c(c)
-                            .class_weighting(ClassWeight::None);
-                        if let Some(w) = data.class_weight {
-                            lr = lr.class_weight(w);
-                        }
-                        if let Some(m) = &prev {
-                            lr = lr.warm_start(m);
-                        }
-                        let m = lr.fit_transposed(&data.x, &xt, &data.y, None, t)?;
-                        let met = Metrics::from_predictions(&y_va, &m.predict(&x_va))?;
-                        let id = cell(bi, pi, ci);
-                        f1[id][f] = met.f1();
-                        nnz[id] += m.nnz as f64 / k as f64;
-                        secs[id] += t.elapsed().as_secs_f64() + prep_secs / (np * nc) as f64;
-                        all_converged[id] &= m.converged;
-                        prev = Some(m);
-                        progress.inc(1);
-                    }
-                }
+        for (f, scores) in per_fold.iter().enumerate() {
+            for (id, s) in scores.iter().enumerate() {
+                f1[id][f] = s.f1;
+                nnz[id] += s.nnz as f64 / k as f64;
+                secs[id] += s.seconds;
+                all_converged[id] &= s.converged;
             }
         }
-        progress.finish();
+        if let Ok(p) = progress.into_inner() {
+            p.finish();
+        }
         let mut rows = Vec::with_capacity(nb * np * nc);
         for (bi, &bal) in self.balancings.iter().enumerate() {
             for (pi, &pen) in self.penalties.iter().enumerate() {
@@ -349,6 +369,15 @@ impl Search {
     }
 }
 
+/// One fit's validation score inside the search.
+#[derive(Debug, Clone, Copy, Default)]
+struct FoldScore {
+    f1: f64,
+    nnz: usize,
+    seconds: f64,
+    converged: bool,
+}
+
 /// One grid point: its cross-validated F1 and cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchRow {
@@ -362,7 +391,8 @@ pub struct SearchRow {
     pub fold_f1: Vec<f64>,
     /// Mean number of non-zero coefficients over the folds.
     pub mean_nnz: f64,
-    /// Time spent on this grid point, all folds.
+    /// Fit time of this grid point summed over the folds (folds run in parallel, so this can
+    /// exceed its share of the wall time).
     pub seconds: f64,
     /// Whether every fold's fit met the stopping rule.
     pub converged: bool,

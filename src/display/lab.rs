@@ -1,0 +1,209 @@
+//! The lab's experiments and the main job.
+
+use super::*;
+
+/// A value's own text in a monospace block (for small reports whose text is already a table).
+fn pre(text: &str) -> String {
+    format!(
+        "<pre style=\"font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;margin:4px 0;\
+white-space:pre-wrap;color:inherit;background:transparent\">{}</pre>",
+        escape(text.trim_end())
+    )
+}
+
+pub(crate) fn classic_table(r: &ClassicReport) -> Table {
+    let mut t = Table::new(&[
+        "stage",
+        "penalty",
+        "C",
+        "balancing",
+        "threshold",
+        "precision",
+        "recall",
+        "F1",
+        "accuracy",
+        "support",
+        "non-zero",
+        "fit s",
+    ]);
+    for (i, row) in r.rows.iter().enumerate() {
+        let mut cells = vec![
+            Cell::text(&row.stage),
+            Cell::text(&row.penalty),
+            Cell::num(plot::fmt_c(row.c)),
+            Cell::text(&row.balancing),
+            Cell::num(format!("{:.3}", row.threshold)),
+            Cell::num(fmt3(row.precision)),
+            Cell::num(fmt3(row.recall)),
+            Cell::num(fmt3(row.f1)),
+            Cell::num(fmt3(row.accuracy)),
+            Cell::num(fmt_count(row.support)),
+            Cell::num(fmt_count(row.nnz)),
+            Cell::num(format!("{:.2}", row.fit_seconds)),
+        ];
+        if i == r.best {
+            cells = cells.into_iter().map(Cell::bold).collect();
+            cells[0] = Cell::text(format!("{} (best)", row.stage)).bold();
+        }
+        t.push(cells);
+    }
+    t
+}
+
+impl Render for ClassicReport {
+    fn html(&self) -> String {
+        let evals: Vec<&Evaluation> = self.evaluations.iter().collect();
+        let names: Vec<(&str, &RocCurve)> =
+            evals.iter().map(|e| (e.name.as_str(), &e.roc)).collect();
+        let prs: Vec<(&str, &PrCurve)> = evals.iter().map(|e| (e.name.as_str(), &e.pr)).collect();
+        let small = (350, 330);
+        let curves = if evals.is_empty() {
+            String::new()
+        } else {
+            flex(&[
+                figure_html(plot::curves::roc_sized(&names, small)),
+                figure_html(plot::curves::pr_sized(&prs, small)),
+            ])
+        };
+        let best = self.best();
+        section(
+            &format!(
+                "Classic models: best {} (test F1 {:.3})",
+                best.stage, best.f1
+            ),
+            &format!(
+                "{}{}{}{}{}",
+                note(&format!(
+                    "{} training texts, {} TF-IDF features ({:.2} s); test-set numbers, threshold chosen on validation data",
+                    fmt_count(self.n_train),
+                    fmt_count(self.n_features),
+                    self.tfidf_seconds
+                )),
+                classic_table(self).to_html(),
+                figure_html(plot::search(&self.search)),
+                curves,
+                figure_html(plot::features(&self.top_features, CLASSES)),
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for RunResult {
+    fn html(&self) -> String {
+        let mut t = Table::new(&["corpus", "rows", "positive", "positive rate"]);
+        for s in [&self.corpus, &self.train, &self.val, &self.test] {
+            t.push(vec![
+                Cell::text(&s.name),
+                Cell::num(fmt_count(s.rows)),
+                Cell::num(fmt_count(s.positives)),
+                Cell::num(fmt_pct(s.positive_ratio)),
+            ]);
+        }
+        let cmp = plot::Comparison::from_run(self);
+        let files = self
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        section(
+            &format!("Lab run ({:.0} s)", self.seconds),
+            &format!(
+                "{}{}{}{}",
+                t.to_html(),
+                cmp.html(),
+                classic_table(&self.classic).to_html(),
+                if files.is_empty() {
+                    String::new()
+                } else {
+                    note(&format!("wrote: {files}"))
+                }
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        format!(
+            "Lab run ({:.0} s)\n{}\n{}",
+            self.seconds,
+            plot::Comparison::from_run(self).text(),
+            self.classic
+        )
+    }
+}
+
+impl Render for MemoryTable {
+    fn html(&self) -> String {
+        let mut header = vec!["seq len \\ batch".to_string()];
+        header.extend(self.batches.iter().map(|b| b.to_string()));
+        let mut t = Table::new(&header);
+        let max = self
+            .estimates
+            .iter()
+            .flatten()
+            .map(|e| e.total_bytes)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        for (i, l) in self.seq_lens.iter().enumerate() {
+            let mut row = vec![Cell::text(l.to_string()).bold()];
+            for e in &self.estimates[i] {
+                let alpha = 0.05 + 0.5 * (e.total_bytes as f64 / max).sqrt();
+                row.push(
+                    Cell::num(bytes(e.total_bytes))
+                        .style(&format!("background:rgba(213,94,0,{alpha:.2})")),
+                );
+            }
+            t.push(row);
+        }
+        section(
+            &format!(
+                "Training memory: {} ({} parameters)",
+                self.model,
+                fmt_count(self.parameters)
+            ),
+            &t.to_html(),
+        )
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for ComputeInfo {
+    fn html(&self) -> String {
+        section("Compute", &pre(&self.to_string()))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for AccumulationPlan {
+    fn html(&self) -> String {
+        section("Gradient accumulation", &note(&self.to_string()))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Render for ClassicBench {
+    fn html(&self) -> String {
+        section("Classic benchmark", &pre(&self.to_string()))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+crate::rich_display!(
+    ClassicReport,
+    RunResult,
+    MemoryTable,
+    ComputeInfo,
+    AccumulationPlan,
+    ClassicBench
+);
