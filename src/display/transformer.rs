@@ -245,6 +245,8 @@ impl Render for BenchReport {
             "batch × seq",
             "ms / step",
             "seq / s",
+            "memory (estimate)",
+            "memory (measured peak)",
             "PyTorch ms / step",
             "ratio",
         ]);
@@ -255,6 +257,8 @@ impl Render for BenchReport {
                 Cell::num(format!("{} × {}", s.batch, s.seq_len)),
                 Cell::num(format!("{:.1}", s.ms_per_step)),
                 Cell::num(format!("{:.1}", s.seq_per_second)),
+                Cell::num(bytes(s.estimated_bytes)),
+                Cell::num(s.measured_bytes.map_or("n/a".into(), bytes)),
                 Cell::num(
                     s.torch_ms_per_step
                         .map_or("n/a".into(), |v| format!("{v:.1}")),

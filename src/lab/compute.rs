@@ -260,8 +260,19 @@ pub struct Throughput {
     pub model: String,
     pub seq_len: usize,
     pub device: String,
-    /// (batch size, milliseconds per step, sequences per second)
-    pub points: Vec<(usize, f64, f64)>,
+    pub points: Vec<ThroughputPoint>,
+}
+
+/// One batch size of a [`Throughput`] measurement.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ThroughputPoint {
+    pub batch: usize,
+    pub ms_per_step: f64,
+    pub seq_per_second: f64,
+    /// [`MemoryEstimate`] of the training step.
+    pub estimated_bytes: u64,
+    /// Peak resident memory of the step over the process's memory before it (CPU, Linux).
+    pub measured_bytes: Option<u64>,
 }
 
 impl Throughput {
@@ -277,8 +288,14 @@ impl Throughput {
         let device = candle_core::Device::Cpu;
         let mut points = Vec::new();
         for &b in batches {
-            let ms = crate::transformer::bench::time_steps(cfg, b, seq_len, steps, &device)?;
-            points.push((b, ms, b as f64 * 1000.0 / ms));
+            let m = crate::transformer::bench::time_steps(cfg, b, seq_len, steps, &device)?;
+            points.push(ThroughputPoint {
+                batch: b,
+                ms_per_step: m.ms_per_step,
+                seq_per_second: b as f64 * 1000.0 / m.ms_per_step,
+                estimated_bytes: MemoryEstimate::new(cfg, b, seq_len, true).total_bytes,
+                measured_bytes: m.peak_bytes,
+            });
         }
         Ok(Throughput {
             model: model.into(),
@@ -290,15 +307,24 @@ impl Throughput {
 
     fn table(&self) -> crate::display::Table {
         use crate::display::{Cell, Table};
-        let mut t = Table::new(&["batch", "ms / step", "sequences / s"]).caption(format!(
+        let mut t = Table::new(&[
+            "batch",
+            "ms / step",
+            "sequences / s",
+            "memory (estimate)",
+            "memory (measured peak)",
+        ])
+        .caption(format!(
             "{} at {} tokens, {}",
             self.model, self.seq_len, self.device
         ));
-        for (b, ms, sps) in &self.points {
+        for p in &self.points {
             t.push(vec![
-                Cell::num(b.to_string()),
-                Cell::num(format!("{ms:.1}")),
-                Cell::num(format!("{sps:.1}")),
+                Cell::num(p.batch.to_string()),
+                Cell::num(format!("{:.1}", p.ms_per_step)),
+                Cell::num(format!("{:.1}", p.seq_per_second)),
+                Cell::num(human_bytes(p.estimated_bytes)),
+                Cell::num(p.measured_bytes.map_or("n/a".into(), human_bytes)),
             ]);
         }
         t

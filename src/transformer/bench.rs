@@ -3,7 +3,11 @@
 
 use super::batch::Batch;
 use super::config::ModelConfig;
-use super::device::{DeviceChoice, choose_threads, describe, set_cpu_threads, tune_allocator};
+use super::device::{
+    DeviceChoice, choose_threads, describe, peak_memory_bytes, reset_peak_memory,
+    resident_memory_bytes, set_cpu_threads, tune_allocator,
+};
+use super::memory::{MemoryEstimate, human_bytes};
 use super::model::SequenceClassifier;
 use super::optim::AdamW;
 use super::params::Params;
@@ -27,6 +31,11 @@ pub struct BenchShape {
     pub parameters: usize,
     pub ms_per_step: f64,
     pub seq_per_second: f64,
+    /// [`MemoryEstimate`](super::memory::MemoryEstimate) of this training step.
+    pub estimated_bytes: u64,
+    /// Measured on CPU: peak resident memory during the model's creation and steps, minus the
+    /// resident memory before (`None` where the OS does not report it, or on a GPU).
+    pub measured_bytes: Option<u64>,
     /// PyTorch's time on the same shape, same run, when torch is importable.
     pub torch_ms_per_step: Option<f64>,
     /// `ms_per_step / torch_ms_per_step` (above 1: we are slower).
@@ -55,6 +64,12 @@ impl std::fmt::Display for BenchReport {
                 f,
                 "  {:<28} batch {:>2} x seq {:>3}: {:>9.1} ms/step {:>7.1} seq/s",
                 s.name, s.batch, s.seq_len, s.ms_per_step, s.seq_per_second
+            )?;
+            write!(
+                f,
+                "  memory est. {} / measured {}",
+                human_bytes(s.estimated_bytes),
+                s.measured_bytes.map_or("n/a".into(), human_bytes)
             )?;
             match (s.torch_ms_per_step, s.ratio_vs_torch) {
                 (Some(t), Some(r)) => writeln!(f, "  | torch {t:.1} ms/step, ratio {r:.2}x")?,
@@ -87,6 +102,16 @@ fn shapes(with_base: bool) -> Vec<(String, usize, usize, usize, usize, usize)> {
     v
 }
 
+/// What [`time_steps`] measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepTiming {
+    pub ms_per_step: f64,
+    /// On CPU: the peak resident memory while the model was created and trained, minus the
+    /// resident memory before (what the step really costs, to set against
+    /// [`MemoryEstimate`]); `None` on a GPU or where the OS does not report it.
+    pub peak_bytes: Option<u64>,
+}
+
 /// Time `steps` training steps (after one warm-up) of a classifier of `cfg` at `batch` x `seq`.
 pub fn time_steps(
     cfg: &ModelConfig,
@@ -94,7 +119,10 @@ pub fn time_steps(
     seq: usize,
     steps: usize,
     device: &Device,
-) -> Result<f64> {
+) -> Result<StepTiming> {
+    let before = (device.is_cpu() && reset_peak_memory())
+        .then(resident_memory_bytes)
+        .flatten();
     let model = SequenceClassifier::new(cfg.clone(), Params::fresh(1, device))?;
     let mut opt = AdamW::new(model.params().vars(), 0.01)?;
     let mut rng = Rng::new(2);
@@ -124,7 +152,14 @@ pub fn time_steps(
     for _ in 0..steps {
         step(&mut rng)?;
     }
-    Ok(t.elapsed().as_secs_f64() * 1000.0 / steps.max(1) as f64)
+    let ms_per_step = t.elapsed().as_secs_f64() * 1000.0 / steps.max(1) as f64;
+    let peak_bytes = before
+        .zip(peak_memory_bytes())
+        .map(|(b, p)| p.saturating_sub(b));
+    Ok(StepTiming {
+        ms_per_step,
+        peak_bytes,
+    })
 }
 
 const TORCH_SCRIPT: &str = r#"
@@ -211,7 +246,8 @@ pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport>
         let mut cfg = ModelConfig::tiny_roberta(*v, *h, *l, *nh, seq);
         cfg.max_position_embeddings = 514;
         eprintln!("bench: {name} ...");
-        let ms = time_steps(&cfg, *b, seq, steps, &device)?;
+        let m = time_steps(&cfg, *b, seq, steps, &device)?;
+        let ms = m.ms_per_step;
         out.push(BenchShape {
             name: name.clone(),
             hidden: *h,
@@ -223,6 +259,8 @@ pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport>
             parameters: cfg.num_parameters(),
             ms_per_step: ms,
             seq_per_second: *b as f64 * 1000.0 / ms,
+            estimated_bytes: MemoryEstimate::new(&cfg, *b, seq, true).total_bytes,
+            measured_bytes: m.peak_bytes,
             torch_ms_per_step: None,
             ratio_vs_torch: None,
         });
