@@ -528,4 +528,25 @@ mod tests {
         assert_eq!(t.feature_names(), vec!["' a'", "'a '", "'aa'", "aa"]);
         assert_eq!(t.vocabulary(1).top[0].1, 1);
     }
+
+    #[test]
+    fn fit_transform_and_transform_agree_across_parallel_runs() {
+        // Many documents, so both paths split them into several runs (and so several per-run
+        // dictionaries that must be merged back into one column order).
+        let docs: Vec<String> = (0..500)
+            .map(|i| format!("doc{} shared words here ÉTÉ été {} w{}", i % 37, i % 5, i % 11))
+            .collect();
+        let v = TfidfVectorizer::new().ngrams(1, 2).char_ngrams(2, 3).min_df(2);
+        let (t, x) = v.fit_transform(&docs).unwrap();
+        let y = t.transform(&docs).unwrap();
+        assert_eq!(x.indptr, y.indptr);
+        assert_eq!(x.indices, y.indices);
+        for (a, b) in x.data.iter().zip(&y.data) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        // df counts each document once, whichever run it was in.
+        let j = t.index_of("shared").unwrap();
+        assert_eq!(t.df[j], 500);
+        assert!(t.index_of("doc36").is_some() && t.index_of("été").is_some());
+    }
 }
