@@ -51,8 +51,8 @@ enum Cmd {
         /// Override a `let` in the cell tagged `parameters` (papermill style).
         #[arg(short = 'p', long = "param", num_args = 2, value_names = ["NAME", "VALUE"], action = ArgAction::Append)]
         params: Vec<String>,
-        /// Per-cell timeout in seconds.
-        #[arg(long, default_value_t = 600, value_name = "SECS")]
+        /// Per-cell timeout in seconds (the lab's full-size training cells run ~15 minutes).
+        #[arg(long, default_value_t = 3600, value_name = "SECS")]
         timeout: u64,
         /// Timeout for kernel start-up and the first code cell, which compile textlab when the
         /// build cache is cold.
