@@ -1,7 +1,7 @@
 //! The lab report: a list of blocks (headings, text, tables, figures) rendered to Markdown (with
 //! figures as `.svg` files beside it) and to one self-contained HTML file (figures inline).
 
-use crate::display::escape;
+use crate::display::{Table, escape};
 use crate::error::{IoContext, Result};
 use crate::plot::Figure;
 use std::path::{Path, PathBuf};
@@ -12,69 +12,11 @@ pub enum Block {
     Heading(u8, String),
     /// A paragraph; `**bold**` and `` `code` `` are kept in both renderings.
     Text(String),
-    Table(Grid),
+    Table(Table),
     /// A figure saved as `figures/<name>.svg`.
     Figure(String, Figure),
     /// Preformatted text (e.g. a classification report).
     Pre(String),
-}
-
-/// A simple table: a header row and text cells.
-#[derive(Debug, Clone, Default)]
-pub struct Grid {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl Grid {
-    pub fn new<S: AsRef<str>>(header: &[S]) -> Grid {
-        Grid {
-            header: header.iter().map(|s| s.as_ref().to_string()).collect(),
-            rows: Vec::new(),
-        }
-    }
-    pub fn row<S: AsRef<str>>(mut self, cells: &[S]) -> Grid {
-        self.rows
-            .push(cells.iter().map(|s| s.as_ref().to_string()).collect());
-        self
-    }
-    pub fn push(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-    pub fn markdown(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-        let mut s = format!(
-            "| {} |\n|{}\n",
-            self.header
-                .iter()
-                .map(|h| cell(h))
-                .collect::<Vec<_>>()
-                .join(" | "),
-            "---|".repeat(self.header.len())
-        );
-        for r in &self.rows {
-            s += &format!(
-                "| {} |\n",
-                r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
-            );
-        }
-        s
-    }
-    pub fn html(&self) -> String {
-        let mut s = String::from("<table>\n<thead><tr>");
-        for h in &self.header {
-            s += &format!("<th>{}</th>", inline(h));
-        }
-        s += "</tr></thead>\n<tbody>\n";
-        for r in &self.rows {
-            s += "<tr>";
-            for c in r {
-                s += &format!("<td>{}</td>", inline(c));
-            }
-            s += "</tr>\n";
-        }
-        s + "</tbody></table>\n"
-    }
 }
 
 /// Escape text, then turn `**x**` into bold and `` `x` `` into code.
@@ -132,7 +74,7 @@ impl Report {
     pub fn text(&mut self, t: impl Into<String>) {
         self.blocks.push(Block::Text(t.into()));
     }
-    pub fn table(&mut self, g: Grid) {
+    pub fn table(&mut self, g: Table) {
         self.blocks.push(Block::Table(g));
     }
     pub fn pre(&mut self, t: impl Into<String>) {
@@ -158,7 +100,7 @@ impl Report {
             match b {
                 Block::Heading(l, t) => s += &format!("{} {t}\n\n", "#".repeat(*l as usize)),
                 Block::Text(t) => s += &format!("{t}\n\n"),
-                Block::Table(g) => s += &format!("{}\n", g.markdown()),
+                Block::Table(t) => s += &format!("{}\n", t.to_markdown()),
                 Block::Figure(name, f) => {
                     s += &format!("![{}]({})\n\n", f.title(), Self::figure_file(name))
                 }
@@ -182,7 +124,7 @@ impl Report {
             match b {
                 Block::Heading(l, t) => s += &format!("<h{l}>{}</h{l}>\n", inline(t)),
                 Block::Text(t) => s += &format!("<p>{}</p>\n", inline(t)),
-                Block::Table(g) => s += &g.html(),
+                Block::Table(t) => s += &format!("{}\n", t.to_html()),
                 Block::Figure(_, f) => {
                     s += &format!("<figure>{}</figure>\n", strip_xml_decl(f.svg()))
                 }
@@ -221,16 +163,22 @@ fn strip_xml_decl(svg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::display::Cell;
 
     #[test]
     fn markdown_and_html_escape_user_text() {
         let mut r = Report::new("Lab <1>");
         r.h2("I. Problems");
         r.text("F1 **0.78** with `C=10` <script>x</script>");
-        r.table(Grid::new(&["model", "f1"]).row(&["L1 | sparse", "0.77"]));
+        r.table(
+            Table::new(&["model", "f1"])
+                .row(vec![Cell::text("L1 | sparse").bold(), Cell::num("0.77")]),
+        );
         let md = r.markdown();
         assert!(
-            md.contains("## I. Problems") && md.contains("L1 \\| sparse"),
+            md.contains("## I. Problems")
+                && md.contains("| **L1 \\| sparse** | 0.77 |")
+                && md.contains("|:---|---:|"),
             "{md}"
         );
         let html = r.html();

@@ -150,6 +150,11 @@ fn main_job_writes_the_report_directory() {
         assert!(md.contains(section), "missing {section}");
     }
     assert!(!md.contains("Support: None"));
+    // The results table is a Markdown table with the chosen model in bold.
+    assert!(
+        md.contains("| stage | penalty | C |") && md.contains(" (best)**"),
+        "{md}"
+    );
     // Every figure the Markdown references exists.
     for line in md.lines().filter(|l| l.starts_with("![")) {
         let file = &line[line.find("](").unwrap() + 2..line.len() - 1];

@@ -134,30 +134,36 @@ impl Render for RunResult {
     }
 }
 
+/// Training memory by sequence length (rows) and batch size (columns), shaded by size.
+pub(crate) fn memory_table(m: &MemoryTable) -> Table {
+    let mut header = vec!["seq len \\ batch".to_string()];
+    header.extend(m.batches.iter().map(|b| b.to_string()));
+    let mut t = Table::new(&header);
+    let max = m
+        .estimates
+        .iter()
+        .flatten()
+        .map(|e| e.total_bytes)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    for (i, l) in m.seq_lens.iter().enumerate() {
+        let mut row = vec![Cell::text(l.to_string()).bold()];
+        for e in &m.estimates[i] {
+            let alpha = 0.05 + 0.5 * (e.total_bytes as f64 / max).sqrt();
+            row.push(
+                Cell::num(bytes(e.total_bytes))
+                    .style(&format!("background:rgba(213,94,0,{alpha:.2})")),
+            );
+        }
+        t.push(row);
+    }
+    t
+}
+
 impl Render for MemoryTable {
     fn html(&self) -> String {
-        let mut header = vec!["seq len \\ batch".to_string()];
-        header.extend(self.batches.iter().map(|b| b.to_string()));
-        let mut t = Table::new(&header);
-        let max = self
-            .estimates
-            .iter()
-            .flatten()
-            .map(|e| e.total_bytes)
-            .max()
-            .unwrap_or(1)
-            .max(1) as f64;
-        for (i, l) in self.seq_lens.iter().enumerate() {
-            let mut row = vec![Cell::text(l.to_string()).bold()];
-            for e in &self.estimates[i] {
-                let alpha = 0.05 + 0.5 * (e.total_bytes as f64 / max).sqrt();
-                row.push(
-                    Cell::num(bytes(e.total_bytes))
-                        .style(&format!("background:rgba(213,94,0,{alpha:.2})")),
-                );
-            }
-            t.push(row);
-        }
+        let t = memory_table(self);
         section(
             &format!(
                 "Training memory: {} ({} parameters)",

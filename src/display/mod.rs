@@ -45,7 +45,7 @@ mod metrics;
 mod transformer;
 
 pub use frame::{FrameExt, FramePreview};
-pub(crate) use lab::classic_table;
+pub(crate) use lab::{classic_table, memory_table};
 
 /// A value that can show itself as HTML (notebook) and text (terminal).
 pub trait Render {
@@ -312,6 +312,8 @@ pub struct Cell {
     align: Align,
     style: String,
     title: Option<String>,
+    /// Strong in every rendering (HTML weight, Markdown `**`).
+    strong: bool,
 }
 
 impl Cell {
@@ -324,6 +326,7 @@ impl Cell {
             align: Align::Left,
             style: String::new(),
             title: None,
+            strong: false,
         }
     }
     /// A number (already formatted), right aligned.
@@ -356,6 +359,7 @@ impl Cell {
             align: Align::Right,
             style: String::new(),
             title: None,
+            strong: false,
         }
     }
     /// A missing value, shown as a muted `null`.
@@ -373,7 +377,8 @@ impl Cell {
         }
         self
     }
-    pub fn bold(self) -> Cell {
+    pub fn bold(mut self) -> Cell {
+        self.strong = true;
         self.style("font-weight:600")
     }
     pub fn align(mut self, a: Align) -> Cell {
@@ -484,6 +489,48 @@ impl Table {
             s += "</tr>";
         }
         s + "</tbody></table>"
+    }
+
+    /// A GitHub Markdown table (the written report): cell text with `|` escaped, bold cells in
+    /// `**`, the caption as an italic line above.
+    pub fn to_markdown(&self) -> String {
+        let cell = |c: &Cell| {
+            let t = c.text.replace('|', "\\|").replace('\n', " ");
+            if c.strong && !t.is_empty() {
+                format!("**{t}**")
+            } else {
+                t
+            }
+        };
+        let width = self
+            .header
+            .len()
+            .max(self.rows.iter().map(Vec::len).max().unwrap_or(0));
+        let mut s = String::new();
+        if let Some(c) = &self.caption {
+            let _ = writeln!(s, "*{}*\n", c.replace('*', "\\*"));
+        }
+        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+        let mut header: Vec<String> = self.header.iter().map(cell).collect();
+        header.resize(width, String::new());
+        s += &line(header);
+        let rule = (0..width)
+            .map(
+                |i| match self.header.get(i).map_or(Align::Left, |h| h.align) {
+                    Align::Left => ":---",
+                    Align::Right => "---:",
+                    Align::Center => ":---:",
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("|");
+        let _ = writeln!(s, "|{rule}|");
+        for row in &self.rows {
+            let mut cells: Vec<String> = row.iter().map(cell).collect();
+            cells.resize(width, String::new());
+            s += &line(cells);
+        }
+        s
     }
 
     pub fn to_text(&self) -> String {

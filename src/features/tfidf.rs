@@ -534,9 +534,19 @@ mod tests {
         // Many documents, so both paths split them into several runs (and so several per-run
         // dictionaries that must be merged back into one column order).
         let docs: Vec<String> = (0..500)
-            .map(|i| format!("doc{} shared words here ÉTÉ été {} w{}", i % 37, i % 5, i % 11))
+            .map(|i| {
+                format!(
+                    "doc{} shared words here ÉTÉ été {} w{}",
+                    i % 37,
+                    i % 5,
+                    i % 11
+                )
+            })
             .collect();
-        let v = TfidfVectorizer::new().ngrams(1, 2).char_ngrams(2, 3).min_df(2);
+        let v = TfidfVectorizer::new()
+            .ngrams(1, 2)
+            .char_ngrams(2, 3)
+            .min_df(2);
         let (t, x) = v.fit_transform(&docs).unwrap();
         let y = t.transform(&docs).unwrap();
         assert_eq!(x.indptr, y.indptr);

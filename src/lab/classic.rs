@@ -14,7 +14,6 @@ use crate::linear::{
 };
 use crate::metrics::{Evaluation, Metrics, ThresholdSweep};
 use crate::plot::{self, Figure};
-use crate::report::Grid;
 use serde::Serialize;
 use std::fmt;
 use std::time::Instant;
@@ -344,45 +343,6 @@ impl ClassicReport {
     /// The row of a stage by name (e.g. `out-of-the-box`, `tuned L1`).
     pub fn row(&self, stage: &str) -> Option<&ClassicRow> {
         self.rows.iter().find(|r| r.stage == stage)
-    }
-    /// The results table for the written report (Markdown and HTML from one [`Grid`]).
-    pub fn grid(&self) -> Grid {
-        let mut g = Grid::new(&[
-            "stage",
-            "penalty",
-            "C",
-            "balancing",
-            "threshold",
-            "precision",
-            "recall",
-            "F1",
-            "accuracy",
-            "support",
-            "nnz",
-            "fit s",
-        ]);
-        let f3 = |x: f64| format!("{x:.3}");
-        for (i, r) in self.rows.iter().enumerate() {
-            g.push(vec![
-                if i == self.best {
-                    format!("**{} (best)**", r.stage)
-                } else {
-                    r.stage.clone()
-                },
-                r.penalty.clone(),
-                f3(r.c),
-                r.balancing.clone(),
-                f3(r.threshold),
-                f3(r.precision),
-                f3(r.recall),
-                f3(r.f1),
-                f3(r.accuracy),
-                r.support.to_string(),
-                r.nnz.to_string(),
-                format!("{:.2}", r.fit_seconds),
-            ]);
-        }
-        g
     }
 }
 

@@ -7,9 +7,10 @@ use super::classic::{ClassicLab, ClassicReport};
 use super::compute::{AccumulationPlan, ComputeInfo, MemoryTable, roberta_base};
 use crate::data::cli::CorpusArgs;
 use crate::data::{Cleaner, LoadReport, Split, Splitter, Summary};
+use crate::display::{Cell, Table};
 use crate::error::{IoContext, Result};
 use crate::plot::{self, ModelStats};
-use crate::report::{Grid, Report};
+use crate::report::Report;
 use crate::transformer::lab::{LabOptions, TransformerReport, lab as transformer_lab};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -161,23 +162,7 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         "Estimated memory of one fine-tuning step of roberta-base ({} parameters, f32, AdamW), by sequence length and batch size:",
         r.memory.parameters
     ));
-    let mut g = Grid::new(
-        &std::iter::once("seq len \\ batch".to_string())
-            .chain(r.memory.batches.iter().map(|b| b.to_string()))
-            .collect::<Vec<_>>(),
-    );
-    for (i, l) in r.memory.seq_lens.iter().enumerate() {
-        g.push(
-            std::iter::once(l.to_string())
-                .chain(
-                    r.memory.estimates[i]
-                        .iter()
-                        .map(|e| crate::transformer::memory::human_bytes(e.total_bytes)),
-                )
-                .collect(),
-        );
-    }
-    rep.table(g);
+    rep.table(crate::display::memory_table(&r.memory));
     rep.text(format!(
         "This is why large batches ran out of GPU memory. Gradient accumulation answers it: {}. \
          `textlab transformer --batch-size B --grad-accum K` trains with effective batch B x K.",
@@ -195,7 +180,7 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         ootb.recall,
         r.train.positive_ratio * 100.0
     ));
-    rep.table(cl.grid());
+    rep.table(crate::display::classic_table(cl));
     rep.text(format!(
         "Search: {}-fold stratified cross-validation on the training split over C x penalty x balancing ({} settings, {:.0} s); \
          best mean CV F1 {:.3} at {} C = {:.3} with {} balancing. The decision threshold ({:.3}) was chosen on the validation split.",
@@ -266,7 +251,7 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         &cl.best_model,
         &best.metrics,
     )];
-    let mut g = Grid::new(&[
+    let mut g = Table::new(&[
         "model",
         "precision",
         "recall",
@@ -276,29 +261,34 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         "train s",
         "size",
     ]);
+    let num = |x: f64| Cell::num(f3(x));
     g.push(vec![
-        format!(
-            "TF-IDF + logistic regression ({}, C={:.3}, {})",
-            best.penalty, best.c, best.balancing
-        ),
-        f3(best.precision),
-        f3(best.recall),
-        f3(best.f1),
-        f3(best.accuracy),
-        best.support.to_string(),
-        format!("{:.1}", best.fit_seconds + cl.tfidf_seconds),
-        format!("{} weights", best.nnz),
+        Cell::text(format!(
+            "TF-IDF + logistic regression ({}, C={}, {})",
+            best.penalty,
+            crate::linear::fmt_c(best.c),
+            best.balancing
+        )),
+        num(best.precision),
+        num(best.recall),
+        num(best.f1),
+        num(best.accuracy),
+        Cell::num(best.support.to_string()),
+        Cell::num(format!("{:.1}", best.fit_seconds + cl.tfidf_seconds)),
+        Cell::num(format!("{} weights", best.nnz)),
     ]);
     if let Some(t) = &r.transformer {
         g.push(vec![
-            t.model.clone(),
-            f3(t.precision),
-            f3(t.recall),
-            f3(t.f1),
-            f3(t.accuracy),
-            t.support.to_string(),
-            format!("{:.0}", t.train_seconds),
-            crate::transformer::memory::human_bytes(t.summary.model_bytes),
+            Cell::text(&t.model),
+            num(t.precision),
+            num(t.recall),
+            num(t.f1),
+            num(t.accuracy),
+            Cell::num(t.support.to_string()),
+            Cell::num(format!("{:.0}", t.train_seconds)),
+            Cell::num(crate::transformer::memory::human_bytes(
+                t.summary.model_bytes,
+            )),
         ]);
         stats.push(ModelStats::from_transformer(t));
     }
