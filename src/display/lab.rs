@@ -213,3 +213,85 @@ crate::rich_display!(
     AccumulationPlan,
     ClassicBench
 );
+
+fn throughput_table(tp: &Throughput) -> Table {
+    let mut t = Table::new(&[
+        "batch",
+        "ms / step",
+        "sequences / s",
+        "memory (estimate)",
+        "memory (measured peak)",
+    ])
+    .caption(format!(
+        "{} at {} tokens, {}",
+        tp.model, tp.seq_len, tp.device
+    ));
+    for p in &tp.points {
+        t.push(vec![
+            Cell::num(p.batch.to_string()),
+            Cell::num(format!("{:.1}", p.ms_per_step)),
+            Cell::num(format!("{:.1}", p.seq_per_second)),
+            Cell::num(bytes(p.estimated_bytes)),
+            Cell::num(p.measured_bytes.map_or("n/a".into(), bytes)),
+        ]);
+    }
+    t
+}
+
+impl Render for Throughput {
+    fn html(&self) -> String {
+        throughput_table(self).to_html()
+    }
+    fn text(&self) -> String {
+        throughput_table(self).to_text()
+    }
+}
+
+fn error_table(e: &ErrorAnalysis) -> Table {
+    let mut t = Table::new(&["kind", "row", "true label", "P(positive)", "text"]).caption(format!(
+        "{}: {} false positives, {} false negatives at threshold {:.3} (most confident first)",
+        e.model, e.n_false_positives, e.n_false_negatives, e.threshold
+    ));
+    for (kind, cases) in [
+        ("false positive", &e.false_positives),
+        ("false negative", &e.false_negatives),
+    ] {
+        for c in cases {
+            t.push(vec![
+                Cell::text(kind),
+                Cell::num(c.row.to_string()),
+                Cell::num(c.label.to_string()),
+                Cell::num(format!("{:.3}", c.score)),
+                Cell::long_text(&c.text.replace('\n', " "), 160),
+            ]);
+        }
+    }
+    t
+}
+
+impl Render for ErrorAnalysis {
+    fn html(&self) -> String {
+        error_table(self).to_html()
+    }
+    fn text(&self) -> String {
+        error_table(self).to_text()
+    }
+}
+
+impl Render for Comparison {
+    fn html(&self) -> String {
+        let fig = match self.figure() {
+            Ok(f) => f.html(),
+            Err(e) => note(&e.to_string()),
+        };
+        section(
+            "Model comparison",
+            &format!("{}{fig}", self.table().to_html()),
+        )
+    }
+    fn text(&self) -> String {
+        format!("Model comparison\n{}", self.table().to_text())
+    }
+}
+
+crate::rich_display!(display: Throughput, ErrorAnalysis, Comparison);

@@ -24,11 +24,12 @@ use crate::balance::{BalanceReport, Balanced};
 use crate::data::{CleanPreview, Corpus, FetchReport, LoadReport, Split, Summary};
 use crate::features::{Csr, Tfidf, Vocabulary};
 use crate::lab::{
-    AccumulationPlan, ClassicBench, ClassicReport, ComputeInfo, MemoryTable, RunResult,
+    AccumulationPlan, ClassicBench, ClassicReport, ComputeInfo, ErrorAnalysis, MemoryTable,
+    RunResult, Throughput,
 };
 use crate::linear::{LogRegModel, RegPath, SearchResults, TopFeatures};
 use crate::metrics::{Confusion, Evaluation, Metrics, PrCurve, RocCurve, ThresholdSweep};
-use crate::plot::{self, Figure};
+use crate::plot::{self, Comparison, Figure};
 use crate::transformer::TransformerReport;
 use crate::transformer::bench::BenchReport;
 use crate::transformer::memory::MemoryEstimate;

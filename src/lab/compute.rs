@@ -304,43 +304,7 @@ impl Throughput {
             points,
         })
     }
-
-    fn table(&self) -> crate::display::Table {
-        use crate::display::{Cell, Table};
-        let mut t = Table::new(&[
-            "batch",
-            "ms / step",
-            "sequences / s",
-            "memory (estimate)",
-            "memory (measured peak)",
-        ])
-        .caption(format!(
-            "{} at {} tokens, {}",
-            self.model, self.seq_len, self.device
-        ));
-        for p in &self.points {
-            t.push(vec![
-                Cell::num(p.batch.to_string()),
-                Cell::num(format!("{:.1}", p.ms_per_step)),
-                Cell::num(format!("{:.1}", p.seq_per_second)),
-                Cell::num(human_bytes(p.estimated_bytes)),
-                Cell::num(p.measured_bytes.map_or("n/a".into(), human_bytes)),
-            ]);
-        }
-        t
-    }
 }
-
-impl crate::display::Render for Throughput {
-    fn html(&self) -> String {
-        self.table().to_html()
-    }
-    fn text(&self) -> String {
-        self.table().to_text()
-    }
-}
-
-crate::rich_display!(display: Throughput);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,6 @@
 //! Error analysis: the texts a model gets most confidently wrong, for the lab report's
 //! discussion of what the model misses (works for any model that gives a probability).
 
-use crate::display::{Cell, Render, Table};
 use crate::error::{Error, Result};
 use serde::Serialize;
 
@@ -69,40 +68,7 @@ impl ErrorAnalysis {
             false_negatives: fn_.into_iter().take(k).map(case).collect(),
         })
     }
-
-    fn table(&self) -> Table {
-        let mut t = Table::new(&["kind", "row", "true label", "P(positive)", "text"]).caption(format!(
-            "{}: {} false positives, {} false negatives at threshold {:.3} (most confident first)",
-            self.model, self.n_false_positives, self.n_false_negatives, self.threshold
-        ));
-        for (kind, cases) in [
-            ("false positive", &self.false_positives),
-            ("false negative", &self.false_negatives),
-        ] {
-            for c in cases {
-                t.push(vec![
-                    Cell::text(kind),
-                    Cell::num(c.row.to_string()),
-                    Cell::num(c.label.to_string()),
-                    Cell::num(format!("{:.3}", c.score)),
-                    Cell::long_text(&c.text.replace('\n', " "), 160),
-                ]);
-            }
-        }
-        t
-    }
 }
-
-impl Render for ErrorAnalysis {
-    fn html(&self) -> String {
-        self.table().to_html()
-    }
-    fn text(&self) -> String {
-        self.table().to_text()
-    }
-}
-
-crate::rich_display!(display: ErrorAnalysis);
 
 #[cfg(test)]
 mod tests {

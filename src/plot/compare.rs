@@ -4,7 +4,7 @@ use super::{
     DrawResult, Figure, INK, MUTED, Swatch, WIDTH, bad_input, color, draw, legend_strip,
     log_padded, log_tick, mesh, text_style,
 };
-use crate::display::{Cell, Render, Table, fmt3, note, section};
+use crate::display::{Cell, Table, fmt3};
 use crate::error::Result;
 use crate::metrics::Evaluation;
 use plotters::prelude::*;
@@ -309,21 +309,3 @@ impl Comparison {
         t
     }
 }
-
-impl Render for Comparison {
-    fn html(&self) -> String {
-        let fig = match self.figure() {
-            Ok(f) => f.html(),
-            Err(e) => note(&e.to_string()),
-        };
-        section(
-            "Model comparison",
-            &format!("{}{fig}", self.table().to_html()),
-        )
-    }
-    fn text(&self) -> String {
-        format!("Model comparison\n{}", self.table().to_text())
-    }
-}
-
-crate::rich_display!(display: Comparison);
