@@ -67,6 +67,21 @@ fn lab_notebooks_run_in_quick_mode() {
                 "{name}: no {k} output (got {got:?})"
             );
         }
+        // A value evcxr could not show richly falls back to its Debug text: every displayed
+        // value of the lab must arrive as HTML or SVG.
+        for c in nb["cells"].as_array().unwrap() {
+            for o in c["outputs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                if o["output_type"] == "execute_result" {
+                    let d = o["data"].as_object().unwrap();
+                    assert!(
+                        d.contains_key("text/html") || d.contains_key("image/svg+xml"),
+                        "{name}: a cell showed only {:?} (evcxr fell back to Debug): {}",
+                        d.keys().collect::<Vec<_>>(),
+                        c["source"]
+                    );
+                }
+            }
+        }
         let text = serde_json::to_string(&nb).unwrap();
         assert!(
             !text.contains("panicked at"),
