@@ -184,33 +184,23 @@ impl TfidfVectorizer {
     /// were most of the fit time).
     fn count_chunk<S: AsRef<str>>(&self, docs: &[S]) -> ChunkCounts {
         let mut ids: FxHashMap<String, u32> = FxHashMap::default();
-        let mut tally: Vec<u32> = Vec::new();
-        let mut touched: Vec<u32> = Vec::new();
+        let mut tally = Tally::default();
         let mut rows = Vec::with_capacity(docs.len());
         for doc in docs {
             self.for_each_term(doc.as_ref(), |t| {
                 let id = match ids.get(t) {
                     Some(&id) => id,
                     None => {
-                        let id = tally.len() as u32;
+                        let id = ids.len() as u32;
                         ids.insert(t.to_string(), id);
-                        tally.push(0);
                         id
                     }
                 };
-                if tally[id as usize] == 0 {
-                    touched.push(id);
-                }
-                tally[id as usize] += 1;
+                tally.add(id);
             });
-            rows.push(
-                touched
-                    .drain(..)
-                    .map(|id| (id, std::mem::take(&mut tally[id as usize])))
-                    .collect(),
-            );
+            rows.push(tally.drain().collect());
         }
-        let mut terms = vec![String::new(); tally.len()];
+        let mut terms = vec![String::new(); ids.len()];
         for (t, id) in ids {
             terms[id as usize] = t;
         }
@@ -335,6 +325,35 @@ struct ChunkCounts {
     rows: Vec<Vec<(u32, u32)>>,
 }
 
+/// Per-document term counts by id, reused across documents: only the ids a document touched
+/// are visited and reset, so the cost follows the document, not the dictionary.
+#[derive(Default)]
+struct Tally {
+    counts: Vec<u32>,
+    touched: Vec<u32>,
+}
+
+impl Tally {
+    fn add(&mut self, id: u32) {
+        let i = id as usize;
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        if self.counts[i] == 0 {
+            self.touched.push(id);
+        }
+        self.counts[i] += 1;
+    }
+
+    /// This document's (id, count) pairs in first-seen order; leaves the tally empty.
+    fn drain(&mut self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let counts = &mut self.counts;
+        self.touched
+            .drain(..)
+            .map(move |id| (id, std::mem::take(&mut counts[id as usize])))
+    }
+}
+
 /// Documents per parallel run: a few runs per thread balance the load while keeping the number
 /// of per-run dictionaries (and so of repeated term allocations) small.
 fn chunk_len(n_docs: usize) -> usize {
@@ -360,24 +379,16 @@ impl Tfidf {
             .par_chunks(chunk_len(docs.len()))
             .flat_map_iter(|chunk| {
                 // Unknown terms are skipped before anything is allocated for them.
-                let mut tally = vec![0u32; self.terms.len()];
-                let mut touched: Vec<u32> = Vec::new();
+                let mut tally = Tally::default();
                 chunk
                     .iter()
                     .map(|doc| {
                         self.settings.for_each_term(doc.as_ref(), |t| {
                             if let Some(&j) = self.vocab.get(t) {
-                                if tally[j as usize] == 0 {
-                                    touched.push(j);
-                                }
-                                tally[j as usize] += 1;
+                                tally.add(j);
                             }
                         });
-                        self.weigh_row(
-                            touched
-                                .drain(..)
-                                .map(|j| (j, std::mem::take(&mut tally[j as usize]))),
-                        )
+                        self.weigh_row(tally.drain())
                     })
                     .collect::<Vec<_>>()
             })
