@@ -292,8 +292,8 @@ impl Throughput {
             points.push(ThroughputPoint {
                 batch: b,
                 ms_per_step: m.ms_per_step,
-                seq_per_second: b as f64 * 1000.0 / m.ms_per_step,
-                estimated_bytes: MemoryEstimate::new(cfg, b, seq_len, true).total_bytes,
+                seq_per_second: m.seq_per_second,
+                estimated_bytes: m.estimated_bytes,
                 measured_bytes: m.peak_bytes,
             });
         }

@@ -106,6 +106,9 @@ fn shapes(with_base: bool) -> Vec<(String, usize, usize, usize, usize, usize)> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepTiming {
     pub ms_per_step: f64,
+    pub seq_per_second: f64,
+    /// [`MemoryEstimate`] of the step, to set against `peak_bytes`.
+    pub estimated_bytes: u64,
     /// On CPU: the peak resident memory while the model was created and trained, minus the
     /// resident memory before (what the step really costs, to set against
     /// [`MemoryEstimate`]); `None` on a GPU or where the OS does not report it.
@@ -158,6 +161,8 @@ pub fn time_steps(
         .map(|(b, p)| p.saturating_sub(b));
     Ok(StepTiming {
         ms_per_step,
+        seq_per_second: batch as f64 * 1000.0 / ms_per_step,
+        estimated_bytes: MemoryEstimate::new(cfg, batch, seq, true).total_bytes,
         peak_bytes,
     })
 }
@@ -247,7 +252,6 @@ pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport>
         cfg.max_position_embeddings = 514;
         eprintln!("bench: {name} ...");
         let m = time_steps(&cfg, *b, seq, steps, &device)?;
-        let ms = m.ms_per_step;
         out.push(BenchShape {
             name: name.clone(),
             hidden: *h,
@@ -257,9 +261,9 @@ pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport>
             batch: *b,
             seq_len: seq,
             parameters: cfg.num_parameters(),
-            ms_per_step: ms,
-            seq_per_second: *b as f64 * 1000.0 / ms,
-            estimated_bytes: MemoryEstimate::new(&cfg, *b, seq, true).total_bytes,
+            ms_per_step: m.ms_per_step,
+            seq_per_second: m.seq_per_second,
+            estimated_bytes: m.estimated_bytes,
             measured_bytes: m.peak_bytes,
             torch_ms_per_step: None,
             ratio_vs_torch: None,
