@@ -98,12 +98,7 @@ impl Metrics {
         check_labels(y_pred, "predicted labels")?;
         let mut c = Confusion::default();
         for (&t, &p) in y_true.iter().zip(y_pred) {
-            match (t, p) {
-                (0, 0) => c.tn += 1,
-                (0, _) => c.fp += 1,
-                (_, 0) => c.fn_ += 1,
-                _ => c.tp += 1,
-            }
+            tally(&mut c, t, p);
         }
         Ok(Self::from_confusion(c, None))
     }
@@ -111,8 +106,7 @@ impl Metrics {
     /// Metrics of positive-class scores (probabilities) cut at `threshold` (score >= threshold is 1).
     pub fn from_scores(y_true: &[u8], scores: &[f64], threshold: f64) -> Result<Metrics> {
         check_scores(scores)?;
-        let pred: Vec<u8> = scores.iter().map(|&s| u8::from(s >= threshold)).collect();
-        let mut m = Self::from_predictions(y_true, &pred)?;
+        let mut m = Self::from_predictions(y_true, &predictions(scores, threshold))?;
         m.threshold = Some(threshold);
         Ok(m)
     }
@@ -270,9 +264,16 @@ fn need_both_classes(y_true: &[u8], what: &str) -> Result<(usize, usize)> {
 pub struct RocCurve {
     pub fpr: Vec<f64>,
     pub tpr: Vec<f64>,
-    /// `thresholds[i]` gives (`fpr[i]`, `tpr[i]`); the first point (0, 0) has threshold +inf.
+    /// `thresholds[i]` gives (`fpr[i]`, `tpr[i]`); the first point (0, 0) has threshold +inf
+    /// (JSON has no infinity: it is written as `null` and read back as +inf).
+    #[serde(deserialize_with = "nulls_are_infinite")]
     pub thresholds: Vec<f64>,
     pub auc: f64,
+}
+
+fn nulls_are_infinite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    let v: Vec<Option<f64>> = Deserialize::deserialize(d)?;
+    Ok(v.into_iter().map(|x| x.unwrap_or(f64::INFINITY)).collect())
 }
 
 impl RocCurve {
@@ -391,13 +392,108 @@ impl ThresholdSweep {
     }
 }
 
-/// Everything about one model on one evaluation set: metrics at the threshold plus curves.
+/// Resamples of the bootstrap intervals: enough for a stable 2.5% / 97.5% percentile.
+pub const BOOTSTRAP_RESAMPLES: usize = 1000;
+/// Seed of the bootstrap resampling, fixed so that an interval is the same on every machine.
+pub const BOOTSTRAP_SEED: u64 = 7;
+
+/// A point estimate with its 95% bootstrap interval (percentile method).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Interval {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Interval {
+    /// Half the width of the interval: the "+-" a reader quotes.
+    pub fn half_width(&self) -> f64 {
+        (self.high - self.low) / 2.0
+    }
+    /// The interval excludes zero: a difference that the test set can tell apart from none.
+    pub fn excludes_zero(&self) -> bool {
+        self.low > 0.0 || self.high < 0.0
+    }
+}
+
+fn percentile_interval(estimate: f64, mut draws: Vec<f64>) -> Interval {
+    draws.sort_by(f64::total_cmp);
+    let at = |q: f64| draws[((draws.len() - 1) as f64 * q).round() as usize];
+    Interval {
+        estimate,
+        low: at(0.025),
+        high: at(0.975),
+    }
+}
+
+fn positive_f1(c: &Confusion) -> f64 {
+    f1(ratio(c.tp, c.tp + c.fp), ratio(c.tp, c.tp + c.fn_))
+}
+
+/// F1 of the positive class with a 95% bootstrap interval: the test rows are resampled with
+/// replacement [`BOOTSTRAP_RESAMPLES`] times (seeded), so the interval says how much the score
+/// would move on another test set of the same size.
+pub fn f1_interval(y_true: &[u8], y_pred: &[u8]) -> Result<Interval> {
+    let estimate = Metrics::from_predictions(y_true, y_pred)?.f1();
+    let mut rng = crate::rng::Rng::new(BOOTSTRAP_SEED);
+    let n = y_true.len();
+    let draws = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            let mut c = Confusion::default();
+            for _ in 0..n {
+                let i = rng.below(n);
+                tally(&mut c, y_true[i], y_pred[i]);
+            }
+            positive_f1(&c)
+        })
+        .collect();
+    Ok(percentile_interval(estimate, draws))
+}
+
+/// `F1(a) - F1(b)` on the same test rows, with a paired 95% bootstrap interval (both models are
+/// scored on the same resampled rows, which removes the test set's own luck from the margin).
+pub fn f1_difference(y_true: &[u8], pred_a: &[u8], pred_b: &[u8]) -> Result<Interval> {
+    let fa = Metrics::from_predictions(y_true, pred_a)?.f1();
+    let fb = Metrics::from_predictions(y_true, pred_b)?.f1();
+    let mut rng = crate::rng::Rng::new(BOOTSTRAP_SEED);
+    let n = y_true.len();
+    let draws = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            let (mut ca, mut cb) = (Confusion::default(), Confusion::default());
+            for _ in 0..n {
+                let i = rng.below(n);
+                tally(&mut ca, y_true[i], pred_a[i]);
+                tally(&mut cb, y_true[i], pred_b[i]);
+            }
+            positive_f1(&ca) - positive_f1(&cb)
+        })
+        .collect();
+    Ok(percentile_interval(fa - fb, draws))
+}
+
+fn tally(c: &mut Confusion, t: u8, p: u8) {
+    match (t, p) {
+        (0, 0) => c.tn += 1,
+        (0, _) => c.fp += 1,
+        (_, 0) => c.fn_ += 1,
+        _ => c.tp += 1,
+    }
+}
+
+/// Everything about one model on one evaluation set: metrics at the threshold, the F1 interval,
+/// curves, and the scores themselves (so that two evaluations on the same rows can be compared
+/// later, e.g. after loading them from a results file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub name: String,
     pub metrics: Metrics,
+    /// Test F1 with its 95% bootstrap interval.
+    pub f1: Interval,
     pub roc: RocCurve,
     pub pr: PrCurve,
+    pub y_true: Vec<u8>,
+    /// P(positive) of every row.
+    pub scores: Vec<f64>,
 }
 
 impl Evaluation {
@@ -407,13 +503,46 @@ impl Evaluation {
         scores: &[f64],
         threshold: f64,
     ) -> Result<Self> {
+        let metrics = Metrics::from_scores(y_true, scores, threshold)?;
         Ok(Evaluation {
             name: name.into(),
-            metrics: Metrics::from_scores(y_true, scores, threshold)?,
+            f1: f1_interval(y_true, &predictions(scores, threshold))?,
+            metrics,
             roc: RocCurve::new(y_true, scores)?,
             pr: PrCurve::new(y_true, scores)?,
+            y_true: y_true.to_vec(),
+            scores: scores.to_vec(),
         })
     }
+
+    /// The decision threshold the metrics were taken at.
+    pub fn threshold(&self) -> f64 {
+        self.metrics.threshold.unwrap_or(0.5)
+    }
+
+    /// Hard predictions at the evaluation's threshold.
+    pub fn predictions(&self) -> Vec<u8> {
+        predictions(&self.scores, self.threshold())
+    }
+
+    /// `F1(self) - F1(other)` with a paired bootstrap interval. Both must be evaluated on the
+    /// same rows in the same order.
+    pub fn f1_minus(&self, other: &Evaluation) -> Result<Interval> {
+        if self.y_true != other.y_true {
+            return Err(Error::data(format!(
+                "`{}` and `{}` were evaluated on different rows ({} and {}): compare models on the same test split",
+                self.name,
+                other.name,
+                self.y_true.len(),
+                other.y_true.len()
+            )));
+        }
+        f1_difference(&self.y_true, &self.predictions(), &other.predictions())
+    }
+}
+
+fn predictions(scores: &[f64], threshold: f64) -> Vec<u8> {
+    scores.iter().map(|&s| u8::from(s >= threshold)).collect()
 }
 
 #[cfg(test)]
@@ -498,5 +627,51 @@ mod tests {
         assert!(sw.best_threshold > 0.6 && sw.best_threshold <= 0.7);
         let m = Metrics::from_scores(&y, &s, sw.best_threshold).unwrap();
         assert_eq!(m.f1(), 1.0);
+    }
+
+    #[test]
+    fn bootstrap_interval_brackets_the_estimate_and_shrinks_with_more_rows() {
+        // 40 rows, 20 positive, 15 found, 5 false alarms: F1 = 0.75.
+        let mut y = vec![1u8; 20];
+        y.extend([0u8; 20]);
+        let mut p = vec![1u8; 15];
+        p.extend([0u8; 5]);
+        p.extend([1u8; 5]);
+        p.extend([0u8; 15]);
+        let small = f1_interval(&y, &p).unwrap();
+        assert!((small.estimate - 0.75).abs() < 1e-12);
+        assert!(small.low < 0.75 && small.high > 0.75, "{small:?}");
+        let (y4, p4) = (y.repeat(16), p.repeat(16));
+        let big = f1_interval(&y4, &p4).unwrap();
+        assert!((big.estimate - 0.75).abs() < 1e-12);
+        // sqrt(16) = 4: the interval should be about four times narrower.
+        let ratio = small.half_width() / big.half_width();
+        assert!((2.8..5.5).contains(&ratio), "{small:?} {big:?}");
+    }
+
+    #[test]
+    fn paired_difference_sees_a_real_gap_and_no_gap() {
+        let y: Vec<u8> = (0..400).map(|i| u8::from(i % 5 == 0)).collect();
+        let perfect = y.clone();
+        // Misses half of the positives.
+        let weak: Vec<u8> = y
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| if i % 10 == 0 { 0 } else { t })
+            .collect();
+        let d = f1_difference(&y, &perfect, &weak).unwrap();
+        assert!(d.estimate > 0.3 && d.excludes_zero(), "{d:?}");
+        let same = f1_difference(&y, &weak, &weak).unwrap();
+        assert_eq!((same.low, same.estimate, same.high), (0.0, 0.0, 0.0));
+        assert!(!same.excludes_zero());
+    }
+
+    #[test]
+    fn evaluations_on_other_rows_cannot_be_compared() {
+        let a = Evaluation::new("a", &[0, 1, 1, 0], &[0.2, 0.9, 0.4, 0.1], 0.5).unwrap();
+        let b = Evaluation::new("b", &[0, 1, 0], &[0.2, 0.9, 0.4], 0.5).unwrap();
+        let e = a.f1_minus(&b).unwrap_err();
+        assert!(e.to_string().contains("same test split"), "{e}");
+        assert_eq!(a.predictions(), vec![0, 1, 0, 0]);
     }
 }

@@ -5,7 +5,7 @@ use std::process::Command;
 use textlab::prelude::*;
 
 fn split(n: usize) -> Split {
-    let (c, _) = load_corpus("spamassassin-hard", &LoadOptions::new()).unwrap();
+    let (c, _) = load_corpus("spamassassin-subjects", &LoadOptions::new()).unwrap();
     Splitter::new()
         .seed(3)
         .split(&c.sample(n, 3).unwrap())
@@ -20,18 +20,23 @@ fn balancing_and_search_tell_the_reports_story() {
     let weighted = r.row("balancing: class_weight").unwrap();
     // Class weights move the decision towards the rare class: recall cannot drop.
     assert!(
-        weighted.recall >= ootb.recall,
+        weighted.metrics().recall() >= ootb.metrics().recall(),
         "{} vs {}",
-        weighted.recall,
-        ootb.recall
+        weighted.metrics().recall(),
+        ootb.metrics().recall()
     );
     // Support is the real number of positives in the test split, for every row.
     let pos = s.test.positives();
-    assert!(
-        r.rows
-            .iter()
-            .all(|row| row.support == pos && row.metrics.confusion.total() == s.test.len())
-    );
+    assert!(r.rows.iter().all(|row| row.metrics().support() == pos
+        && row.metrics().confusion.total() == s.test.len()));
+    // The chosen row is the best on validation, never picked on test.
+    let best_val = r.rows.iter().map(|row| row.val_f1).fold(f64::MIN, f64::max);
+    assert_eq!(r.best().val_f1, best_val);
+    // The threshold moved only with a validation gain above the noise, and then both rows show.
+    let t = &r.threshold;
+    assert_eq!(t.moved, t.row.is_some());
+    assert_eq!(t.moved, t.gain.low > 0.0);
+    assert_eq!(r.rows.iter().filter(|row| row.stage.ends_with("validation threshold")).count(), usize::from(t.moved));
     let l1 = r.row("tuned L1").unwrap();
     let l2 = r.row("tuned L2").unwrap();
     assert!(
@@ -40,9 +45,10 @@ fn balancing_and_search_tell_the_reports_story() {
         l1.nnz,
         l2.nnz
     );
-    assert!(r.best().f1 > 0.8, "{}", r.best().f1);
+    // Subject lines at 19% spam: the tuned model is far from perfect but well above chance.
+    assert!(r.best().metrics().f1() > 0.5, "{}", r.best().metrics().f1());
     assert_eq!(r.search.rows.len(), 5 * 2 * 2);
-    assert!((0.0..=1.0).contains(&r.threshold));
+    assert!((0.0..=1.0).contains(&r.threshold.best_threshold));
     // Every figure of the story draws.
     for (name, fig) in r.figures() {
         let fig = fig.unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -79,6 +85,9 @@ fn cli_classic_json_has_the_documented_fields() {
         "precision",
         "recall",
         "f1",
+        "f1_low",
+        "f1_high",
+        "val_f1",
         "accuracy",
         "support",
         "nnz",
@@ -126,8 +135,6 @@ fn main_job_writes_the_report_directory() {
             "--quick",
             "--limit",
             "700",
-            "--budget-minutes",
-            "0.3",
             "--out",
         ])
         .arg(d.path())
@@ -152,7 +159,7 @@ fn main_job_writes_the_report_directory() {
     assert!(!md.contains("Support: None"));
     // The results table is a Markdown table with the chosen model in bold.
     assert!(
-        md.contains("| stage | penalty | C |") && md.contains(" (best)**"),
+        md.contains("| stage | penalty | C |") && md.contains(" (best on validation)**"),
         "{md}"
     );
     // Every figure the Markdown references exists.
@@ -165,6 +172,50 @@ fn main_job_writes_the_report_directory() {
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.path().join("metrics.json")).unwrap()).unwrap();
     assert!(m["classic"]["rows"].as_array().unwrap().len() >= 7);
-    assert!(m["transformer"]["f1"].is_number());
+    assert!(m["transformer"]["test"]["f1"]["estimate"].is_number());
     assert!(m["test"]["positives"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn run_on_given_files_summarises_those_files_only() {
+    let d = tempfile::tempdir().unwrap();
+    let (train, test) = (d.path().join("a.csv"), d.path().join("b.csv"));
+    let rows = |n: usize, off: usize| -> String {
+        let mut s = String::from("text,label\n");
+        for i in 0..n {
+            let spam = i % 4 == 0;
+            let text = if spam {
+                format!("win cash prize now offer {}", i + off)
+            } else {
+                format!("meeting notes for project {} attached", i + off)
+            };
+            s += &format!("{text},{}\n", u8::from(spam));
+        }
+        s
+    };
+    std::fs::write(&train, rows(160, 0)).unwrap();
+    std::fs::write(&test, rows(40, 1000)).unwrap();
+    let out = d.path().join("out");
+    // A home without the SpamAssassin corpus: reading it would have to fetch.
+    let home = d.path().join("home");
+    let status = textlab()
+        .env("TEXTLAB_HOME", &home)
+        .args(["run", "--quick", "--no-transformer", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(!home.exists(), "the named corpus was fetched although files were given");
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["corpus"]["rows"].as_u64(), Some(200));
+    assert_eq!(m["test"]["rows"].as_u64(), Some(40));
 }

@@ -292,6 +292,7 @@ fn transformer_types_display() {
         first_loss: 9.0,
         last_loss: 5.5,
         loss_curve: (1..=20).map(|i| (i * 5, 9.0 - i as f64 * 0.2)).collect(),
+        cut_by_budget: false,
     };
     assert!(html_block(&mlm).contains("9.00 → 5.50"));
     let mem = MemoryEstimate {

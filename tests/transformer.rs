@@ -67,9 +67,8 @@ fn split() -> Split {
 
 fn test_options() -> LabOptions {
     let mut o = LabOptions::quick();
-    // Step-bound, not time-bound: a budget that never binds, capped MLM steps and epochs.
-    o.budget_minutes = 10.0;
-    o.pretrain_max_steps = Some(300);
+    // Steps and epochs, no wall clock: the run is the same on every machine.
+    o.pretrain_steps = 300;
     o.max_length = 32;
     o.tiny.hidden = 32;
     o.tiny.layers = 1;
@@ -81,14 +80,20 @@ fn test_options() -> LabOptions {
 #[test]
 fn lab_pretrains_fine_tunes_and_reports_honestly() {
     let report = lab(&split(), &test_options()).unwrap();
-    assert!(report.f1 > 0.8, "{report}");
-    assert_eq!(report.support, 30);
-    assert_eq!(report.test.metrics.confusion.total(), 120);
+    let m = &report.test.metrics;
+    assert!(m.f1() > 0.8, "{report}");
+    assert_eq!(m.support(), 30);
+    assert_eq!(m.confusion.total(), 120);
+    assert!(report.test.f1.low <= m.f1() && m.f1() <= report.test.f1.high);
     let p = report.pretraining.as_ref().unwrap();
-    assert!(p.steps > 5 && p.last_loss < p.first_loss, "{report}");
+    assert_eq!(p.steps, 300, "a run without a cap runs all its steps");
+    assert!(p.last_loss < p.first_loss && !p.cut_by_budget, "{report}");
     let r = report.random_init.as_ref().expect("random-init comparison");
-    assert!(r.f1 > 0.0 && r.f1 <= 1.0);
-    assert_eq!(report.pretraining_gain_f1, Some(report.f1 - r.f1));
+    assert!(r.test.metrics.f1() > 0.0 && r.test.metrics.f1() <= 1.0);
+    // A fair race: both arms fine-tune for the same number of steps.
+    assert_eq!(r.fine_tuning.steps, report.fine_tuning.steps);
+    let gain = report.pretraining_gain.unwrap();
+    assert!((gain.estimate - (m.f1() - r.test.metrics.f1())).abs() < 1e-12);
     assert!(
         report.truncated.train >= 12 && report.truncated.test >= 4,
         "{:?}",
@@ -102,21 +107,35 @@ fn lab_pretrains_fine_tunes_and_reports_honestly() {
     );
     let json: serde_json::Value = serde_json::from_str(&report.to_json().unwrap()).unwrap();
     for k in [
-        "precision",
-        "recall",
-        "f1",
-        "accuracy",
-        "support",
+        "test",
         "train_seconds",
         "seq_per_second",
         "peak_memory_bytes",
+        "pretraining_gain",
     ] {
         assert!(json.get(k).is_some(), "json lacks {k}");
+    }
+    for k in ["precision", "recall", "f1", "accuracy"] {
+        assert!(json["test"]["metrics"]["positive"].get(k).is_some() || json["test"]["metrics"].get(k).is_some(), "json lacks test {k}");
     }
     let shown = report.to_string();
     assert!(
         shown.contains("F1") && shown.contains("random init"),
         "{shown}"
+    );
+}
+
+#[test]
+fn same_seed_same_numbers() {
+    let mut o = test_options();
+    o.pretrain_steps = 40;
+    o.epochs = 2;
+    let a = lab(&split(), &o).unwrap();
+    let b = lab(&split(), &o).unwrap();
+    assert_eq!(a.test.scores, b.test.scores);
+    assert_eq!(
+        a.pretraining.as_ref().unwrap().loss_curve,
+        b.pretraining.as_ref().unwrap().loss_curve
     );
 }
 
@@ -143,7 +162,7 @@ fn bad_lab_input_is_a_clear_error() {
             .contains("training split is empty")
     );
     let mut o = test_options();
-    o.budget_minutes = 0.0;
+    o.budget_minutes = Some(0.0);
     assert!(lab(&split(), &o).is_err());
     let mut o = test_options();
     o.model = "/no/such/checkpoint".into();

@@ -56,7 +56,8 @@ struct RunArgs {
     /// Transformer model: `tiny` (pretrained here, offline), a checkpoint dir, or a Hugging Face id.
     #[arg(long, default_value = "tiny")]
     model: String,
-    /// Transformer training budget in minutes (default 14; 1.5 with --quick).
+    /// Optional wall-clock cap on transformer training, in minutes (default none: training
+    /// stops on steps and epochs, so the same seed gives the same numbers everywhere).
     #[arg(long)]
     budget_minutes: Option<f64>,
 }
@@ -190,21 +191,38 @@ fn run(cli: Cli) -> textlab::Result<()> {
             .seed(a.corpus.seed);
             let report = lab.run(&split)?;
             if a.json {
+                // One flat line per model (the scores behind the intervals stay in the library).
                 let rows: Vec<serde_json::Value> = report
                     .rows
                     .iter()
                     .enumerate()
                     .map(|(i, r)| {
-                        let mut v = serde_json::to_value(r).unwrap_or_default();
-                        if let Some(o) = v.as_object_mut() {
-                            o.remove("metrics");
-                            o.insert("best".into(), (i == report.best).into());
-                        }
-                        v
+                        let m = r.metrics();
+                        serde_json::json!({
+                            "stage": r.stage,
+                            "penalty": r.penalty,
+                            "C": r.c,
+                            "balancing": r.balancing,
+                            "threshold": r.threshold,
+                            "cv_f1": r.cv_f1,
+                            "val_f1": r.val_f1,
+                            "precision": m.precision(),
+                            "recall": m.recall(),
+                            "f1": m.f1(),
+                            "f1_low": r.test.f1.low,
+                            "f1_high": r.test.f1.high,
+                            "accuracy": m.accuracy,
+                            "support": m.support(),
+                            "nnz": r.nnz,
+                            "fit_seconds": r.fit_seconds,
+                            "best": i == report.best,
+                        })
                     })
                     .collect();
                 let out = serde_json::json!({
                     "corpus": split.train.name,
+                    "search_seconds": report.search.seconds,
+                    "threshold_moved": report.threshold.moved,
                     "n_train": report.n_train,
                     "n_features": report.n_features,
                     "rows": rows,
@@ -235,7 +253,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
             };
             transformer.model = a.model;
             if let Some(b) = a.budget_minutes {
-                transformer.budget_minutes = b;
+                transformer.budget_minutes = Some(b);
             }
             let opts = RunOptions {
                 corpus: a.corpus,
@@ -246,14 +264,17 @@ fn run(cli: Cli) -> textlab::Result<()> {
             };
             let r = textlab::lab::run(&opts)?;
             let best = r.classic.best();
-            println!(
-                "classic: {} F1 {:.3} accuracy {:.3} support {}",
-                best.stage, best.f1, best.accuracy, best.support
-            );
-            if let Some(t) = &r.transformer {
+            for (name, e) in std::iter::once((&best.stage, &best.test))
+                .chain(r.transformer.as_ref().map(|t| (&t.model, &t.test)))
+            {
+                let m = &e.metrics;
                 println!(
-                    "transformer: {} F1 {:.3} accuracy {:.3} support {}",
-                    t.model, t.f1, t.accuracy, t.support
+                    "{name}: F1 {:.3} (95% interval {:.3}-{:.3}) accuracy {:.3} support {}",
+                    m.f1(),
+                    e.f1.low,
+                    e.f1.high,
+                    m.accuracy,
+                    m.support()
                 );
             }
             println!(

@@ -1,7 +1,7 @@
 //! The corpus flags every command shares: `--corpus NAME|PATH` or `--train P --test P [--val P]`.
 
 use super::corpus::{Corpus, Split};
-use super::load::{LoadOptions, LoadReport, load_corpus};
+use super::load::{DEFAULT_CORPUS, LoadOptions, LoadReport, load_corpus};
 use super::split::Splitter;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
@@ -9,8 +9,9 @@ use std::path::PathBuf;
 /// Which data a command runs on.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CorpusArgs {
-    /// Named corpus (spamassassin, spamassassin-hard) or a CSV/TSV/Parquet/JSONL file.
-    #[arg(long, default_value = "spamassassin-hard")]
+    /// Named corpus (spamassassin-subjects, spamassassin-hard, spamassassin) or a
+    /// CSV/TSV/Parquet/JSONL file.
+    #[arg(long, default_value = DEFAULT_CORPUS)]
     pub corpus: String,
     /// Use this training file instead of splitting --corpus (needs --test).
     #[arg(long, requires = "test")]
@@ -41,7 +42,7 @@ pub struct CorpusArgs {
 impl Default for CorpusArgs {
     fn default() -> Self {
         CorpusArgs {
-            corpus: "spamassassin-hard".into(),
+            corpus: DEFAULT_CORPUS.into(),
             train: None,
             test: None,
             val: None,
@@ -70,6 +71,29 @@ impl CorpusArgs {
         match self.limit {
             Some(n) => Ok((c.sample(n, self.seed)?, r)),
             None => Ok((c, r)),
+        }
+    }
+
+    /// What a whole run reads: the corpus it summarises, how loading went, and the split. With
+    /// `--train`/`--test` the corpus is those files together and `--corpus` is never read.
+    pub fn load_run(&self) -> Result<(Corpus, LoadReport, Split)> {
+        match (&self.train, &self.test) {
+            (Some(tr), Some(te)) => {
+                let (split, reports) = Split::from_files(
+                    tr,
+                    te,
+                    self.val.as_deref(),
+                    &self.load_options(),
+                    self.seed,
+                )?;
+                Ok((split.whole()?, LoadReport::merge(reports), split))
+            }
+            (None, None) => {
+                let (c, r) = self.load_corpus()?;
+                let split = Splitter::new().seed(self.seed).split(&c)?;
+                Ok((c, r, split))
+            }
+            _ => Err(Error::config("--train and --test go together")),
         }
     }
 

@@ -7,6 +7,10 @@ use polars::prelude::*;
 pub const TEXT: &str = "text";
 pub const LABEL: &str = "label";
 pub const SUBSET: &str = "subset";
+/// Unlabelled text that comes with a row (a mail's body beside its subject line). Only the
+/// transformer's masked-language-model pretraining reads it, and only from the training split,
+/// so it never carries test data into a model.
+pub const CONTEXT: &str = "context";
 
 /// A labelled text collection: a `DataFrame` with `text` (String), `label` (Int32, 0/1) and
 /// optionally `subset` (String, e.g. the SpamAssassin folder a mail came from).
@@ -86,6 +90,16 @@ impl Corpus {
                 c.i32()
                     .map(|s| s.iter().map(|t| t.unwrap_or(0) as u8).collect())
             })
+            .unwrap_or_default()
+    }
+
+    /// The non-empty companion texts of the rows (the [`CONTEXT`] column), when the corpus has it.
+    pub fn context(&self) -> Vec<&str> {
+        let Ok(c) = self.frame.column(CONTEXT) else {
+            return Vec::new();
+        };
+        c.str()
+            .map(|s| s.iter().flatten().filter(|t| !t.trim().is_empty()).collect())
             .unwrap_or_default()
     }
 

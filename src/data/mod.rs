@@ -20,6 +20,6 @@ pub mod summary;
 pub use clean::{CleanPreview, Cleaner};
 pub use corpus::{Corpus, Split};
 pub use fetch::{FetchReport, fetch, textlab_home};
-pub use load::{Format, LoadOptions, LoadReport, load_corpus};
+pub use load::{DEFAULT_CORPUS, Format, LoadOptions, LoadReport, NAMED_CORPORA, load_corpus};
 pub use split::Splitter;
 pub use summary::{LengthQuantiles, Summary};

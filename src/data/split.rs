@@ -159,6 +159,19 @@ impl Split {
         ))
     }
 
+    /// Every row of the split (train, validation, test) as one corpus: what a run on given
+    /// files summarises.
+    pub fn whole(&self) -> Result<Corpus> {
+        let mut frame = self.train.frame.select([TEXT, LABEL])?;
+        for part in [&self.val, &self.test] {
+            frame.vstack_mut(&part.frame.select([TEXT, LABEL])?)?;
+        }
+        Corpus::new(
+            format!("{} + {} + {}", self.train.name, self.val.name, self.test.name),
+            frame,
+        )
+    }
+
     /// Train + validation rows together (for refitting after model selection).
     pub fn train_and_val(&self) -> Result<Corpus> {
         let mut frame = self.train.frame.select([TEXT, LABEL])?;

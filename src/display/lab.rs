@@ -1,6 +1,7 @@
 //! The lab's experiments and the main job.
 
 use super::*;
+use crate::lab::{ClassicRow, Finding, ThresholdChoice, Verdict};
 
 /// A value's own text in a monospace block (for small reports whose text is already a table).
 fn pre(text: &str) -> String {
@@ -12,38 +13,47 @@ white-space:pre-wrap;color:inherit;background:transparent\">{}</pre>",
 }
 
 pub(crate) fn classic_table(r: &ClassicReport) -> Table {
+    rows_table(&r.rows, Some(r.best))
+}
+
+/// The results table of classic rows; `best` (chosen on validation) is bold.
+fn rows_table(rows: &[ClassicRow], best: Option<usize>) -> Table {
     let mut t = Table::new(&[
         "stage",
         "penalty",
         "C",
         "balancing",
         "threshold",
+        "val F1",
         "precision",
         "recall",
-        "F1",
+        "F1 (95% interval)",
         "accuracy",
         "support",
         "non-zero",
         "fit s",
-    ]);
-    for (i, row) in r.rows.iter().enumerate() {
+    ])
+    .caption("validation F1 chooses; the test columns only report");
+    for (i, row) in rows.iter().enumerate() {
+        let m = &row.test.metrics;
         let mut cells = vec![
             Cell::text(&row.stage),
             Cell::text(&row.penalty),
             Cell::num(plot::fmt_c(row.c)),
             Cell::text(&row.balancing),
             Cell::num(format!("{:.3}", row.threshold)),
-            Cell::num(fmt3(row.precision)),
-            Cell::num(fmt3(row.recall)),
-            Cell::num(fmt3(row.f1)),
-            Cell::num(fmt3(row.accuracy)),
-            Cell::num(fmt_count(row.support)),
+            Cell::num(fmt3(row.val_f1)),
+            Cell::num(fmt3(m.precision())),
+            Cell::num(fmt3(m.recall())),
+            Cell::num(crate::lab::claims::fmt_interval(&row.test.f1)),
+            Cell::num(fmt3(m.accuracy)),
+            Cell::num(fmt_count(m.support())),
             Cell::num(fmt_count(row.nnz)),
             Cell::num(format!("{:.2}", row.fit_seconds)),
         ];
-        if i == r.best {
+        if Some(i) == best {
             cells = cells.into_iter().map(Cell::bold).collect();
-            cells[0] = Cell::text(format!("{} (best)", row.stage)).bold();
+            cells[0] = Cell::text(format!("{} (best on validation)", row.stage)).bold();
         }
         t.push(cells);
     }
@@ -52,37 +62,23 @@ pub(crate) fn classic_table(r: &ClassicReport) -> Table {
 
 impl Render for ClassicReport {
     fn html(&self) -> String {
-        let evals: Vec<&Evaluation> = self.evaluations.iter().collect();
-        let names: Vec<(&str, &RocCurve)> =
-            evals.iter().map(|e| (e.name.as_str(), &e.roc)).collect();
-        let prs: Vec<(&str, &PrCurve)> = evals.iter().map(|e| (e.name.as_str(), &e.pr)).collect();
-        let small = (350, 330);
-        let curves = if evals.is_empty() {
-            String::new()
-        } else {
-            flex(&[
-                figure_html(plot::curves::roc_sized(&names, small)),
-                figure_html(plot::curves::pr_sized(&prs, small)),
-            ])
-        };
         let best = self.best();
         section(
             &format!(
-                "Classic models: best {} (test F1 {:.3})",
-                best.stage, best.f1
+                "Classic models: {} chosen on validation (test F1 {:.3})",
+                best.stage,
+                best.test.metrics.f1()
             ),
             &format!(
-                "{}{}{}{}{}",
+                "{}{}{}",
                 note(&format!(
-                    "{} training texts, {} TF-IDF features ({:.2} s); test-set numbers, threshold chosen on validation data",
+                    "{} training texts, {} TF-IDF features ({:.2} s); the row with the best validation F1 is the chosen model",
                     fmt_count(self.n_train),
                     fmt_count(self.n_features),
                     self.tfidf_seconds
                 )),
                 classic_table(self).to_html(),
-                figure_html(plot::search(&self.search)),
-                curves,
-                figure_html(plot::features(&self.top_features, CLASSES)),
+                note(&self.threshold.text()),
             ),
         )
     }
@@ -90,6 +86,79 @@ impl Render for ClassicReport {
         self.to_string()
     }
 }
+
+impl Render for ClassicRow {
+    fn html(&self) -> String {
+        let m = &self.test.metrics;
+        let mut t = rows_table(std::slice::from_ref(self), None).to_html();
+        if let Some(b) = &self.balance {
+            t += &note(&b.to_string());
+        }
+        section(
+            &format!(
+                "{}: test F1 {} with {} of {} positives found",
+                self.stage,
+                crate::lab::claims::fmt_interval(&self.test.f1),
+                fmt_count(m.confusion.tp),
+                fmt_count(m.support())
+            ),
+            &t,
+        )
+    }
+    fn text(&self) -> String {
+        rows_table(std::slice::from_ref(self), None).to_text()
+    }
+}
+
+impl Render for ThresholdChoice {
+    fn html(&self) -> String {
+        section(
+            "Decision threshold (chosen on validation)",
+            &format!(
+                "{}{}",
+                note(&self.text()),
+                figure_html(plot::threshold_sweep(&self.sweep, Some(self.best_threshold)))
+            ),
+        )
+    }
+    fn text(&self) -> String {
+        let g = &self.gain;
+        if self.moved {
+            format!(
+                "{}: the threshold moves from 0.5 to {:.3}: validation F1 gains {:+.3} (paired 95% interval {:+.3} to {:+.3}, above the noise).",
+                self.base, self.best_threshold, g.estimate, g.low, g.high
+            )
+        } else {
+            format!(
+                "{}: the threshold stays at 0.5: the best cut on validation ({:.3}) gains {:+.3} F1, within the noise (paired 95% interval {:+.3} to {:+.3}).",
+                self.base, self.sweep.best_threshold, g.estimate, g.low, g.high
+            )
+        }
+    }
+}
+
+impl Render for Verdict {
+    fn html(&self) -> String {
+        section("Comparison on the test split", &note(&self.sentence()))
+    }
+    fn text(&self) -> String {
+        self.sentence()
+    }
+}
+
+impl Render for Finding {
+    fn html(&self) -> String {
+        section(
+            &format!("\"{}\": {}", self.claim, self.status()),
+            &note(&self.verdict.sentence()),
+        )
+    }
+    fn text(&self) -> String {
+        self.sentence()
+    }
+}
+
+crate::rich_display!(display: ClassicRow, ThresholdChoice, Verdict, Finding);
 
 impl Render for RunResult {
     fn html(&self) -> String {
@@ -295,3 +364,200 @@ impl Render for Comparison {
 }
 
 crate::rich_display!(display: Throughput, ErrorAnalysis, Comparison);
+
+/// The results table of saved models: every cost column filled where it was measured.
+fn results_table(models: &[&crate::lab::ModelResult]) -> Table {
+    let mut t = Table::new(&[
+        "model",
+        "val F1",
+        "precision",
+        "recall",
+        "F1 (95% interval)",
+        "accuracy",
+        "support",
+        "fit s",
+        "search s",
+        "peak memory",
+        "weights",
+        "size",
+    ]);
+    for m in models {
+        let e = &m.test.metrics;
+        t.push(vec![
+            Cell::text(&m.name),
+            Cell::num(m.val_f1.map_or("n/a".into(), fmt3)),
+            Cell::num(fmt3(e.precision())),
+            Cell::num(fmt3(e.recall())),
+            Cell::num(crate::lab::claims::fmt_interval(&m.test.f1)),
+            Cell::num(fmt3(e.accuracy)),
+            Cell::num(fmt_count(e.support())),
+            Cell::num(format!("{:.1}", m.cost.fit_seconds)),
+            Cell::num(format!("{:.1}", m.cost.search_seconds)),
+            Cell::num(
+                m.cost
+                    .peak_memory_bytes
+                    .map_or("not measured".into(), bytes),
+            ),
+            Cell::num(fmt_count(m.cost.parameters)),
+            Cell::num(bytes(m.cost.size_bytes)),
+        ]);
+    }
+    t
+}
+
+impl Render for crate::lab::ModelResult {
+    fn html(&self) -> String {
+        results_table(&[self]).to_html()
+    }
+    fn text(&self) -> String {
+        results_table(&[self]).to_text()
+    }
+}
+
+impl Render for crate::lab::ResultsFile {
+    fn html(&self) -> String {
+        section(
+            "Saved results",
+            &results_table(&self.models.iter().collect::<Vec<_>>()).to_html(),
+        )
+    }
+    fn text(&self) -> String {
+        results_table(&self.models.iter().collect::<Vec<_>>()).to_text()
+    }
+}
+
+impl crate::lab::ErrorOverlap {
+    fn sentence(&self) -> String {
+        format!(
+            "On {} test texts: both wrong on {}, only {} wrong on {}, only {} wrong on {}, both right on {}. {:.0}% of {}'s mistakes are also {}'s.",
+            fmt_count(self.rows),
+            fmt_count(self.both_wrong),
+            self.first,
+            fmt_count(self.only_first_wrong),
+            self.second,
+            fmt_count(self.only_second_wrong),
+            fmt_count(self.both_right),
+            100.0 * self.shared_share(),
+            self.first,
+            self.second
+        )
+    }
+}
+
+impl Render for crate::lab::ErrorOverlap {
+    fn html(&self) -> String {
+        let mut t = Table::new(&[
+            String::new(),
+            format!("{} right", self.second),
+            format!("{} wrong", self.second),
+        ]);
+        t.push(vec![
+            Cell::text(format!("{} right", self.first)).bold(),
+            Cell::num(fmt_count(self.both_right)),
+            Cell::num(fmt_count(self.only_second_wrong)),
+        ]);
+        t.push(vec![
+            Cell::text(format!("{} wrong", self.first)).bold(),
+            Cell::num(fmt_count(self.only_first_wrong)),
+            Cell::num(fmt_count(self.both_wrong)),
+        ]);
+        section(
+            "Where the two models' errors overlap",
+            &format!("{}{}", t.to_html(), note(&self.sentence())),
+        )
+    }
+    fn text(&self) -> String {
+        self.sentence()
+    }
+}
+
+impl crate::lab::Conclusion {
+    fn sentences(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.findings.iter().map(Finding::sentence).collect();
+        if let (Some(r), Some(c), Some(t)) = (self.cost_ratio, &self.classic, &self.transformer) {
+            v.push(format!(
+                "Cost: {} took {:.0} s to obtain against {:.1} s for {} (search included): {:.0}x. Memory: {} against {}; weights: {} against {}.",
+                t.name,
+                t.cost.total_seconds(),
+                c.cost.total_seconds(),
+                c.name,
+                r,
+                t.cost.peak_memory_bytes.map_or("not measured".into(), bytes),
+                c.cost.peak_memory_bytes.map_or("not measured".into(), bytes),
+                bytes(t.cost.size_bytes),
+                bytes(c.cost.size_bytes)
+            ));
+        }
+        v
+    }
+}
+
+impl Render for crate::lab::Conclusion {
+    fn html(&self) -> String {
+        let models: Vec<&crate::lab::ModelResult> =
+            self.classic.iter().chain(&self.transformer).collect();
+        let mut body = results_table(&models).to_html();
+        body += "<ul style=\"margin:6px 0;padding-left:20px\">";
+        for s in self.sentences() {
+            body += &format!("<li>{}</li>", escape(&s));
+        }
+        body += "</ul>";
+        section("Conclusion, computed from the saved results", &body)
+    }
+    fn text(&self) -> String {
+        self.sentences().join("\n")
+    }
+}
+
+crate::rich_display!(
+    display: crate::lab::ModelResult,
+    crate::lab::ResultsFile,
+    crate::lab::ErrorOverlap,
+    crate::lab::Conclusion
+);
+
+fn predictions_table(p: &crate::lab::Predictions) -> Table {
+    let mut t = Table::new(&["text", "P(positive)", "predicted"]).caption(format!(
+        "{} (threshold {:.3})",
+        p.model, p.threshold
+    ));
+    for ((text, prob), label) in p.rows.iter().zip(p.labels()) {
+        t.push(vec![
+            Cell::long_text(text, 120),
+            Cell::num(format!("{prob:.3}")),
+            Cell::text(label).bold(),
+        ]);
+    }
+    t
+}
+
+impl Render for crate::lab::Predictions {
+    fn html(&self) -> String {
+        predictions_table(self).to_html()
+    }
+    fn text(&self) -> String {
+        predictions_table(self).to_text()
+    }
+}
+
+crate::rich_display!(display: crate::lab::Predictions);
+
+impl Render for crate::lab::Takeaways {
+    fn html(&self) -> String {
+        let mut body = String::from("<ul style=\"margin:4px 0;padding-left:20px\">");
+        for p in &self.points {
+            body += &format!("<li>{}</li>", escape(p));
+        }
+        section(&self.title, &(body + "</ul>"))
+    }
+    fn text(&self) -> String {
+        let mut s = self.title.clone();
+        for p in &self.points {
+            s += "\n- ";
+            s += p;
+        }
+        s
+    }
+}
+
+crate::rich_display!(display: crate::lab::Takeaways);

@@ -151,8 +151,12 @@ impl Render for TransformerReport {
                 (
                     "training time",
                     format!(
-                        "{:.0} s (tokenizer {:.0} s; budget {:.0} min)",
-                        self.train_seconds, self.tokenizer_seconds, self.budget_minutes
+                        "{:.0} s (tokenizer {:.0} s; {})",
+                        self.train_seconds,
+                        self.tokenizer_seconds,
+                        self.budget_minutes.map_or("stops on steps and epochs".into(), |b| {
+                            format!("wall-clock cap {b} min")
+                        })
                     ),
                 ),
                 (
@@ -173,39 +177,48 @@ impl Render for TransformerReport {
         );
         let mut results = Table::new(&[
             "model",
+            "fine-tuning steps",
             "precision",
             "recall",
-            "F1",
+            "F1 (95% interval)",
             "accuracy",
+            "support",
             "training time",
         ])
         .caption("Test set");
-        results.push(vec![
-            Cell::text(&self.model).bold(),
-            Cell::num(fmt3(self.precision)),
-            Cell::num(fmt3(self.recall)),
-            Cell::num(fmt3(self.f1)).bold(),
-            Cell::num(fmt3(self.accuracy)),
-            Cell::num(format!("{:.0} s", self.train_seconds)),
-        ]);
-        if let Some(a) = &self.random_init {
+        let arms = std::iter::once((&self.model, &self.test, &self.fine_tuning, self.train_seconds))
+            .chain(
+                self.random_init
+                    .iter()
+                    .map(|a| (&a.name, &a.test, &a.fine_tuning, a.train_seconds)),
+            );
+        for (i, (name, e, run, secs)) in arms.enumerate() {
+            let m = &e.metrics;
+            let mut name = Cell::text(name);
+            if i == 0 {
+                name = name.bold();
+            }
             results.push(vec![
-                Cell::text(&a.name),
-                Cell::num(fmt3(a.precision)),
-                Cell::num(fmt3(a.recall)),
-                Cell::num(fmt3(a.f1)),
-                Cell::num(fmt3(a.accuracy)),
-                Cell::num(format!("{:.0} s", a.train_seconds)),
+                name,
+                Cell::num(fmt_count(run.steps)),
+                Cell::num(fmt3(m.precision())),
+                Cell::num(fmt3(m.recall())),
+                Cell::num(crate::lab::claims::fmt_interval(&e.f1)),
+                Cell::num(fmt3(m.accuracy)),
+                Cell::num(fmt_count(m.support())),
+                Cell::num(format!("{secs:.0} s")),
             ]);
         }
         let mut notes = String::new();
-        if let Some(g) = self.pretraining_gain_f1 {
-            notes += &note(&format!("F1 gained by pretraining: {g:+.3}"));
+        if let Some(g) = &self.pretraining_gain {
+            notes += &note(&format!(
+                "F1 gained by pretraining: {:+.3} (paired 95% interval {:+.3} to {:+.3})",
+                g.estimate, g.low, g.high
+            ));
         }
         notes += &note(&format!(
-            "threshold {:.3} on P(class 1); support {}",
-            self.threshold,
-            fmt_count(self.support)
+            "threshold {:.3} on P(class 1)",
+            self.threshold
         ));
         if let Some(l) = &self.load_note {
             notes += &note(&l.to_string());
@@ -290,3 +303,93 @@ crate::rich_display!(
     TransformerReport,
     BenchReport
 );
+
+/// The training arguments as a table (what a tutorial shows before it trains).
+fn options_table(o: &crate::transformer::lab::LabOptions) -> Table {
+    let tiny = o.model == "tiny";
+    let mut rows = vec![
+        ("model", o.model.clone()),
+        ("max length (tokens)", o.max_length.to_string()),
+        (
+            "batch",
+            format!(
+                "{} x {} accumulated = {} per optimizer step",
+                o.batch_size,
+                o.grad_accum,
+                o.batch_size * o.grad_accum
+            ),
+        ),
+        ("fine-tuning epochs (every arm)", o.epochs.to_string()),
+        (
+            "peak learning rate",
+            o.lr.map_or(
+                if tiny { "3e-4 (default)" } else { "5e-5 (default)" }.into(),
+                |l| format!("{l:e}"),
+            ),
+        ),
+        ("seed", o.seed.to_string()),
+        (
+            "device",
+            match o.device {
+                crate::transformer::device::DeviceChoice::Cpu => "cpu".to_string(),
+                crate::transformer::device::DeviceChoice::Cuda(i) => format!("cuda:{i}"),
+                crate::transformer::device::DeviceChoice::Metal(i) => format!("metal:{i}"),
+                crate::transformer::device::DeviceChoice::Auto => "auto".to_string(),
+            },
+        ),
+        (
+            "threads",
+            o.threads
+                .map_or("the cores this process may use".into(), |t| t.to_string()),
+        ),
+        (
+            "wall-clock cap",
+            o.budget_minutes
+                .map_or("none: stops on steps and epochs".into(), |b| {
+                    format!("{b} min (reported if it cuts training)")
+                }),
+        ),
+    ];
+    if tiny {
+        rows.extend([
+            (
+                "tiny size",
+                format!(
+                    "hidden {}, {} layers, {} heads, {} BPE tokens",
+                    o.tiny.hidden, o.tiny.layers, o.tiny.heads, o.tiny.vocab_size
+                ),
+            ),
+            ("MLM pretraining steps", o.pretrain_steps.to_string()),
+            (
+                "pretrain on companion text",
+                if o.pretrain_on_context {
+                    "yes (training rows only)"
+                } else {
+                    "no"
+                }
+                .into(),
+            ),
+            (
+                "random-init arm",
+                if o.compare_random_init {
+                    "yes, same fine-tuning steps"
+                } else {
+                    "no"
+                }
+                .into(),
+            ),
+        ]);
+    }
+    kv_table("Training arguments", rows)
+}
+
+impl Render for crate::transformer::lab::LabOptions {
+    fn html(&self) -> String {
+        options_table(self).to_html()
+    }
+    fn text(&self) -> String {
+        options_table(self).to_text()
+    }
+}
+
+crate::rich_display!(crate::transformer::lab::LabOptions);

@@ -10,16 +10,13 @@ use crate::data::{Cleaner, Split};
 use crate::error::Result;
 use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
 use crate::linear::{
-    LogReg, LogRegModel, Penalty, RegPath, Search, SearchResults, SearchRow, TopFeatures, log_space,
+    LogReg, LogRegModel, Penalty, RegPath, Search, SearchResults, TopFeatures, log_space,
 };
-use crate::metrics::{Evaluation, Metrics, ThresholdSweep};
+use crate::metrics::{Evaluation, Interval, Metrics, ThresholdSweep, f1_difference};
 use crate::plot::{self, Figure};
 use serde::Serialize;
 use std::fmt;
 use std::time::Instant;
-
-/// Validation-F1 gain needed before the decision threshold moves off 0.5.
-pub const MIN_THRESHOLD_GAIN: f64 = 0.01;
 
 /// Settings of the classic experiment (a builder with the defaults the main job uses).
 #[derive(Debug, Clone)]
@@ -108,137 +105,142 @@ impl ClassicLab {
         })
     }
 
-    /// The whole story on one split.
+    /// Fit `lr` with `balancing` on train and score it on validation and test (threshold 0.5).
+    pub fn fit_row(
+        &self,
+        stage: &str,
+        lr: &LogReg,
+        balancing: Balancing,
+        f: &Features,
+    ) -> Result<(ClassicRow, BalanceReport)> {
+        let (m, report) = lr.fit_balanced(balancing, &f.x_train, &f.y_train, self.seed)?;
+        Ok((ClassicRow::new(stage, m, balancing, 0.5, f)?, report))
+    }
+
+    /// Step 1: the model as it comes out of the box (L2, C = 1, no balancing, threshold 0.5).
+    pub fn out_of_the_box(&self, f: &Features) -> Result<ClassicRow> {
+        Ok(self
+            .fit_row(OUT_OF_THE_BOX, &LogReg::l2().c(1.0), Balancing::None, f)?
+            .0)
+    }
+
+    /// Step 2: the out-of-the-box model trained with one balancing method.
+    pub fn balanced(&self, f: &Features, balancing: Balancing) -> Result<ClassicRow> {
+        let stage = format!("balancing: {}", balancing.name());
+        let (mut row, report) = self.fit_row(&stage, &LogReg::l2().c(1.0), balancing, f)?;
+        row.balance = Some(report);
+        Ok(row)
+    }
+
+    /// Step 3: grid search (C x penalty x balancing) with stratified CV on train.
+    pub fn search(&self, f: &Features) -> Result<SearchResults> {
+        Search::new()
+            .cs(self.cs.clone())
+            .penalties(self.penalties.clone())
+            .balancings(self.balancings.clone())
+            .folds(self.folds)
+            .seed(self.seed)
+            .run(&f.x_train, &f.y_train)
+    }
+
+    /// Step 4: one penalty at its best setting of the search, refitted on all of train.
+    pub fn tuned(&self, f: &Features, search: &SearchResults, penalty: Penalty) -> Result<ClassicRow> {
+        let row = search.best_for(penalty).ok_or_else(|| {
+            crate::Error::config(format!("the search did not try the {penalty} penalty"))
+        })?;
+        let m = search.refit(row, &f.x_train, &f.y_train, self.seed)?;
+        let mut r = ClassicRow::new(
+            &format!("tuned {}", penalty.to_string().to_uppercase()),
+            m,
+            row.balancing,
+            0.5,
+            f,
+        )?;
+        r.cv_f1 = Some(row.mean_f1);
+        Ok(r)
+    }
+
+    /// Step 5: should the decision threshold of `row`'s model move off 0.5? Chosen on the
+    /// validation split only, and moved only when the validation gain is larger than its noise
+    /// (the paired bootstrap interval of the gain excludes zero).
+    pub fn threshold(&self, f: &Features, row: &ClassicRow) -> Result<ThresholdChoice> {
+        let val_scores = row.model.predict_proba(&f.x_val);
+        let sweep = ThresholdSweep::new(&f.y_val, &val_scores)?;
+        let at = |t: f64| -> Vec<u8> { val_scores.iter().map(|&s| u8::from(s >= t)).collect() };
+        let gain = f1_difference(&f.y_val, &at(sweep.best_threshold), &at(0.5))?;
+        let moved = gain.excludes_zero() && gain.estimate > 0.0;
+        let threshold = if moved { sweep.best_threshold } else { 0.5 };
+        let stage = format!("{} + validation threshold", row.stage);
+        let mut tuned = ClassicRow::new(&stage, row.model.clone(), row.balancing_kind, threshold, f)?;
+        tuned.cv_f1 = row.cv_f1;
+        Ok(ThresholdChoice {
+            sweep,
+            best_threshold: threshold,
+            gain,
+            moved,
+            row: moved.then_some(tuned),
+            base: row.stage.clone(),
+        })
+    }
+
+    /// Classify new texts with a row's model: the same cleaning and vectorizer as training.
+    pub fn classify<S: AsRef<str>>(
+        &self,
+        f: &Features,
+        row: &ClassicRow,
+        texts: &[S],
+        classes: [&str; 2],
+    ) -> Result<crate::lab::Predictions> {
+        let clean: Vec<String> = texts
+            .iter()
+            .map(|t| self.cleaner.clean(t.as_ref()))
+            .collect();
+        let x = f.tfidf.transform(&clean)?;
+        Ok(crate::lab::Predictions::new(
+            &row.stage,
+            texts,
+            row.model.predict_proba(&x),
+            row.threshold,
+            classes,
+        ))
+    }
+
+    /// The whole story on one split (the CLI and the main job; notebooks call the steps).
     pub fn run(&self, split: &Split) -> Result<ClassicReport> {
         let f = self.features(split)?;
-        let mut rows = Vec::new();
-
-        // (a) out of the box: L2, C = 1, no balancing, threshold 0.5.
-        let base = LogReg::l2().c(1.0);
-        let m = base.fit(&f.x_train, &f.y_train)?;
-        rows.push(ClassicRow::test(
-            "out-of-the-box",
-            &m,
-            Balancing::None,
-            0.5,
-            &f,
-        )?);
-
-        // (b) the same model with each balancing method.
+        let mut rows = vec![self.out_of_the_box(&f)?];
         let mut balance_reports = Vec::new();
         for bal in [
             Balancing::ClassWeight,
             Balancing::Oversample,
             Balancing::Undersample,
         ] {
-            let (m, report) = base.fit_balanced(bal, &f.x_train, &f.y_train, self.seed)?;
-            rows.push(ClassicRow::test(
-                &format!("balancing: {}", bal.name()),
-                &m,
-                bal,
-                0.5,
-                &f,
-            )?);
-            balance_reports.push(report);
+            let mut row = self.balanced(&f, bal)?;
+            balance_reports.extend(row.balance.take());
+            rows.push(row);
         }
-
-        // (c) grid search with stratified CV on train.
-        let search = Search::new()
-            .cs(self.cs.clone())
-            .penalties(self.penalties.clone())
-            .balancings(self.balancings.clone())
-            .folds(self.folds)
-            .seed(self.seed)
-            .run(&f.x_train, &f.y_train)?;
-
-        // (d) each penalty at its own best setting, refitted on all of train.
-        let mut tuned: Vec<(SearchRow, LogRegModel)> = Vec::new();
-        for &p in &self.penalties {
-            if let Some(row) = search.best_for(p) {
-                let m = search.refit(row, &f.x_train, &f.y_train, self.seed)?;
-                rows.push(ClassicRow::test(
-                    &format!("tuned {}", p.to_string().to_uppercase()),
-                    &m,
-                    row.balancing,
-                    0.5,
-                    &f,
-                )?);
-                tuned.push((row.clone(), m));
-            }
-        }
-        let best_row = search.best().clone();
-        let (_, best_model) = tuned
+        let search = self.search(&f)?;
+        let tuned = self
+            .penalties
             .iter()
-            .find(|(r, _)| r.penalty == best_row.penalty)
-            .cloned()
-            .unwrap_or_else(|| (best_row.clone(), tuned[0].1.clone()));
-
-        // (e) decision threshold of the chosen model, chosen on validation data only.
-        let val_scores = best_model.predict_proba(&f.x_val);
-        let sweep = ThresholdSweep::new(&f.y_val, &val_scores)?;
-        let at_half = Metrics::from_scores(&f.y_val, &val_scores, 0.5)?;
-        // A small validation set makes the F1-optimal cut noisy: move off 0.5 only for a clear gain.
-        let threshold = if sweep.best_f1 > at_half.f1() + MIN_THRESHOLD_GAIN {
-            sweep.best_threshold
-        } else {
-            0.5
-        };
-        let stage = if threshold == 0.5 {
-            format!(
-                "tuned {} (validation keeps threshold 0.5)",
-                best_row.penalty.to_string().to_uppercase()
-            )
-        } else {
-            format!(
-                "tuned {} + threshold from validation",
-                best_row.penalty.to_string().to_uppercase()
-            )
-        };
-        rows.push(ClassicRow::test(
-            &stage,
-            &best_model,
-            best_row.balancing,
-            threshold,
-            &f,
-        )?);
-        let best = rows.len() - 1;
-
-        // Curves of both tuned models on test, at the chosen model's threshold rule.
-        let evaluations = tuned
-            .iter()
-            .map(|(r, m)| {
-                Evaluation::new(
-                    format!("{} (C={:.3}, {})", r.penalty, r.c, r.balancing.name()),
-                    &f.y_test,
-                    &m.predict_proba(&f.x_test),
-                    0.5,
-                )
-            })
+            .map(|&p| self.tuned(&f, &search, p))
             .collect::<Result<Vec<_>>>()?;
-
-        // Regularization paths: how sparsity and validation F1 move with C.
-        let mut paths = Vec::new();
-        for &p in &self.penalties {
-            let lr = LogReg::new(p).class_weighting(crate::linear::ClassWeight::Balanced);
-            paths.push(RegPath::compute(
-                &lr,
-                &self.cs,
-                &f.x_train,
-                &f.y_train,
-                Some((&f.x_val, &f.y_val)),
-                &f.names,
-                self.top_k,
-            )?);
-        }
-
-        let top_features = best_model.top_features(&f.names, self.top_k)?;
+        let evaluations = tuned.iter().map(|r| r.test.clone()).collect();
+        rows.extend(tuned);
+        // The threshold is tried on the row the validation split prefers, never on test.
+        let chosen = best_on_validation(&rows);
+        let threshold = self.threshold(&f, &rows[chosen])?;
+        rows.extend(threshold.row.clone());
+        let best = best_on_validation(&rows);
+        let paths = self.paths(&f)?;
+        let top_features = rows[best].model.top_features(&f.names, self.top_k)?;
         Ok(ClassicReport {
+            best_model: rows[best].model.clone(),
             rows,
             best,
             search,
             paths,
             evaluations,
-            sweep,
             threshold,
             top_features,
             vocabulary: f.tfidf.vocabulary(20),
@@ -246,9 +248,53 @@ impl ClassicLab {
             n_train: f.y_train.len(),
             n_features: f.names.len(),
             tfidf_seconds: f.seconds,
-            best_model,
         })
     }
+
+    /// Regularization paths (balanced class weights): how sparsity and validation F1 move with C.
+    pub fn paths(&self, f: &Features) -> Result<Vec<RegPath>> {
+        self.penalties
+            .iter()
+            .map(|&p| {
+                let lr = LogReg::new(p).class_weighting(crate::linear::ClassWeight::Balanced);
+                RegPath::compute(
+                    &lr,
+                    &self.cs,
+                    &f.x_train,
+                    &f.y_train,
+                    Some((&f.x_val, &f.y_val)),
+                    &f.names,
+                    self.top_k,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Stage name of the first row.
+pub const OUT_OF_THE_BOX: &str = "out-of-the-box";
+
+/// Index of the row with the best validation F1 (the first among ties: the simpler story).
+pub fn best_on_validation(rows: &[ClassicRow]) -> usize {
+    rows.iter()
+        .enumerate()
+        .fold(0, |best, (i, r)| if r.val_f1 > rows[best].val_f1 { i } else { best })
+}
+
+/// The decision threshold of one model, chosen on validation data.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdChoice {
+    /// The stage whose model was tried.
+    pub base: String,
+    /// F1 against the threshold, on validation data.
+    pub sweep: ThresholdSweep,
+    /// The threshold in use: the sweep's best when it moved, else 0.5.
+    pub best_threshold: f64,
+    /// Validation F1 at the sweep's best threshold minus at 0.5, with its paired interval.
+    pub gain: Interval,
+    pub moved: bool,
+    /// The model at the moved threshold, scored on test (only when it moved).
+    pub row: Option<ClassicRow>,
 }
 
 /// Matrices of one split and the fitted vectorizer.
@@ -265,7 +311,7 @@ pub struct Features {
     pub seconds: f64,
 }
 
-/// One line of the results table: a model and its test-set numbers.
+/// One line of the results table: a model, how it was trained, and its scores.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassicRow {
     pub stage: String,
@@ -273,42 +319,53 @@ pub struct ClassicRow {
     #[serde(rename = "C")]
     pub c: f64,
     pub balancing: String,
+    #[serde(skip)]
+    pub balancing_kind: Balancing,
     pub threshold: f64,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    pub accuracy: f64,
-    /// Positive examples in the test set (the seed report printed `None` here).
-    pub support: usize,
+    /// Mean cross-validated F1 of the setting, for rows chosen by the search.
+    pub cv_f1: Option<f64>,
+    /// F1 on the validation split (what choices are made on).
+    pub val_f1: f64,
+    /// Test-set evaluation (support, interval and scores included).
+    pub test: Evaluation,
     pub nnz: usize,
     pub fit_seconds: f64,
-    pub metrics: Metrics,
+    /// What resampling did to the training set, for balancing rows.
+    pub balance: Option<BalanceReport>,
+    #[serde(skip)]
+    pub model: LogRegModel,
 }
 
 impl ClassicRow {
-    fn test(
+    fn new(
         stage: &str,
-        m: &LogRegModel,
+        m: LogRegModel,
         bal: Balancing,
         threshold: f64,
         f: &Features,
     ) -> Result<ClassicRow> {
-        let metrics = Metrics::from_scores(&f.y_test, &m.predict_proba(&f.x_test), threshold)?;
+        let val = Metrics::from_scores(&f.y_val, &m.predict_proba(&f.x_val), threshold)?;
+        let test = Evaluation::new(stage, &f.y_test, &m.predict_proba(&f.x_test), threshold)?;
         Ok(ClassicRow {
             stage: stage.to_string(),
             penalty: m.penalty.to_string(),
             c: m.c,
             balancing: bal.name().to_string(),
+            balancing_kind: bal,
             threshold,
-            precision: metrics.precision(),
-            recall: metrics.recall(),
-            f1: metrics.f1(),
-            accuracy: metrics.accuracy,
-            support: metrics.support(),
+            cv_f1: None,
+            val_f1: val.f1(),
+            test,
             nnz: m.nnz,
             fit_seconds: m.fit_seconds,
-            metrics,
+            balance: None,
+            model: m,
         })
+    }
+
+    /// The test metrics at the row's threshold.
+    pub fn metrics(&self) -> &Metrics {
+        &self.test.metrics
     }
 }
 
@@ -316,16 +373,15 @@ impl ClassicRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassicReport {
     pub rows: Vec<ClassicRow>,
-    /// Index in `rows` of the chosen model.
+    /// Index in `rows` of the chosen model: the best validation F1.
     pub best: usize,
     pub search: SearchResults,
     /// One regularization path per penalty (balanced class weights).
     pub paths: Vec<RegPath>,
     /// Test-set curves of each penalty at its tuned setting.
     pub evaluations: Vec<Evaluation>,
-    /// Threshold sweep of the chosen model on validation data.
-    pub sweep: ThresholdSweep,
-    pub threshold: f64,
+    /// The threshold tried on the model validation preferred.
+    pub threshold: ThresholdChoice,
     pub top_features: TopFeatures,
     pub vocabulary: Vocabulary,
     pub balance_reports: Vec<BalanceReport>,
@@ -375,7 +431,10 @@ impl ClassicReport {
             ),
             (
                 "threshold-classic",
-                plot::threshold_sweep(&self.sweep, Some(self.threshold)),
+                plot::threshold_sweep(
+                    &self.threshold.sweep,
+                    Some(self.threshold.best_threshold),
+                ),
             ),
             ("top-features", self.top_features_figure()),
         ]
@@ -393,7 +452,7 @@ impl ClassicReport {
 
     /// Confusion matrix of the chosen model on the test split.
     pub fn confusion_figure(&self) -> Result<Figure> {
-        plot::confusion_matrix(&self.best().metrics.confusion, ["negative", "positive"])
+        plot::confusion_matrix(&self.best().test.metrics.confusion, ["negative", "positive"])
     }
 
     /// The chosen model's strongest positive and negative terms.

@@ -1,8 +1,10 @@
 //! The lab's stages strung together: what `textlab classic`, `textlab run` and the notebooks call.
 
+pub mod claims;
 pub mod classic;
 
-pub use classic::{ClassicLab, ClassicReport, ClassicRow, Features};
+pub use claims::{Finding, Outcome, Takeaways, Verdict};
+pub use classic::{ClassicLab, ClassicReport, ClassicRow, Features, ThresholdChoice};
 pub mod bench;
 
 pub use bench::{ClassicBench, bench_classic};
@@ -15,3 +17,6 @@ pub use run::{RunOptions, RunResult, run};
 pub mod errors;
 
 pub use errors::ErrorAnalysis;
+pub mod results;
+
+pub use results::{Conclusion, Cost, ErrorOverlap, Family, ModelResult, Predictions, ResultsFile};

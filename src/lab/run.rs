@@ -3,10 +3,11 @@
 //! tuning), II. results (logistic regression; RoBERTa), conclusion. Every number in it comes from
 //! this run.
 
+use super::claims::{self, Finding, Outcome, Verdict};
 use super::classic::{ClassicLab, ClassicReport};
 use super::compute::{AccumulationPlan, ComputeInfo, MemoryTable, roberta_base};
 use crate::data::cli::CorpusArgs;
-use crate::data::{Cleaner, LoadReport, Split, Splitter, Summary};
+use crate::data::{Cleaner, LoadReport, Split, Summary};
 use crate::display::{Cell, Table};
 use crate::error::{IoContext, Result};
 use crate::plot::{self, ModelStats};
@@ -62,13 +63,9 @@ pub struct RunResult {
 pub fn run(opts: &RunOptions) -> Result<RunResult> {
     let start = Instant::now();
     crate::transformer::device::tune_allocator();
-    eprintln!("[1/4] data: loading {}", opts.corpus.corpus);
-    let (corpus, load) = opts.corpus.load_corpus()?;
+    let (corpus, load, split) = opts.corpus.load_run()?;
+    eprintln!("[1/4] data: {}", corpus.name);
     let summary = Summary::of(&corpus);
-    let split = match (&opts.corpus.train, &opts.corpus.test) {
-        (Some(_), Some(_)) => opts.corpus.load_split()?,
-        _ => Splitter::new().seed(opts.corpus.seed).split(&corpus)?,
-    };
     let compute = ComputeInfo::detect();
     let base = roberta_base();
     let memory = MemoryTable::new("roberta-base", &base, &[128, 256, 512], &[8, 16, 32, 64]);
@@ -170,31 +167,43 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     ));
 
     let cl = &r.classic;
-    rep.h3("I.2 Logistic regression: a weak baseline, fixed by class balancing and a hyper-parameter search");
+    rep.h3("I.2 Logistic regression: out of the box, balanced, tuned");
     let ootb = &cl.rows[0];
+    let m = ootb.metrics();
     rep.text(format!(
-        "Out of the box (L2, C = 1, no balancing, threshold 0.5) the model reaches F1 **{:.3}** (precision {:.3}, recall {:.3}): \
-         with {:.0}% positives it rarely predicts the positive class. Balancing the classes and tuning C fix it:",
-        ootb.f1,
-        ootb.precision,
-        ootb.recall,
+        "Out of the box (L2, C = 1, no balancing, threshold 0.5) the model reaches test F1 **{}** \
+         (precision {:.3}, recall {:.3}): it flags {} texts as positive and finds {} of the {} positives ({:.0}% positives in training).",
+        claims::fmt_interval(&ootb.test.f1),
+        m.precision(),
+        m.recall(),
+        m.confusion.tp + m.confusion.fp,
+        m.confusion.tp,
+        m.support(),
         r.train.positive_ratio * 100.0
     ));
     rep.table(crate::display::classic_table(cl));
+    for row in cl.rows.iter().skip(1).filter(|r| r.stage.starts_with("balancing")) {
+        if let Ok(v) = Verdict::between(&row.test, &ootb.test) {
+            rep.text(v.sentence());
+        }
+    }
+    let sb = cl.search.best();
     rep.text(format!(
         "Search: {}-fold stratified cross-validation on the training split over C x penalty x balancing ({} settings, {:.0} s); \
-         best mean CV F1 {:.3} at {} C = {:.3} with {} balancing. The decision threshold ({:.3}) was chosen on the validation split.",
+         best mean CV F1 {:.3} at {} C = {} with {} balancing. {}",
         cl.search.folds,
         cl.search.rows.len(),
         cl.search.seconds,
-        cl.search.best().mean_f1,
-        cl.search.best().penalty,
-        cl.search.best().c,
-        cl.search.best().balancing.name(),
-        cl.threshold
+        sb.mean_f1,
+        sb.penalty,
+        crate::linear::fmt_c(sb.c),
+        sb.balancing.name(),
+        crate::display::Render::text(&cl.threshold)
     ));
-    let figs = cl.figures();
-    for (name, fig) in figs {
+    if let Ok(v) = Verdict::between(&cl.best().test, &ootb.test) {
+        rep.text(format!("Chosen on validation: {}. {}", cl.best().stage, v.sentence()));
+    }
+    for (name, fig) in cl.figures() {
         if name == "c-sweep" {
             rep.figure(name, fig);
         }
@@ -202,28 +211,21 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
 
     rep.h2("II. Results");
     rep.h3("II.1 TF-IDF + logistic regression: L1 against L2");
-    let l1 = cl.row("tuned L1");
-    let l2 = cl.row("tuned L2");
-    if let (Some(a), Some(b)) = (l1, l2) {
+    if let (Some(a), Some(b)) = (cl.row("tuned L1"), cl.row("tuned L2")) {
         rep.text(format!(
-            "At their tuned settings, **L1** gives F1 {:.3} / accuracy {:.3} with {} non-zero weights, **L2** F1 {:.3} / accuracy {:.3} with {} \
-             (test split, support {} positives). {}",
-            a.f1,
-            a.accuracy,
-            a.nnz,
-            b.f1,
-            b.accuracy,
-            b.nnz,
-            a.support,
-            if a.f1 >= b.f1 { "L1 wins here, as in the seed report, with a far sparser model." } else { "Here L2 is ahead: the seed report's L1 win does not reproduce on this split." }
+            "At their tuned settings L1 keeps {} non-zero weights and L2 {}.",
+            a.nnz, b.nnz
         ));
+        if let Ok(v) = Verdict::between(&a.test, &b.test) {
+            rep.text(Finding::new("L1 beat L2", v).sentence());
+        }
     }
     let best = cl.best();
     rep.text(format!(
         "Chosen model: {} ({}); its classification report on the test split:",
         best.stage, best.balancing
     ));
-    rep.pre(best.metrics.classification_report());
+    rep.pre(best.metrics().classification_report());
     for (name, fig) in cl.figures() {
         if name != "c-sweep" {
             rep.figure(name, fig);
@@ -236,6 +238,11 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     match &r.transformer {
         Some(t) => {
             rep.pre(t.to_string());
+            if let Some(a) = &t.random_init
+                && let Ok(v) = Verdict::between(&t.test, &a.test)
+            {
+                rep.text(format!("Did pretraining pay? {}", v.sentence()));
+            }
             rep.figure("training-curves", plot::transformer_training(t));
             rep.figure(
                 "confusion-transformer",
@@ -246,22 +253,27 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     }
 
     rep.h2("Conclusion");
-    let mut stats = vec![ModelStats::from_logreg(
-        format!("TF-IDF + LR ({})", best.penalty),
-        &cl.best_model,
-        &best.metrics,
-    )];
+    let classic_cost = cl.tfidf_seconds + cl.search.seconds + best.fit_seconds;
+    let mut stats = vec![
+        ModelStats::from_logreg(
+            format!("TF-IDF + LR ({})", best.penalty),
+            &cl.best_model,
+            best.metrics(),
+        )
+        .train_secs(classic_cost),
+    ];
     let mut g = Table::new(&[
         "model",
         "precision",
         "recall",
-        "F1",
+        "F1 (95% interval)",
         "accuracy",
         "support",
-        "train s",
+        "training s (search included)",
         "size",
     ]);
     let num = |x: f64| Cell::num(f3(x));
+    let bm = best.metrics();
     g.push(vec![
         Cell::text(format!(
             "TF-IDF + logistic regression ({}, C={}, {})",
@@ -269,22 +281,23 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
             crate::linear::fmt_c(best.c),
             best.balancing
         )),
-        num(best.precision),
-        num(best.recall),
-        num(best.f1),
-        num(best.accuracy),
-        Cell::num(best.support.to_string()),
-        Cell::num(format!("{:.1}", best.fit_seconds + cl.tfidf_seconds)),
+        num(bm.precision()),
+        num(bm.recall()),
+        Cell::num(claims::fmt_interval(&best.test.f1)),
+        num(bm.accuracy),
+        Cell::num(bm.support().to_string()),
+        Cell::num(format!("{classic_cost:.1}")),
         Cell::num(format!("{} weights", best.nnz)),
     ]);
     if let Some(t) = &r.transformer {
+        let tm = &t.test.metrics;
         g.push(vec![
             Cell::text(&t.model),
-            num(t.precision),
-            num(t.recall),
-            num(t.f1),
-            num(t.accuracy),
-            Cell::num(t.support.to_string()),
+            num(tm.precision()),
+            num(tm.recall()),
+            Cell::num(claims::fmt_interval(&t.test.f1)),
+            num(tm.accuracy),
+            Cell::num(tm.support().to_string()),
             Cell::num(format!("{:.0}", t.train_seconds)),
             Cell::num(crate::transformer::memory::human_bytes(
                 t.summary.model_bytes,
@@ -294,43 +307,48 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     }
     rep.table(g);
     rep.figure("model-comparison", plot::model_comparison(&stats));
-    rep.text(conclusion(best, r.transformer.as_ref()));
+    rep.text(conclusion(best, classic_cost, r.transformer.as_ref()));
     rep
 }
 
-/// The report's conclusion, re-derived from this run's numbers.
-pub fn conclusion(best: &super::classic::ClassicRow, t: Option<&TransformerReport>) -> String {
-    match t {
-        None => format!(
-            "TF-IDF + logistic regression reaches F1 {:.3}; the transformer part was not run.",
-            best.f1
-        ),
-        Some(t) => {
-            let diff = t.f1 - best.f1;
-            let cost = t.train_seconds / (best.fit_seconds.max(1e-3));
-            let verdict = if diff > 0.01 {
-                format!("the transformer is better by {diff:.3} F1")
-            } else if diff < -0.01 {
-                format!("the classic model is better by {:.3} F1", -diff)
-            } else {
-                format!("the two are within {:.3} F1 of each other", diff.abs())
+/// The report's conclusion, re-derived from this run's numbers: which family wins (or whether
+/// the test set cannot tell), and at what cost (the classic cost includes its search).
+pub fn conclusion(
+    best: &super::classic::ClassicRow,
+    classic_seconds: f64,
+    t: Option<&TransformerReport>,
+) -> String {
+    let Some(t) = t else {
+        return format!(
+            "TF-IDF + logistic regression reaches test F1 {}; the transformer part was not run.",
+            claims::fmt_interval(&best.test.f1)
+        );
+    };
+    let cost = format!(
+        "The transformer took {:.0} s to train against {:.1} s for the classic model, TF-IDF and search included ({:.0}x).",
+        t.train_seconds,
+        classic_seconds,
+        t.train_seconds / classic_seconds.max(1e-3)
+    );
+    match Verdict::between(&t.test, &best.test) {
+        Ok(v) => {
+            let holds = match v.outcome() {
+                Outcome::Tie => {
+                    "holds here: the two are within the noise, and the classic model costs far less"
+                }
+                Outcome::FirstWins => {
+                    "does not hold here: the transformer's gain is larger than the test set's noise"
+                }
+                Outcome::SecondWins => {
+                    "holds more strongly here: the classic model is better, not only cheaper"
+                }
             };
             format!(
-                "On this split {verdict} (transformer F1 {:.3}, classic F1 {:.3}), while the transformer took {:.0} s to train against \
-                 {:.2} s for the logistic regression fit (~{:.0}x). The seed report's conclusion, that the classic model costs far less \
-                 for nearly the same quality, is {}.",
-                t.f1,
-                best.f1,
-                t.train_seconds,
-                best.fit_seconds,
-                cost,
-                if diff <= 0.02 {
-                    "confirmed here"
-                } else {
-                    "not confirmed here: the transformer's gain is larger than the seed report found"
-                }
+                "{} {cost} The seed report's conclusion (the transformer only slightly better, the classic model far cheaper) {holds}.",
+                v.sentence()
             )
         }
+        Err(e) => format!("The two models cannot be compared: {e}"),
     }
 }
 

@@ -175,7 +175,7 @@ const MB: f64 = 1e6;
 impl ModelStats {
     /// The transformer's test numbers and costs (training time, peak memory, weights size).
     pub fn from_transformer(report: &TransformerReport) -> ModelStats {
-        let mut m = ModelStats::new(report.model.clone(), report.f1, report.accuracy)
+        let mut m = ModelStats::from_evaluation(&report.test)
             .train_secs(report.train_seconds)
             .size_mb(report.summary.model_bytes as f64 / MB);
         m.memory_mb = report.peak_memory_bytes.map(|b| b as f64 / MB);
@@ -200,7 +200,7 @@ impl Comparison {
                 .rows
                 .iter()
                 .map(|r| {
-                    ModelStats::new(r.stage.clone(), r.f1, r.accuracy)
+                    ModelStats::from_evaluation(&r.test)
                         .train_secs(r.fit_seconds)
                         .size_mb((dims + 1) as f64 * 8.0 / MB)
                 })
@@ -216,7 +216,7 @@ impl Comparison {
             models.push(ModelStats::from_transformer(t));
             if let Some(a) = &t.random_init {
                 models.push(
-                    ModelStats::new(a.name.clone(), a.f1, a.accuracy).train_secs(a.train_seconds),
+                    ModelStats::from_evaluation(&a.test).train_secs(a.train_seconds),
                 );
             }
         }

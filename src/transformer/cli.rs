@@ -23,10 +23,17 @@ pub struct TransformerCmd {
     /// in the Hugging Face cache (e.g. FacebookAI/roberta-base).
     #[arg(long, default_value = "tiny")]
     pub model: String,
-    /// Wall-time budget for all training, in minutes (default 14; 1.5 with --quick).
+    /// Optional wall-clock cap on all training, in minutes (default none: training runs its
+    /// steps and epochs, the same on every machine; a cap that bites is reported).
     #[arg(long)]
     pub budget_minutes: Option<f64>,
-    /// Small model, short sequences, ~1.5 minutes.
+    /// MLM pretraining steps of `tiny` (default 1500; 150 with --quick).
+    #[arg(long)]
+    pub pretrain_steps: Option<usize>,
+    /// Do not pretrain on the corpus's unlabelled companion text (e.g. mail bodies).
+    #[arg(long)]
+    pub no_context: bool,
+    /// Small model, short sequences, about a minute.
     #[arg(long)]
     pub quick: bool,
     /// Print the report as JSON.
@@ -52,7 +59,7 @@ pub struct TransformerCmd {
     /// CPU threads (default: all cores, or 1 when the machine is already busy).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Skip fine-tuning `tiny` from random init on the same budget.
+    /// Skip fine-tuning `tiny` from random init for the same number of steps.
     #[arg(long)]
     pub no_baseline: bool,
     /// Save the fine-tuned model here (config.json, model.safetensors, tokenizer.json).
@@ -142,9 +149,13 @@ impl TransformerCmd {
         o.compare_random_init = !self.no_baseline;
         o.threads = self.threads;
         o.save_to = self.save.clone();
-        if let Some(v) = self.budget_minutes {
-            o.budget_minutes = v;
+        if self.budget_minutes.is_some() {
+            o.budget_minutes = self.budget_minutes;
         }
+        if let Some(v) = self.pretrain_steps {
+            o.pretrain_steps = v;
+        }
+        o.pretrain_on_context = !self.no_context;
         if let Some(v) = self.max_length {
             o.max_length = v;
         }
@@ -281,7 +292,7 @@ mod tests {
                 o.seed,
                 o.threads
             ),
-            (2.0, 4, 64, 7, Some(1))
+            (Some(2.0), 4, 64, 7, Some(1))
         );
         let q = Cli::try_parse_from(["t", "--quick"])
             .unwrap()

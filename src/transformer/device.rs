@@ -115,30 +115,18 @@ pub fn tune_allocator() {
 }
 
 /// How many threads candle's CPU kernels should use: `RAYON_NUM_THREADS` when the user set it,
-/// else `requested`, else 1 when the machine is already busy (1-minute load average at or above
-/// 75% of the cores: oversubscribed workers wait on each other and a training step got 3-13x
-/// slower in a measured run on 2 loaded cores), else every core.
+/// else `requested`, else the cores this process may use. Never more than those cores: more
+/// workers than cores wait on each other (measured: 1000 threads ran 8x slower than 1). The
+/// machine's load of the moment is not consulted, so a passing spike cannot halve a whole run.
 pub fn choose_threads(requested: Option<usize>) -> usize {
-    if let Some(n) = std::env::var("RAYON_NUM_THREADS")
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = std::env::var("RAYON_NUM_THREADS")
         .ok()
         .and_then(|s| s.parse::<usize>().ok())
         .filter(|&n| n > 0)
-    {
-        return n;
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if let Some(n) = requested.filter(|&n| n > 0) {
-        return n;
-    }
-    let load = std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| {
-        s.split_whitespace()
-            .next()
-            .and_then(|x| x.parse::<f64>().ok())
-    });
-    match load {
-        Some(l) if l >= 0.75 * cores as f64 => 1,
-        _ => cores,
-    }
+        .or(requested.filter(|&n| n > 0))
+        .unwrap_or(cores);
+    wanted.min(cores)
 }
 
 /// Make candle's CPU kernels use `n` threads (candle reads `RAYON_NUM_THREADS` at every matmul).

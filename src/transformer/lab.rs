@@ -1,10 +1,15 @@
 //! The lab's transformer experiment: one call from a split to a report.
 //!
-//! With `model = "tiny"` (the offline default): train a byte-level BPE on the training texts,
-//! pretrain a small RoBERTa with MLM on them, fine-tune, evaluate on the test split, and, on the
-//! same wall-time budget, fine-tune the same architecture from random initialisation, so the
-//! report says honestly what pretraining bought. With a checkpoint directory or cached model id:
-//! load it (fresh head), fine-tune, evaluate.
+//! With `model = "tiny"` (the offline default): train a byte-level BPE on the training texts (and
+//! their unlabelled companion text, e.g. the bodies of the training mails for a subject-line
+//! task), pretrain a small RoBERTa with MLM on the same text for a fixed number of steps,
+//! fine-tune for a fixed number of epochs, evaluate on the test split, and fine-tune the same
+//! architecture from random initialisation for the same number of steps, so the report says
+//! honestly what pretraining bought. With a checkpoint directory or cached model id: load it
+//! (fresh head), fine-tune, evaluate.
+//!
+//! Training stops on steps and epochs, never on a wall clock, so the same seed gives the same
+//! numbers on any machine; `budget_minutes` is an optional cap that the report names when it bites.
 
 use super::checkpoint::{LoadNote, TransformerModel, save_classifier};
 use super::config::{Arch, ModelConfig};
@@ -19,7 +24,7 @@ use super::tokenizer::{Encoded, TextTokenizer};
 use super::train::{FineTuneOptions, FineTuneRun, fine_tune, positive_probability, predict_logits};
 use crate::data::{Corpus, Split};
 use crate::error::{Error, Result};
-use crate::metrics::Evaluation;
+use crate::metrics::{Evaluation, Interval};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -45,36 +50,36 @@ impl Default for TinySize {
     }
 }
 
-/// Settings of [`lab`]. `LabOptions::default()` fits the main job (<= 20 min on 2 cores);
-/// [`LabOptions::quick`] takes about a minute on a small split (tests, notebooks).
+/// Settings of [`lab`]. `LabOptions::default()` fits the main job (about 10 minutes on 2 cores
+/// for the default corpus); [`LabOptions::quick`] takes about a minute on a small split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabOptions {
     /// `tiny` (train here), a checkpoint directory, or a model id in the Hugging Face cache.
     pub model: String,
-    /// Wall-time budget for all training (tokenizer, pretraining, fine-tuning, the random-init
-    /// comparison), in minutes. Default 14.
-    pub budget_minutes: f64,
+    /// Optional wall-clock cap on all training, in minutes. Default none: training runs its
+    /// steps and epochs; a cap that stops it early is reported as such.
+    pub budget_minutes: Option<f64>,
     /// Tokens per sequence including special tokens; longer texts are truncated and counted.
     /// Default 128.
     pub max_length: usize,
     pub batch_size: usize,
     pub grad_accum: usize,
+    /// Fine-tuning epochs of every arm (the best epoch on validation is kept). Default 5.
     pub epochs: usize,
     /// Peak fine-tuning LR; default 3e-4 for `tiny`, 5e-5 for a checkpoint.
     pub lr: Option<f64>,
     pub seed: u64,
     pub device: DeviceChoice,
-    /// CPU threads; default: all cores, or 1 when the machine is already busy (see
-    /// [`choose_threads`]).
+    /// CPU threads; default: the cores this process may use (capped at what exists).
     pub threads: Option<usize>,
-    /// For `tiny`: also fine-tune from random init on the same budget. Default true.
+    /// For `tiny`: also fine-tune from random init for the same number of steps. Default true.
     pub compare_random_init: bool,
     pub tiny: TinySize,
-    /// Share of the `tiny` arm's time given to MLM pretraining. Default 0.6.
-    pub pretrain_share: f64,
-    /// Cap on MLM steps (default none: the time budget decides). With a cap and a budget that
-    /// does not bind, a run is reproducible step for step whatever the machine's speed.
-    pub pretrain_max_steps: Option<usize>,
+    /// MLM pretraining steps of the `tiny` model. Default 1500.
+    pub pretrain_steps: usize,
+    /// Pretrain (and train the tokenizer) on the training rows' unlabelled companion text too
+    /// (the corpus's `context` column, e.g. mail bodies). Default true.
+    pub pretrain_on_context: bool,
     /// Save the fine-tuned model (HF format) here.
     pub save_to: Option<PathBuf>,
 }
@@ -83,19 +88,19 @@ impl Default for LabOptions {
     fn default() -> Self {
         LabOptions {
             model: "tiny".into(),
-            budget_minutes: 14.0,
+            budget_minutes: None,
             max_length: 128,
             batch_size: 16,
             grad_accum: 1,
-            epochs: 4,
+            epochs: 5,
             lr: None,
             seed: 42,
             device: DeviceChoice::Cpu,
             threads: None,
             compare_random_init: true,
             tiny: TinySize::default(),
-            pretrain_share: 0.6,
-            pretrain_max_steps: None,
+            pretrain_steps: 1500,
+            pretrain_on_context: true,
             save_to: None,
         }
     }
@@ -103,10 +108,9 @@ impl Default for LabOptions {
 
 impl LabOptions {
     /// A small, fast configuration: hidden 64, 2 layers, 2000 tokens, 64-token sequences,
-    /// 1.5 minutes in all.
+    /// 150 MLM steps, 3 epochs.
     pub fn quick() -> Self {
         LabOptions {
-            budget_minutes: 1.5,
             max_length: 64,
             epochs: 3,
             tiny: TinySize {
@@ -115,16 +119,18 @@ impl LabOptions {
                 heads: 2,
                 vocab_size: 2000,
             },
+            pretrain_steps: 150,
             lr: Some(5e-4),
             ..Default::default()
         }
     }
 
     pub fn check(&self) -> Result<()> {
-        if !self.budget_minutes.is_finite() || self.budget_minutes <= 0.0 {
+        if let Some(b) = self.budget_minutes
+            && (!b.is_finite() || b <= 0.0 || b > 7.0 * 24.0 * 60.0)
+        {
             return Err(Error::config(format!(
-                "budget_minutes {} must be positive",
-                self.budget_minutes
+                "budget_minutes {b} must be positive and at most a week (10080)"
             )));
         }
         if self.max_length < 8 {
@@ -133,8 +139,10 @@ impl LabOptions {
                 self.max_length
             )));
         }
-        if !(0.0..1.0).contains(&self.pretrain_share) {
-            return Err(Error::config("pretrain_share must be in [0, 1)"));
+        if self.pretrain_steps == 0 && self.model == "tiny" {
+            return Err(Error::config(
+                "pretrain_steps must be at least 1 for the tiny model",
+            ));
         }
         let t = &self.tiny;
         if t.heads == 0 || !t.hidden.is_multiple_of(t.heads) || t.layers == 0 {
@@ -151,11 +159,7 @@ impl LabOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmResult {
     pub name: String,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    pub accuracy: f64,
-    pub support: usize,
+    pub test: Evaluation,
     /// Training wall seconds of this arm (pretraining included where there was one).
     pub train_seconds: f64,
     pub fine_tuning: FineTuneRun,
@@ -193,12 +197,6 @@ pub struct TransformerReport {
     pub summary: ModelSummary,
     /// Decision threshold on P(class 1) (the loss is class-weighted).
     pub threshold: f64,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    pub accuracy: f64,
-    /// Positive test examples (the metrics' support).
-    pub support: usize,
     /// Training wall seconds of the reported model: tokenizer + pretraining + fine-tuning.
     pub train_seconds: f64,
     /// Fine-tuning throughput (training sequences per second).
@@ -213,11 +211,13 @@ pub struct TransformerReport {
     /// Texts with no content (they still get a prediction from `<s></s>`).
     pub empty_texts: usize,
     pub load_note: Option<LoadNote>,
-    /// The same architecture fine-tuned from random init on the same wall time.
+    /// The same architecture fine-tuned from random init for the same number of steps.
     pub random_init: Option<ArmResult>,
-    /// `f1 - random_init.f1`.
-    pub pretraining_gain_f1: Option<f64>,
-    pub budget_minutes: f64,
+    /// `F1 - random_init F1` on the test split, with its paired bootstrap interval.
+    pub pretraining_gain: Option<Interval>,
+    /// Unlabelled companion texts (training rows only) added to the MLM corpus.
+    pub context_texts: usize,
+    pub budget_minutes: Option<f64>,
     pub wall_seconds: f64,
     pub saved_to: Option<String>,
     pub test: Evaluation,
@@ -245,16 +245,34 @@ impl std::fmt::Display for TransformerReport {
             s.vocab_size,
             self.device
         )?;
+        let m = &self.test.metrics;
         writeln!(
             f,
-            "  test: precision {:.3}  recall {:.3}  F1 {:.3}  accuracy {:.3}  support {} (threshold {})",
-            self.precision, self.recall, self.f1, self.accuracy, self.support, self.threshold
+            "  test: precision {:.3}  recall {:.3}  F1 {:.3} (95% interval {:.3}-{:.3})  accuracy {:.3}  support {} (threshold {})",
+            m.precision(),
+            m.recall(),
+            m.f1(),
+            self.test.f1.low,
+            self.test.f1.high,
+            m.accuracy,
+            m.support(),
+            self.threshold
         )?;
         if let Some(p) = &self.pretraining {
             writeln!(
                 f,
-                "  MLM pretraining: {} steps in {:.0}s ({:.1} seq/s), masked-token loss {:.2} -> {:.2}",
-                p.steps, p.seconds, p.seq_per_second, p.first_loss, p.last_loss
+                "  MLM pretraining: {} steps in {:.0}s ({:.1} seq/s, {} companion texts), masked-token loss {:.2} -> {:.2}{}",
+                p.steps,
+                p.seconds,
+                p.seq_per_second,
+                self.context_texts,
+                p.first_loss,
+                p.last_loss,
+                if p.cut_by_budget {
+                    " (cut short by the wall-clock cap)"
+                } else {
+                    ""
+                }
             )?;
         }
         let ft = &self.fine_tuning;
@@ -270,23 +288,27 @@ impl std::fmt::Display for TransformerReport {
                 e.epoch, e.train_loss, e.val_loss, e.val_f1, e.seconds
             )?;
         }
-        if let Some(r) = &self.random_init {
+        if let (Some(r), Some(g)) = (&self.random_init, &self.pretraining_gain) {
+            let rm = &r.test.metrics;
             writeln!(
                 f,
-                "  same budget from random init: F1 {:.3} (precision {:.3}, recall {:.3}) in {:.0}s -> pretraining gain {:+.3} F1",
-                r.f1,
-                r.precision,
-                r.recall,
+                "  same steps from random init: F1 {:.3} (precision {:.3}, recall {:.3}) in {:.0}s -> pretraining gain {:+.3} F1 (paired 95% interval {:+.3} to {:+.3})",
+                rm.f1(),
+                rm.precision(),
+                rm.recall(),
                 r.train_seconds,
-                self.pretraining_gain_f1.unwrap_or(0.0)
+                g.estimate,
+                g.low,
+                g.high
             )?;
         }
         writeln!(
             f,
-            "  training {:.0}s of {:.0}s wall (budget {} min); truncated to {} tokens: train {}, val {}, test {}",
+            "  training {:.0}s of {:.0}s wall ({}); truncated to {} tokens: train {}, val {}, test {}",
             self.train_seconds,
             self.wall_seconds,
-            self.budget_minutes,
+            self.budget_minutes
+                .map_or("no wall-clock cap".to_string(), |b| format!("cap {b} min")),
             self.truncated.max_length,
             self.truncated.train,
             self.truncated.val,
@@ -334,20 +356,6 @@ fn evaluate_arm(
     Evaluation::new(name, y, &probs, 0.5)
 }
 
-fn arm(name: &str, eval: &Evaluation, train_seconds: f64, run: FineTuneRun) -> ArmResult {
-    let m = &eval.metrics;
-    ArmResult {
-        name: name.into(),
-        precision: m.precision(),
-        recall: m.recall(),
-        f1: m.f1(),
-        accuracy: m.accuracy,
-        support: m.support(),
-        train_seconds,
-        fine_tuning: run,
-    }
-}
-
 fn summary(cfg: &ModelConfig, params: usize) -> ModelSummary {
     ModelSummary {
         arch: cfg.arch,
@@ -361,12 +369,33 @@ fn summary(cfg: &ModelConfig, params: usize) -> ModelSummary {
     }
 }
 
+/// Cut long companion texts into pieces of about `chars` characters at whitespace, so that MLM
+/// sees all of a long mail body instead of its first `max_length` tokens.
+fn chunks(text: &str, chars: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.len() + word.len() + 1 > chars {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Run the transformer experiment on `split` (see the module docs).
 pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     opts.check()?;
     tune_allocator();
     let wall = Instant::now();
-    let budget = Duration::from_secs_f64(opts.budget_minutes * 60.0);
+    let cap = opts.budget_minutes.map(|m| Duration::from_secs_f64(m * 60.0));
+    let left = |since: Instant| cap.map(|c| c.saturating_sub(since.elapsed()));
     let device = opts.device.open()?;
     if device.is_cpu() {
         set_cpu_threads(choose_threads(opts.threads));
@@ -394,9 +423,25 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     }
     let mut notes = Vec::new();
     let tiny = opts.model == "tiny";
+    // Unlabelled text of the training rows only: nothing from validation or test reaches the model.
+    let context: Vec<String> = if tiny && opts.pretrain_on_context {
+        split
+            .train
+            .context()
+            .iter()
+            .flat_map(|t| chunks(t, opts.max_length * 4))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let t0 = Instant::now();
     let (tokenizer, mut config, loaded) = if tiny {
-        let tok = TextTokenizer::train_bpe(&train_x, opts.tiny.vocab_size)?;
+        let corpus: Vec<&str> = train_x
+            .iter()
+            .map(String::as_str)
+            .chain(context.iter().map(String::as_str))
+            .collect();
+        let tok = TextTokenizer::train_bpe(&corpus, opts.tiny.vocab_size)?;
         let cfg = ModelConfig::tiny_roberta(
             tok.vocab_size(),
             opts.tiny.hidden,
@@ -429,44 +474,46 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
         val: enc_val.truncated,
         test: enc_test.truncated,
     };
+    // Both arms get the same epochs and no early stopping: the same number of steps.
     let ft = FineTuneOptions {
         batch_size: opts.batch_size,
         grad_accum: opts.grad_accum,
         epochs: opts.epochs,
         lr: opts.lr.unwrap_or(if tiny { 3e-4 } else { 5e-5 }),
         seed: opts.seed,
+        patience: 0,
         ..Default::default()
     };
     ft.check()?;
-    let mb = |s: f64| Duration::from_secs_f64(s.max(1.0));
-    let left = budget.as_secs_f64() - t0.elapsed().as_secs_f64();
-    // Budget: the pretrained arm gets `arm_time`, the random-init arm the same.
-    let arm_time = if tiny && opts.compare_random_init {
-        left * 0.47
-    } else {
-        left * 0.92
-    };
     let mut pretraining = None;
     let mut load_note = None;
     let model = if tiny {
         let mask_id = tokenizer
             .mask_id()
             .ok_or_else(|| Error::model("tokenizer has no <mask> token"))?;
+        let mut mlm_ids = enc_train.ids.clone();
+        mlm_ids.extend(tokenizer.encode_all(&context, max_len)?.ids);
         let mlm = MlmOptions {
             batch_size: opts.batch_size,
-            budget: mb(arm_time * opts.pretrain_share),
-            max_steps: opts.pretrain_max_steps,
+            steps: opts.pretrain_steps,
+            budget: left(wall),
             seed: opts.seed,
             ..Default::default()
         };
         let (tensors, run) = pretrain(
             &config,
-            &enc_train.ids,
+            &mlm_ids,
             mask_id,
             &tokenizer.special_ids(),
             &mlm,
             &device,
         )?;
+        if run.cut_by_budget {
+            notes.push(format!(
+                "MLM pretraining was cut by the wall-clock cap after {} of {} steps: the numbers depend on this machine's speed",
+                run.steps, opts.pretrain_steps
+            ));
+        }
         pretraining = Some(run);
         let mut m = SequenceClassifier::new(
             config.clone(),
@@ -481,9 +528,10 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
         config = m.classifier.config.clone();
         m.classifier
     };
-    let mut ft_main = ft.clone();
-    let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
-    ft_main.budget = Some(mb(arm_time - pre_secs));
+    let ft_main = FineTuneOptions {
+        budget: left(wall),
+        ..ft.clone()
+    };
     let run = fine_tune(
         &model,
         &enc_train.ids,
@@ -495,13 +543,14 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     )?;
     let name = if tiny {
         format!(
-            "tiny RoBERTa (h{} L{} H{}), BPE + MLM pretrained here",
+            "tiny RoBERTa (h{} L{} H{}), MLM-pretrained here",
             config.hidden_size, config.num_hidden_layers, config.num_attention_heads
         )
     } else {
         format!("{} ({})", opts.model, config.arch.model_type())
     };
     let test = evaluate_arm(&name, &model, &enc_test, &test_y, ft.eval_batch_size)?;
+    let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
     let train_seconds = tokenizer_seconds + pre_secs + run.train_seconds;
     let mut saved_to = None;
     if let Some(dir) = &opts.save_to {
@@ -512,11 +561,8 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     drop(model);
     let random_init = if tiny && opts.compare_random_init {
         let fresh = SequenceClassifier::new(config.clone(), Params::fresh(opts.seed, &device))?;
-        let random_budget = (budget.as_secs_f64() - wall.elapsed().as_secs_f64())
-            .min(pre_secs + run.total_seconds + 1.0);
         let ft_rand = FineTuneOptions {
-            budget: Some(mb(random_budget)),
-            epochs: ft.epochs * 3,
+            budget: left(wall),
             ..ft.clone()
         };
         let rrun = fine_tune(
@@ -529,19 +575,19 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
             "fine-tuning from random init",
         )?;
         let ev = evaluate_arm(
-            "random init",
+            "same architecture, random init",
             &fresh,
             &enc_test,
             &test_y,
             ft.eval_batch_size,
         )?;
-        let secs = rrun.train_seconds;
-        Some(arm(
-            "same architecture, random init, same budget",
-            &ev,
-            secs,
-            rrun,
-        ))
+        let secs = tokenizer_seconds + rrun.train_seconds;
+        Some(ArmResult {
+            name: ev.name.clone(),
+            test: ev,
+            train_seconds: secs,
+            fine_tuning: rrun,
+        })
     } else {
         notes.push(if tiny {
             "random-init comparison skipped (compare_random_init = false)".into()
@@ -550,18 +596,25 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
         });
         None
     };
-    let m = &test.metrics;
-    let pretraining_gain_f1 = random_init.as_ref().map(|r| m.f1() - r.f1);
+    for (arm, r) in [("fine-tuning", Some(&run))]
+        .into_iter()
+        .chain([("random-init fine-tuning", random_init.as_ref().map(|a| &a.fine_tuning))])
+    {
+        if r.is_some_and(|r| r.stop == super::train::StopReason::Budget) {
+            notes.push(format!(
+                "{arm} was cut by the wall-clock cap: the numbers depend on this machine's speed"
+            ));
+        }
+    }
+    let pretraining_gain = random_init
+        .as_ref()
+        .map(|r| test.f1_minus(&r.test))
+        .transpose()?;
     Ok(TransformerReport {
         model: name,
         device: describe(&device),
         summary: summary(&config, params),
         threshold: 0.5,
-        precision: m.precision(),
-        recall: m.recall(),
-        f1: m.f1(),
-        accuracy: m.accuracy,
-        support: m.support(),
         train_seconds,
         seq_per_second: run.seq_per_second,
         peak_memory_bytes: peak_memory_bytes(),
@@ -573,7 +626,8 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
         empty_texts,
         load_note,
         random_init,
-        pretraining_gain_f1,
+        pretraining_gain,
+        context_texts: context.len(),
         budget_minutes: opts.budget_minutes,
         wall_seconds: wall.elapsed().as_secs_f64(),
         saved_to,

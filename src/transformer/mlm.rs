@@ -1,7 +1,7 @@
 //! Masked-language-model pretraining (RoBERTa recipe): dynamic masking of 15% of the non-special
 //! tokens of every batch, of which 80% become `<mask>`, 10% a random token and 10% stay; the loss
-//! is cross-entropy on the masked positions only. Time-budgeted: the LR schedule is planned to
-//! end when the budget does.
+//! is cross-entropy on the masked positions only. It runs a fixed number of steps, so the same seed
+//! gives the same model on any machine; an optional wall-clock cap stops it early and says so.
 
 use super::batch::{Batch, length_buckets};
 use super::config::ModelConfig;
@@ -25,10 +25,10 @@ pub struct MlmOptions {
     pub lr: f64,
     /// Fraction of tokens predicted. Default 0.15.
     pub mask_prob: f64,
-    /// Wall-time budget. Default 4 minutes.
-    pub budget: Duration,
-    /// Stop after this many steps even if time is left. Default none.
-    pub max_steps: Option<usize>,
+    /// Optimizer steps (the LR schedule decays to zero over them). Default 1000.
+    pub steps: usize,
+    /// Optional wall-clock cap: stops early, and the run says so. Default none.
+    pub budget: Option<Duration>,
     /// Default 0.01.
     pub weight_decay: f64,
     /// Default 0.06.
@@ -44,8 +44,8 @@ impl Default for MlmOptions {
             batch_size: 16,
             lr: 5e-4,
             mask_prob: 0.15,
-            budget: Duration::from_secs(240),
-            max_steps: None,
+            steps: 1000,
+            budget: None,
             weight_decay: 0.01,
             warmup_frac: 0.06,
             max_grad_norm: 1.0,
@@ -64,6 +64,9 @@ pub struct MlmRun {
     /// Mean masked-token loss over the first and the last 10% of steps.
     pub first_loss: f64,
     pub last_loss: f64,
+    /// The wall-clock cap stopped pretraining before `steps` (results then depend on speed).
+    #[serde(default)]
+    pub cut_by_budget: bool,
     /// `(step, mean loss since the previous point)`, about 20 points.
     pub loss_curve: Vec<(usize, f64)>,
 }
@@ -135,12 +138,13 @@ pub fn pretrain(
     device: &Device,
 ) -> Result<(HashMap<String, Tensor>, MlmRun)> {
     if opts.batch_size == 0
+        || opts.steps == 0
         || !opts.lr.is_finite()
         || opts.lr <= 0.0
         || !(opts.mask_prob > 0.0 && opts.mask_prob < 1.0)
     {
         return Err(Error::config(
-            "MLM needs batch_size >= 1, lr > 0 and 0 < mask_prob < 1",
+            "MLM needs batch_size >= 1, steps >= 1, lr > 0 and 0 < mask_prob < 1",
         ));
     }
     let usable: Vec<&Vec<u32>> = ids
@@ -155,17 +159,15 @@ pub fn pretrain(
     let model = MaskedLm::new(cfg.clone(), Params::fresh(opts.seed, device))?;
     let mut rng = Rng::new(opts.seed ^ 0x6d6c6d);
     let lengths: Vec<usize> = usable.iter().map(|s| s.len()).collect();
-    let per_epoch = usable.len().div_ceil(opts.batch_size);
-    let provisional = opts.max_steps.unwrap_or(per_epoch * 1000).max(1);
-    let mut sched = Schedule {
+    let sched = Schedule {
         peak_lr: opts.lr,
-        warmup: ((provisional as f64 * opts.warmup_frac) as usize).clamp(1, 50),
-        total: provisional,
+        warmup: ((opts.steps as f64 * opts.warmup_frac) as usize).max(1),
+        total: opts.steps,
     };
     let mut opt = AdamW::new(model.params().vars(), opts.weight_decay)?;
     let start = Instant::now();
-    let mut progress = Progress::new("mlm pretraining", opts.budget.as_secs());
-    let (mut step, mut seqs, mut last_tick) = (0usize, 0usize, 0u64);
+    let mut progress = Progress::new("mlm pretraining", opts.steps as u64);
+    let (mut step, mut seqs, mut cut_by_budget) = (0usize, 0usize, false);
     let mut losses: Vec<f64> = Vec::new();
     'outer: loop {
         for b in length_buckets(&lengths, opts.batch_size, &mut rng) {
@@ -197,23 +199,13 @@ pub fn pretrain(
             opt.step(sched.lr(step), opts.max_grad_norm)?;
             step += 1;
             seqs += seq.len();
-            let elapsed = start.elapsed();
-            if step == 5 && opts.max_steps.is_none() {
-                let per_step = elapsed.as_secs_f64() / 5.0;
-                let fit = ((opts.budget.as_secs_f64() / per_step) as usize).max(6);
-                sched.total = fit;
-                sched.warmup = ((fit as f64 * opts.warmup_frac) as usize).max(1);
+            progress.set_message(format!("loss {l:.3}"));
+            progress.inc(1);
+            if step >= opts.steps {
+                break 'outer;
             }
-            let tick = elapsed.as_secs();
-            if tick > last_tick {
-                progress.inc(tick - last_tick);
-                last_tick = tick;
-                progress.set_message(format!("step {step} loss {l:.3}"));
-            }
-            if elapsed >= opts.budget
-                || step >= sched.total
-                || opts.max_steps.is_some_and(|m| step >= m)
-            {
+            if opts.budget.is_some_and(|b| start.elapsed() >= b) {
+                cut_by_budget = true;
                 break 'outer;
             }
         }
@@ -236,6 +228,7 @@ pub fn pretrain(
         first_loss: mean(&losses[..tenth]),
         last_loss: mean(&losses[losses.len() - tenth..]),
         loss_curve,
+        cut_by_budget,
     };
     let tensors = model.params().tensors().into_iter().collect();
     Ok((tensors, run))
@@ -292,14 +285,17 @@ mod tests {
             .map(|i| vec![0, 5 + i % 3, 10, 11, 12, 13, 5 + i % 3, 2])
             .collect();
         let opts = MlmOptions {
-            max_steps: Some(150),
+            steps: 150,
             lr: 3e-3,
-            budget: Duration::from_secs(600),
             ..Default::default()
         };
         let (tensors, run) =
             pretrain(&cfg, &ids, 4, &[0, 1, 2, 3, 4], &opts, &Device::Cpu).unwrap();
         assert_eq!(run.steps, 150);
+        assert!(!run.cut_by_budget);
+        // The same seed gives the same run, step for step.
+        let (_, again) = pretrain(&cfg, &ids, 4, &[0, 1, 2, 3, 4], &opts, &Device::Cpu).unwrap();
+        assert_eq!(again.loss_curve, run.loss_curve);
         assert!(
             run.last_loss < run.first_loss * 0.6,
             "{} -> {}",

@@ -40,7 +40,8 @@ pub struct FineTuneOptions {
     pub class_weighted: bool,
     /// Stop after this many epochs without a better validation F1 (0: never). Default 2.
     pub patience: usize,
-    /// Stop (and evaluate) when this much wall time has passed. Default none.
+    /// Optional wall-clock cap: training stops (and says so in the run's `stop`) when this much
+    /// time has passed. Default none: training runs its epochs, the same on every machine.
     pub budget: Option<Duration>,
     /// Batch size for evaluation. Default 64.
     pub eval_batch_size: usize,
@@ -231,7 +232,7 @@ pub fn fine_tune(
     let lengths: Vec<usize> = train_ids.iter().map(Vec::len).collect();
     let batches_per_epoch = train_ids.len().div_ceil(opts.batch_size);
     let steps_per_epoch = batches_per_epoch.div_ceil(opts.grad_accum);
-    let mut sched = Schedule {
+    let sched = Schedule {
         peak_lr: opts.lr,
         warmup: ((steps_per_epoch * opts.epochs) as f64 * opts.warmup_frac).ceil() as usize,
         total: steps_per_epoch * opts.epochs,
@@ -245,7 +246,6 @@ pub fn fine_tune(
     let (mut best_f1, mut best_epoch, mut best) = (-1.0f64, 0usize, None);
     let mut stop = StopReason::Completed;
     let mut since_best = 0;
-    let mut planned = false;
     'epochs: for epoch in 1..=opts.epochs {
         let batches = length_buckets(&lengths, opts.batch_size, &mut rng);
         let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
@@ -281,34 +281,9 @@ pub fn fine_tune(
                 "epoch {epoch} loss {:.3}",
                 loss_sum / loss_n as f64
             ));
-            if let Some(budget) = opts.budget {
-                // Re-plan the schedule once the step time is known, so the LR decays to 0 by the
-                // end of the budget (validation passes estimated at a third of a training pass).
-                if !planned && step == 8.min(sched.total) {
-                    planned = true;
-                    let per_step = train_time.as_secs_f64() / step as f64;
-                    let eval = per_step / (opts.batch_size * opts.grad_accum) as f64
-                        * val_ids.len() as f64
-                        / 3.0;
-                    let left = budget.as_secs_f64() - start.elapsed().as_secs_f64();
-                    let cost = |s: usize| {
-                        (s - step) as f64 * per_step + s.div_ceil(steps_per_epoch) as f64 * eval
-                    };
-                    let mut fit = sched.total;
-                    while fit > step + 1 && cost(fit) > left {
-                        fit -= (fit / 50).max(1);
-                    }
-                    if fit < sched.total {
-                        sched.total = fit;
-                        sched.warmup =
-                            ((fit as f64 * opts.warmup_frac).ceil() as usize).min(sched.warmup);
-                    }
-                }
-                if start.elapsed() >= budget {
-                    out_of_time = true;
-                }
-            }
-            if step >= sched.total || out_of_time {
+            // The cap is a safety net, not the stopping rule: the schedule stays planned in
+            // steps, so a run that is not cut is the same on every machine.
+            if opts.budget.is_some_and(|b| start.elapsed() >= b) {
                 out_of_time = true;
                 break;
             }
@@ -333,11 +308,7 @@ pub fn fine_tune(
             since_best += 1;
         }
         if out_of_time {
-            stop = if step >= sched.total && epoch == opts.epochs {
-                StopReason::Completed
-            } else {
-                StopReason::Budget
-            };
+            stop = StopReason::Budget;
             break 'epochs;
         }
         if opts.patience > 0 && since_best >= opts.patience && epoch < opts.epochs {
