@@ -89,7 +89,9 @@ fn lab_pretrains_fine_tunes_and_reports_honestly() {
     assert_eq!(p.steps, 300, "a run without a cap runs all its steps");
     assert!(p.last_loss < p.first_loss && !p.cut_by_budget, "{report}");
     let r = report.random_init.as_ref().expect("random-init comparison");
-    assert!(r.test.metrics.f1() > 0.0 && r.test.metrics.f1() <= 1.0);
+    // At equal fine-tuning steps the random-init arm has learnt less on 320 texts (it scored
+    // F1 0 here: it never predicts the positive class yet); pretraining pays on this corpus.
+    assert!(r.test.metrics.f1() < m.f1(), "{report}");
     // A fair race: both arms fine-tune for the same number of steps.
     assert_eq!(r.fine_tuning.steps, report.fine_tuning.steps);
     let gain = report.pretraining_gain.unwrap();
