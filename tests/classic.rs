@@ -27,8 +27,9 @@ fn balancing_and_search_tell_the_reports_story() {
     );
     // Support is the real number of positives in the test split, for every row.
     let pos = s.test.positives();
-    assert!(r.rows.iter().all(|row| row.metrics().support() == pos
-        && row.metrics().confusion.total() == s.test.len()));
+    assert!(r.rows.iter().all(
+        |row| row.metrics().support() == pos && row.metrics().confusion.total() == s.test.len()
+    ));
     // The chosen row is the best on validation, never picked on test.
     let best_val = r.rows.iter().map(|row| row.val_f1).fold(f64::MIN, f64::max);
     assert_eq!(r.best().val_f1, best_val);
@@ -36,7 +37,13 @@ fn balancing_and_search_tell_the_reports_story() {
     let t = &r.threshold;
     assert_eq!(t.moved, t.row.is_some());
     assert_eq!(t.moved, t.gain.low > 0.0);
-    assert_eq!(r.rows.iter().filter(|row| row.stage.ends_with("validation threshold")).count(), usize::from(t.moved));
+    assert_eq!(
+        r.rows
+            .iter()
+            .filter(|row| row.stage.ends_with("validation threshold"))
+            .count(),
+        usize::from(t.moved)
+    );
     let l1 = r.row("tuned L1").unwrap();
     let l2 = r.row("tuned L2").unwrap();
     assert!(
@@ -131,13 +138,7 @@ fn cli_reports_bad_input_without_panicking() {
 fn main_job_writes_the_report_directory() {
     let d = tempfile::tempdir().unwrap();
     let out = textlab()
-        .args([
-            "run",
-            "--quick",
-            "--limit",
-            "700",
-            "--out",
-        ])
+        .args(["run", "--quick", "--limit", "700", "--out"])
         .arg(d.path())
         .output()
         .unwrap();
@@ -214,7 +215,10 @@ fn run_on_given_files_summarises_those_files_only() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    assert!(!home.exists(), "the named corpus was fetched although files were given");
+    assert!(
+        !home.exists(),
+        "the named corpus was fetched although files were given"
+    );
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(m["corpus"]["rows"].as_u64(), Some(200));

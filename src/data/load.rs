@@ -206,7 +206,13 @@ fn mail_frame(mails: &[ParsedMail], rows: &[usize], subjects: bool) -> Result<Da
     let mut cols = vec![
         Column::new(
             TEXT.into(),
-            pick(&|m| if subjects { m.subject.clone() } else { m.text.clone() }),
+            pick(&|m| {
+                if subjects {
+                    m.subject.clone()
+                } else {
+                    m.text.clone()
+                }
+            }),
         ),
         Column::new(
             LABEL.into(),

@@ -167,7 +167,10 @@ impl Split {
             frame.vstack_mut(&part.frame.select([TEXT, LABEL])?)?;
         }
         Corpus::new(
-            format!("{} + {} + {}", self.train.name, self.val.name, self.test.name),
+            format!(
+                "{} + {} + {}",
+                self.train.name, self.val.name, self.test.name
+            ),
             frame,
         )
     }

@@ -117,7 +117,10 @@ impl Render for ThresholdChoice {
             &format!(
                 "{}{}",
                 note(&self.text()),
-                figure_html(plot::threshold_sweep(&self.sweep, Some(self.best_threshold)))
+                figure_html(plot::threshold_sweep(
+                    &self.sweep,
+                    Some(self.best_threshold)
+                ))
             ),
         )
     }
@@ -517,10 +520,8 @@ crate::rich_display!(
 );
 
 fn predictions_table(p: &crate::lab::Predictions) -> Table {
-    let mut t = Table::new(&["text", "P(positive)", "predicted"]).caption(format!(
-        "{} (threshold {:.3})",
-        p.model, p.threshold
-    ));
+    let mut t = Table::new(&["text", "P(positive)", "predicted"])
+        .caption(format!("{} (threshold {:.3})", p.model, p.threshold));
     for ((text, prob), label) in p.rows.iter().zip(p.labels()) {
         t.push(vec![
             Cell::long_text(text, 120),

@@ -154,9 +154,10 @@ impl Render for TransformerReport {
                         "{:.0} s (tokenizer {:.0} s; {})",
                         self.train_seconds,
                         self.tokenizer_seconds,
-                        self.budget_minutes.map_or("stops on steps and epochs".into(), |b| {
-                            format!("wall-clock cap {b} min")
-                        })
+                        self.budget_minutes
+                            .map_or("stops on steps and epochs".into(), |b| {
+                                format!("wall-clock cap {b} min")
+                            })
                     ),
                 ),
                 (
@@ -186,12 +187,17 @@ impl Render for TransformerReport {
             "training time",
         ])
         .caption("Test set");
-        let arms = std::iter::once((&self.model, &self.test, &self.fine_tuning, self.train_seconds))
-            .chain(
-                self.random_init
-                    .iter()
-                    .map(|a| (&a.name, &a.test, &a.fine_tuning, a.train_seconds)),
-            );
+        let arms = std::iter::once((
+            &self.model,
+            &self.test,
+            &self.fine_tuning,
+            self.train_seconds,
+        ))
+        .chain(
+            self.random_init
+                .iter()
+                .map(|a| (&a.name, &a.test, &a.fine_tuning, a.train_seconds)),
+        );
         for (i, (name, e, run, secs)) in arms.enumerate() {
             let m = &e.metrics;
             let mut name = Cell::text(name);
@@ -216,10 +222,7 @@ impl Render for TransformerReport {
                 g.estimate, g.low, g.high
             ));
         }
-        notes += &note(&format!(
-            "threshold {:.3} on P(class 1)",
-            self.threshold
-        ));
+        notes += &note(&format!("threshold {:.3} on P(class 1)", self.threshold));
         if let Some(l) = &self.load_note {
             notes += &note(&l.to_string());
         }
@@ -323,7 +326,12 @@ fn options_table(o: &crate::transformer::lab::LabOptions) -> Table {
         (
             "peak learning rate",
             o.lr.map_or(
-                if tiny { "3e-4 (default)" } else { "5e-5 (default)" }.into(),
+                if tiny {
+                    "3e-4 (default)"
+                } else {
+                    "5e-5 (default)"
+                }
+                .into(),
                 |l| format!("{l:e}"),
             ),
         ),

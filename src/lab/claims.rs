@@ -190,7 +190,10 @@ mod tests {
     use super::*;
 
     fn eval(name: &str, y: &[u8], pred: &[u8]) -> Evaluation {
-        let s: Vec<f64> = pred.iter().map(|&p| if p == 1 { 0.9 } else { 0.1 }).collect();
+        let s: Vec<f64> = pred
+            .iter()
+            .map(|&p| if p == 1 { 0.9 } else { 0.1 })
+            .collect();
         Evaluation::new(name, y, &s, 0.5).unwrap()
     }
 
@@ -207,7 +210,11 @@ mod tests {
         let v = Verdict::between(&weak, &good).unwrap();
         assert_eq!(v.outcome(), Outcome::SecondWins);
         assert_eq!(v.winner(), Some("good"));
-        assert!(v.sentence().starts_with("good beats weak by 0.333"), "{}", v.sentence());
+        assert!(
+            v.sentence().starts_with("good beats weak by 0.333"),
+            "{}",
+            v.sentence()
+        );
         let f = Finding::new("weak beat good", v);
         assert_eq!(f.status(), "reversed");
         // One extra miss out of 100 positives is noise.
@@ -219,6 +226,9 @@ mod tests {
         let v = Verdict::between(&good, &eval("almost", &y, &almost)).unwrap();
         assert_eq!(v.outcome(), Outcome::Tie);
         assert!(v.sentence().contains("tie"), "{}", v.sentence());
-        assert_eq!(Finding::new("good beat almost", v).status(), "not reproduced: within the noise");
+        assert_eq!(
+            Finding::new("good beat almost", v).status(),
+            "not reproduced: within the noise"
+        );
     }
 }

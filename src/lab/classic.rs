@@ -144,7 +144,12 @@ impl ClassicLab {
     }
 
     /// Step 4: one penalty at its best setting of the search, refitted on all of train.
-    pub fn tuned(&self, f: &Features, search: &SearchResults, penalty: Penalty) -> Result<ClassicRow> {
+    pub fn tuned(
+        &self,
+        f: &Features,
+        search: &SearchResults,
+        penalty: Penalty,
+    ) -> Result<ClassicRow> {
         let row = search.best_for(penalty).ok_or_else(|| {
             crate::Error::config(format!("the search did not try the {penalty} penalty"))
         })?;
@@ -171,7 +176,8 @@ impl ClassicLab {
         let moved = gain.excludes_zero() && gain.estimate > 0.0;
         let threshold = if moved { sweep.best_threshold } else { 0.5 };
         let stage = format!("{} + validation threshold", row.stage);
-        let mut tuned = ClassicRow::new(&stage, row.model.clone(), row.balancing_kind, threshold, f)?;
+        let mut tuned =
+            ClassicRow::new(&stage, row.model.clone(), row.balancing_kind, threshold, f)?;
         tuned.cv_f1 = row.cv_f1;
         Ok(ThresholdChoice {
             sweep,
@@ -276,9 +282,13 @@ pub const OUT_OF_THE_BOX: &str = "out-of-the-box";
 
 /// Index of the row with the best validation F1 (the first among ties: the simpler story).
 pub fn best_on_validation(rows: &[ClassicRow]) -> usize {
-    rows.iter()
-        .enumerate()
-        .fold(0, |best, (i, r)| if r.val_f1 > rows[best].val_f1 { i } else { best })
+    rows.iter().enumerate().fold(0, |best, (i, r)| {
+        if r.val_f1 > rows[best].val_f1 {
+            i
+        } else {
+            best
+        }
+    })
 }
 
 /// The decision threshold of one model, chosen on validation data.
@@ -431,10 +441,7 @@ impl ClassicReport {
             ),
             (
                 "threshold-classic",
-                plot::threshold_sweep(
-                    &self.threshold.sweep,
-                    Some(self.threshold.best_threshold),
-                ),
+                plot::threshold_sweep(&self.threshold.sweep, Some(self.threshold.best_threshold)),
             ),
             ("top-features", self.top_features_figure()),
         ]
@@ -452,7 +459,10 @@ impl ClassicReport {
 
     /// Confusion matrix of the chosen model on the test split.
     pub fn confusion_figure(&self) -> Result<Figure> {
-        plot::confusion_matrix(&self.best().test.metrics.confusion, ["negative", "positive"])
+        plot::confusion_matrix(
+            &self.best().test.metrics.confusion,
+            ["negative", "positive"],
+        )
     }
 
     /// The chosen model's strongest positive and negative terms.

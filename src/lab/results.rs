@@ -397,7 +397,7 @@ mod tests {
         let b = result("tuned L2", Family::Classic, 0.8, &y, &[0.6, 0.9, 0.8, 0.2]);
         ResultsFile::save(&p, &[a.clone(), b.clone()]).unwrap();
         let b2 = result("tuned L2", Family::Classic, 0.6, &y, &[0.1, 0.9, 0.8, 0.2]);
-        let f = ResultsFile::save(&p, &[b2.clone()]).unwrap();
+        let f = ResultsFile::save(&p, std::slice::from_ref(&b2)).unwrap();
         assert_eq!(f.models.len(), 2);
         assert_eq!(ResultsFile::load(&p).unwrap(), f);
         // Validation decides: L1 (0.7) over the replaced L2 (0.6), whatever test says.
@@ -417,7 +417,12 @@ mod tests {
         let b = Evaluation::new("b", &y, &[0.9, 0.1, 0.9, 0.1, 0.9], 0.5).unwrap();
         let o = ErrorOverlap::between(&a, &b).unwrap();
         assert_eq!(
-            (o.both_wrong, o.only_first_wrong, o.only_second_wrong, o.both_right),
+            (
+                o.both_wrong,
+                o.only_first_wrong,
+                o.only_second_wrong,
+                o.both_right
+            ),
             (1, 1, 1, 2)
         );
         assert!((o.shared_share() - 0.5).abs() < 1e-12);

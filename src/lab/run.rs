@@ -182,7 +182,12 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         r.train.positive_ratio * 100.0
     ));
     rep.table(crate::display::classic_table(cl));
-    for row in cl.rows.iter().skip(1).filter(|r| r.stage.starts_with("balancing")) {
+    for row in cl
+        .rows
+        .iter()
+        .skip(1)
+        .filter(|r| r.stage.starts_with("balancing"))
+    {
         if let Ok(v) = Verdict::between(&row.test, &ootb.test) {
             rep.text(v.sentence());
         }
@@ -201,7 +206,11 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
         crate::display::Render::text(&cl.threshold)
     ));
     if let Ok(v) = Verdict::between(&cl.best().test, &ootb.test) {
-        rep.text(format!("Chosen on validation: {}. {}", cl.best().stage, v.sentence()));
+        rep.text(format!(
+            "Chosen on validation: {}. {}",
+            cl.best().stage,
+            v.sentence()
+        ));
     }
     for (name, fig) in cl.figures() {
         if name == "c-sweep" {

@@ -215,9 +215,7 @@ impl Comparison {
         if let Some(t) = &run.transformer {
             models.push(ModelStats::from_transformer(t));
             if let Some(a) = &t.random_init {
-                models.push(
-                    ModelStats::from_evaluation(&a.test).train_secs(a.train_seconds),
-                );
+                models.push(ModelStats::from_evaluation(&a.test).train_secs(a.train_seconds));
             }
         }
         Comparison::new(models)

