@@ -118,14 +118,17 @@ enum DataCmd {
     },
 }
 
+/// Print a value as text or JSON; a failed write to stdout (`> /dev/full`) is an error, not a
+/// panic.
 fn print<T: Serialize + std::fmt::Display>(value: &T, json: bool) -> textlab::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        out(&format!("{}\n", serde_json::to_string_pretty(value)?))
     } else {
-        print!("{value}");
+        out(&value.to_string())
     }
-    Ok(())
 }
+
+use textlab::fsio::stdout as out;
 
 #[derive(Serialize)]
 struct SplitOut {
@@ -151,27 +154,57 @@ impl std::fmt::Display for SplitOut {
     }
 }
 
+/// A JSON value that prints as itself.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct JsonDoc(serde_json::Value);
+
+impl std::fmt::Display for JsonDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 fn run(cli: Cli) -> textlab::Result<()> {
     match cli.command {
         Command::Data(DataCmd::Fetch { json }) => print(&data::fetch(&data::textlab_home())?, json),
         Command::Data(DataCmd::Summary { corpus, json }) => {
             if corpus.train.is_some() {
                 let split = corpus.load_split()?;
-                for c in [&split.train, &split.val, &split.test] {
-                    print(&Summary::of(c), json)?;
+                let parts = [
+                    ("train", Summary::of(&split.train)),
+                    ("val", Summary::of(&split.val)),
+                    ("test", Summary::of(&split.test)),
+                ];
+                if json {
+                    // One JSON document: {"train": ..., "val": ..., "test": ...}.
+                    let doc: serde_json::Map<String, serde_json::Value> = parts
+                        .iter()
+                        .map(|(k, v)| Ok((k.to_string(), serde_json::to_value(v)?)))
+                        .collect::<textlab::Result<_>>()?;
+                    print(&JsonDoc(serde_json::Value::Object(doc)), true)
+                } else {
+                    for (_, s) in &parts {
+                        print(s, false)?;
+                    }
+                    Ok(())
                 }
-                Ok(())
             } else {
                 let (c, report) = corpus.load_corpus()?;
                 if !json {
-                    print!("{report}");
+                    out(&report.to_string())?;
                 }
                 print(&Summary::of(&c), json)
             }
         }
-        Command::Data(DataCmd::Split { corpus, out, json }) => {
+        Command::Data(DataCmd::Split {
+            corpus,
+            out: dir,
+            json,
+        }) => {
+            textlab::fsio::check_out_dir(&dir, "--out", &data::Split::CSV_FILES)?;
             let split = corpus.load_split()?;
-            let files = split.save_csv(&out)?;
+            let files = split.save_csv(&dir)?;
             let o = SplitOut {
                 files,
                 train: Summary::of(&split.train),
@@ -203,18 +236,17 @@ fn run(cli: Cli) -> textlab::Result<()> {
                         v
                     })
                     .collect();
-                let out = serde_json::json!({
+                let doc = serde_json::json!({
                     "corpus": split.train.name,
                     "n_train": report.n_train,
                     "n_features": report.n_features,
                     "rows": rows,
                     "best": rows[report.best],
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                out(&format!("{}\n", serde_json::to_string_pretty(&doc)?))
             } else {
-                print!("{report}");
+                out(&report.to_string())
             }
-            Ok(())
         }
         Command::Transformer(cmd) => textlab::transformer::cli::run(cmd),
         Command::Bench(BenchCmd::Classic {
@@ -246,22 +278,22 @@ fn run(cli: Cli) -> textlab::Result<()> {
             };
             let r = textlab::lab::run(&opts)?;
             let best = r.classic.best();
-            println!(
-                "classic: {} F1 {:.3} accuracy {:.3} support {}",
+            let mut text = format!(
+                "classic: {} F1 {:.3} accuracy {:.3} support {}\n",
                 best.stage, best.f1, best.accuracy, best.support
             );
             if let Some(t) = &r.transformer {
-                println!(
-                    "transformer: {} F1 {:.3} accuracy {:.3} support {}",
+                text += &format!(
+                    "transformer: {} F1 {:.3} accuracy {:.3} support {}\n",
                     t.model, t.f1, t.accuracy, t.support
                 );
             }
-            println!(
-                "report: {} ({:.0} s)",
+            text += &format!(
+                "report: {} ({:.0} s)\n",
                 opts.out.join("report.md").display(),
                 r.seconds
             );
-            Ok(())
+            out(&text)
         }
     }
 }
