@@ -508,8 +508,9 @@ fn read_frame(
     };
     if head == b"PAR1" && format != Format::Parquet {
         return Err(Error::data(format!(
-            "{}: this is a Parquet file (it starts with PAR1), not {format:?}; rename it to .parquet",
-            path.display()
+            "{}: this is a Parquet file (it starts with PAR1), not {}; rename it to .parquet",
+            path.display(),
+            format!("{format:?}").to_uppercase()
         )));
     }
     // The text column is always text: a column of `00003` must stay "00003", not become 3.
