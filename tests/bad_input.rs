@@ -425,12 +425,13 @@ fn every_bad_input_is_a_clear_error_and_never_a_panic() {
 #[test]
 fn full_stdout_is_an_error_not_a_panic() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("l.csv"), rows(40, 0)).unwrap();
+    std::fs::write(d.path().join("l.csv"), rows(150, 0)).unwrap();
     let dir = d.path().display().to_string();
     let cmds: Vec<Vec<String>> = vec![
         vec!["data", "summary", "--corpus", "{d}/l.csv"],
         vec!["data", "summary", "--corpus", "{d}/l.csv", "--json"],
         vec!["data", "split", "--corpus", "{d}/l.csv", "--out", "{d}/s"],
+        vec!["classic", "--quick", "--json", "--corpus", "{d}/l.csv"],
     ]
     .into_iter()
     .map(|v| v.into_iter().map(|a| a.replace("{d}", &dir)).collect())
@@ -448,6 +449,92 @@ fn full_stdout_is_an_error_not_a_panic() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+/// A short real training: `--threads` above the cores is lowered with a note, `--save` writes a
+/// checkpoint that records what it was trained with, and `predict` refuses a zero batch.
+#[test]
+fn saved_model_records_its_training_and_predict_checks_its_input() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("l.csv"), rows(150, 0)).unwrap();
+    std::fs::write(
+        d.path().join("in.jsonl"),
+        "{\"text\": \"prize number 3\"}\n",
+    )
+    .unwrap();
+    let dir = d.path().display().to_string();
+    let args = |v: &[&str]| -> Vec<String> { v.iter().map(|a| a.replace("{d}", &dir)).collect() };
+    let out = run_in(
+        d.path(),
+        &args(&[
+            "transformer",
+            "--corpus",
+            "{d}/l.csv",
+            "--quick",
+            "--no-baseline",
+            "--threads",
+            "100000",
+            "--budget-minutes",
+            "0.05",
+            "--epochs",
+            "1",
+            "--save",
+            "{d}/model",
+        ]),
+        &[],
+        Stdio::piped(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--threads 100000 lowered to the"),
+        "{stderr}"
+    );
+    let model = d.path().join("model");
+    let with: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("textlab.json")).unwrap()).unwrap();
+    assert_eq!(with["settings"]["options"]["seed"], 42, "{with}");
+    assert_eq!(with["labels"].as_array().unwrap().len(), 2, "{with}");
+    whole(&model).unwrap();
+    let bad = run_in(
+        d.path(),
+        &args(&[
+            "transformer",
+            "predict",
+            "--model",
+            "{d}/model",
+            "--input",
+            "{d}/in.jsonl",
+            "--batch-size",
+            "0",
+        ]),
+        &[],
+        Stdio::piped(),
+    );
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        bad.status.code() == Some(1) && e.contains("--batch-size") && !e.contains("panicked"),
+        "{e}"
+    );
+    let good = run_in(
+        d.path(),
+        &args(&[
+            "transformer",
+            "predict",
+            "--model",
+            "{d}/model",
+            "--input",
+            "{d}/in.jsonl",
+        ]),
+        &[],
+        Stdio::piped(),
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&good.stdout).lines().count(), 1);
 }
 
 #[test]
@@ -610,7 +697,12 @@ fn killed_report_writer_leaves_old_or_new_never_a_mix() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(150 + 37 * k));
+        // First wait for a first report (however slow the machine), then kill at a jittered time.
+        let t0 = Instant::now();
+        while !out.exists() && t0.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(7 + 23 * k));
         let _ = child.kill();
         let _ = child.wait();
         if !out.exists() {
@@ -634,7 +726,7 @@ fn killed_report_writer_leaves_old_or_new_never_a_mix() {
         assert_eq!(runs.len(), 1, "kill {k}: files from runs {runs:?}");
         checked += 1;
     }
-    assert!(checked >= 6, "only {checked} kills found a report to check");
+    assert_eq!(checked, 12, "a report was not written within 60 s");
     let leftovers = std::fs::read_dir(d.path()).unwrap().count();
     println!(
         "{checked} kills checked; {leftovers} entries left beside the report (staging dirs of killed writers)"

