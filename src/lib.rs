@@ -14,6 +14,7 @@ pub mod data;
 pub mod display;
 pub mod error;
 pub mod features;
+pub mod fsio;
 pub mod lab;
 pub mod linear;
 pub mod metrics;

@@ -134,21 +134,31 @@ impl Report {
         s + "</body></html>\n"
     }
 
-    /// Write `report.md`, `report.html` and `figures/*.svg` into `dir`; returns the files written.
+    /// Write `report.md`, `report.html` and `figures/*.svg` into `dir` as one unit (staged beside
+    /// it and swapped in whole: see [`crate::fsio::write_dir_atomic`]); returns the files written.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir.join("figures")).at(dir)?;
+        crate::fsio::write_dir_atomic(dir, |stage| self.write_into(stage, dir))
+    }
+
+    /// The names [`Report::write`] puts in its directory.
+    pub const FILES: [&'static str; 3] = ["report.md", "report.html", "figures"];
+
+    /// Write the report's files into the staging directory `stage` of `dir` (the caller swaps it
+    /// in, e.g. with more files of the same run); returns the paths they will have under `dir`.
+    pub fn write_into(&self, stage: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(stage.join("figures")).at(stage)?;
         let mut files = Vec::new();
         for b in &self.blocks {
             if let Block::Figure(name, f) = b {
-                files.push(f.save(dir.join(Self::figure_file(name)))?);
+                let rel = Self::figure_file(name);
+                f.save(stage.join(&rel))?;
+                files.push(dir.join(rel));
             }
         }
-        let md = dir.join("report.md");
-        std::fs::write(&md, self.markdown()).at(&md)?;
-        let html = dir.join("report.html");
-        std::fs::write(&html, self.html()).at(&html)?;
-        files.push(md);
-        files.push(html);
+        for (name, text) in [("report.md", self.markdown()), ("report.html", self.html())] {
+            crate::fsio::write_bytes_atomic(&stage.join(name), text.as_bytes())?;
+            files.push(dir.join(name));
+        }
         Ok(files)
     }
 }

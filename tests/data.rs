@@ -279,3 +279,39 @@ fn split_files_round_trip_through_the_cli_flags() {
     );
     assert_eq!(again.train.labels(), split.train.labels());
 }
+
+#[test]
+fn the_corpus_cache_is_checked_against_its_manifest() {
+    let src = corpus_dir();
+    let home = tempfile::tempdir().unwrap();
+    let dst = home.path().join("spamassassin");
+    for (subset, _, _) in SUBSETS {
+        std::fs::create_dir_all(dst.join(subset)).unwrap();
+        for e in std::fs::read_dir(src.join(subset)).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, dst.join(subset).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let m = textlab::fsio::MANIFEST;
+    std::fs::copy(src.join(m), dst.join(m)).unwrap();
+    assert_eq!(fetch::verify(&dst).unwrap().mails, 6046);
+    // Same size, one byte changed: the size check passes, the content check on load does not.
+    let victim = std::fs::read_dir(dst.join("spam-1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let mut bytes = std::fs::read(&victim).unwrap();
+    bytes[10] ^= 0x20;
+    std::fs::write(&victim, &bytes).unwrap();
+    let e = textlab::data::load::spamassassin(home.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&victim.display().to_string()) && e.contains("hash mismatch"),
+        "{e}"
+    );
+    // A missing manifest (an older textlab's cache) is not taken as verified.
+    std::fs::remove_file(dst.join(m)).unwrap();
+    assert!(fetch::verify(&dst).unwrap_err().to_string().contains(m));
+}

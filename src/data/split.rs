@@ -3,7 +3,7 @@
 
 use super::corpus::{Corpus, LABEL, Split, TEXT};
 use super::load::{LoadOptions, LoadReport};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::rng::Rng;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -90,41 +90,81 @@ impl Splitter {
 }
 
 impl Corpus {
-    /// A stratified random sample of `n` rows (the whole corpus when `n >= len`): quick runs on
-    /// less data with the same class balance.
+    /// A stratified random sample of exactly `n` rows (the whole corpus when `n >= len`): quick
+    /// runs on less data with the same class balance. Each class keeps at least one row, so `n`
+    /// must be at least 2.
     pub fn sample(&self, n: usize, seed: u64) -> Result<Corpus> {
         if n >= self.len() {
             return Ok(self.clone());
         }
+        if n < 2 {
+            return Err(Error::config(format!(
+                "a sample of {n} row{} cannot keep both classes: a stratified sample needs at least 2 rows",
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+        let labels = self.labels();
+        let by_class: Vec<Vec<usize>> = [0u8, 1]
+            .iter()
+            .map(|&c| (0..labels.len()).filter(|&i| labels[i] == c).collect())
+            .collect();
+        if by_class.iter().any(Vec::is_empty) {
+            return Err(Error::data(format!(
+                "corpus `{}` has only one class: a stratified sample needs both",
+                self.name
+            )));
+        }
+        // Rows per class: proportional, rounded so that they sum to n, at least 1 each.
         let frac = n as f64 / self.len() as f64;
-        let s = Splitter::new().test(0.0).val(frac).seed(seed).split(self)?;
+        let want0 = (by_class[0].len() as f64 * frac).round() as usize;
+        let k0 = want0.clamp(
+            1.max(n.saturating_sub(by_class[1].len())),
+            (n - 1).min(by_class[0].len()),
+        );
+        let counts = [k0, n - k0];
+        let mut rng = Rng::new(seed);
+        let mut rows = Vec::with_capacity(n);
+        for (mut idx, k) in by_class.into_iter().zip(counts) {
+            rng.shuffle(&mut idx);
+            rows.extend_from_slice(&idx[..k]);
+        }
+        rows.sort_unstable();
         Ok(Corpus {
-            name: format!("{} (sample of {})", self.name, s.val.len()),
-            frame: s.val.frame,
+            name: format!("{} (sample of {})", self.name, rows.len()),
+            frame: self.take(self.name.clone(), &rows)?.frame,
         })
     }
 }
 
 impl Split {
-    /// Write `train.csv`, `val.csv`, `test.csv` (columns text,label) into `dir`.
+    /// Write `train.csv`, `val.csv`, `test.csv` (columns text,label) into `dir`, as one unit:
+    /// the three files (and a [`crate::fsio::Manifest`]) are staged beside `dir` and swapped in
+    /// together, so `dir` never mixes two runs (see [`crate::fsio::write_dir_atomic`]).
     pub fn save_csv(&self, dir: &Path) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir).at(dir)?;
-        let mut out = Vec::new();
-        for (name, c) in [
-            ("train", &self.train),
-            ("val", &self.val),
-            ("test", &self.test),
-        ] {
-            let path = dir.join(format!("{name}.csv"));
-            let mut frame = c.frame.select([TEXT, LABEL])?;
-            let mut f = std::fs::File::create(&path).at(&path)?;
-            CsvWriter::new(&mut f)
-                .include_header(true)
-                .finish(&mut frame)?;
-            out.push(path);
-        }
-        Ok(out)
+        crate::fsio::write_dir_atomic(dir, |stage| {
+            let mut out = Vec::new();
+            for (name, c) in [
+                ("train", &self.train),
+                ("val", &self.val),
+                ("test", &self.test),
+            ] {
+                let file = format!("{name}.csv");
+                let path = stage.join(&file);
+                let mut frame = c.frame.select([TEXT, LABEL])?;
+                crate::fsio::write_atomic(&path, |w| {
+                    CsvWriter::new(w)
+                        .include_header(true)
+                        .finish(&mut frame)
+                        .map_err(Error::from)
+                })?;
+                out.push(dir.join(file));
+            }
+            Ok(out)
+        })
     }
+
+    /// The names [`Split::save_csv`] writes (for checking an output directory up front).
+    pub const CSV_FILES: [&'static str; 3] = ["train.csv", "val.csv", "test.csv"];
 
     /// Use a split given as files. Without a validation file, 10% of train (stratified) is held out.
     pub fn from_files(
@@ -134,6 +174,9 @@ impl Split {
         opts: &LoadOptions,
         seed: u64,
     ) -> Result<(Split, Vec<LoadReport>)> {
+        for p in [Some(train), Some(test), val].into_iter().flatten() {
+            crate::fsio::check_beside(p)?;
+        }
         let (tr, r1) = opts.load(train)?;
         let (te, r2) = opts.load(test)?;
         let mut reports = vec![r1, r2];
@@ -175,6 +218,17 @@ impl Split {
         )
     }
 
+    /// How many test texts (whitespace-trimmed) are also training texts.
+    pub fn test_train_overlap(&self) -> usize {
+        let train: std::collections::HashSet<&str> =
+            self.train.texts().into_iter().map(str::trim).collect();
+        self.test
+            .texts()
+            .into_iter()
+            .filter(|t| train.contains(t.trim()))
+            .count()
+    }
+
     /// Train + validation rows together (for refitting after model selection).
     pub fn train_and_val(&self) -> Result<Corpus> {
         let mut frame = self.train.frame.select([TEXT, LABEL])?;
@@ -211,6 +265,19 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 1000);
+    }
+
+    #[test]
+    fn samples_have_exactly_n_rows_with_both_classes() {
+        let c = corpus(1000, 5);
+        for n in [2, 3, 7, 10, 999] {
+            let s = c.sample(n, 1).unwrap();
+            assert_eq!(s.len(), n);
+            assert!(s.positives() >= 1 && s.positives() < n, "{n}");
+        }
+        assert_eq!(c.sample(100, 1).unwrap().positives(), 20);
+        let e = c.sample(1, 1).unwrap_err().to_string();
+        assert!(e.contains("at least 2"), "{e}");
     }
 
     #[test]

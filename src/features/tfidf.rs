@@ -263,7 +263,8 @@ impl TfidfVectorizer {
         if kept.is_empty() {
             return Err(Error::data(format!(
                 "empty vocabulary: the {n} documents have {total_terms} distinct terms but none is within \
-                 min_df={:?} and max_df={:?}; lower min_df or raise max_df",
+                 min_df={:?} and max_df={:?}: the texts share too few words (from the command line: use more rows, \
+                 e.g. a larger --limit; in code: `TfidfVectorizer::min_df` lower or `max_df` higher)",
                 self.min_df, self.max_df
             )));
         }

@@ -9,7 +9,7 @@ use super::compute::{AccumulationPlan, ComputeInfo, MemoryTable, roberta_base};
 use crate::data::cli::CorpusArgs;
 use crate::data::{Cleaner, LoadReport, Split, Summary};
 use crate::display::{Cell, Table};
-use crate::error::{IoContext, Result};
+use crate::error::Result;
 use crate::plot::{self, ModelStats};
 use crate::report::Report;
 use crate::transformer::lab::{LabOptions, TransformerReport, lab as transformer_lab};
@@ -59,13 +59,24 @@ pub struct RunResult {
     pub files: Vec<PathBuf>,
 }
 
+/// What a report directory holds.
+const RUN_FILES: [&str; 4] = ["report.md", "report.html", "figures", "metrics.json"];
+
 /// Run everything and write the report directory.
 pub fn run(opts: &RunOptions) -> Result<RunResult> {
     let start = Instant::now();
+    // Settings and the output directory are checked before minutes of training, not after.
+    crate::fsio::check_out_dir(&opts.out, "--out", &RUN_FILES)?;
+    if !opts.no_transformer {
+        opts.transformer.check()?;
+    }
     crate::transformer::device::tune_allocator();
     let (corpus, load, split) = opts.corpus.load_run()?;
     eprintln!("[1/4] data: {}", corpus.name);
     let summary = Summary::of(&corpus);
+    if opts.corpus.train.is_none() {
+        opts.corpus.check_overlap(&split)?;
+    }
     let compute = ComputeInfo::detect();
     let base = roberta_base();
     let memory = MemoryTable::new("roberta-base", &base, &[128, 256, 512], &[8, 16, 32, 64]);
@@ -107,11 +118,18 @@ pub fn run(opts: &RunOptions) -> Result<RunResult> {
     // The report quotes the run's duration: everything but writing the files themselves.
     result.seconds = start.elapsed().as_secs_f64();
     let report = build_report(&result, &split, &corpus);
-    let mut files = report.write(&opts.out)?;
-    let metrics = opts.out.join("metrics.json");
-    files.push(metrics.clone());
+    // One unit: a report directory never mixes the figures of one run with another's numbers.
+    let files = crate::fsio::write_dir_atomic(&opts.out, |stage| {
+        let mut files = report.write_into(stage, &opts.out)?;
+        files.push(opts.out.join("metrics.json"));
+        result.files = files.clone();
+        crate::fsio::write_bytes_atomic(
+            &stage.join("metrics.json"),
+            &serde_json::to_vec_pretty(&result)?,
+        )?;
+        Ok(files)
+    })?;
     result.files = files;
-    std::fs::write(&metrics, serde_json::to_vec_pretty(&result)?).at(&metrics)?;
     Ok(result)
 }
 

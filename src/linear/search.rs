@@ -67,7 +67,7 @@ impl Folds {
         for (c, &n) in counts.iter().enumerate() {
             if n < k {
                 return Err(Error::data(format!(
-                    "class {c} has only {n} examples, fewer than the {k} CV folds: a fold would be missing class {c}; use fewer folds or more data"
+                    "class {c} has only {n} examples, fewer than the {k} CV folds: a fold would be missing class {c}; add labelled rows of class {c} (from the command line: a larger --limit or the whole corpus; in code: `Search::folds` lowers k; `--quick` uses 3 folds)"
                 )));
             }
         }
@@ -118,7 +118,7 @@ impl Folds {
         for (f, h) in held.iter().enumerate() {
             if let Some(c) = h.iter().position(|&n| n == 0) {
                 return Err(Error::data(format!(
-                    "class {c} is missing from CV fold {f}: its F1 would be undefined; use stratified folds or fewer folds"
+                    "class {c} is missing from CV fold {f}: its F1 would be undefined; use `Folds::stratified` (in code) or add labelled rows of class {c}"
                 )));
             }
         }

@@ -134,7 +134,7 @@ impl Figure {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).at(dir)?;
         }
-        std::fs::write(&path, &self.svg).at(&path)?;
+        crate::fsio::write_bytes_atomic(&path, self.svg.as_bytes())?;
         Ok(path)
     }
 }

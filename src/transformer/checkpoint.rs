@@ -278,6 +278,7 @@ impl TransformerModel {
                 dir.display()
             )));
         }
+        check_trained_with(&dir)?;
         let config = ModelConfig::from_file(&cfg_path)?;
         let tokenizer = TextTokenizer::from_dir(&dir)?;
         if tokenizer.vocab_size() > config.vocab_size {
@@ -303,6 +304,34 @@ impl TransformerModel {
                 &encoder_fresh[..encoder_fresh.len().min(4)],
                 if encoder_fresh.len() > 4 { " ..." } else { "" },
                 classifier.config.arch.model_type()
+            )));
+        }
+        // An encoder or head tensor the config does not use means config and weights disagree
+        // (e.g. a 2-layer checkpoint read with a 1-layer config): refuse rather than silently
+        // run a different model. Pooler and MLM-head tensors are legitimately left over.
+        let prefix = classifier.config.arch.prefix();
+        let unused_model: Vec<String> = classifier
+            .params()
+            .unused_names()
+            .into_iter()
+            .filter(|n| {
+                (n.starts_with(prefix) && !n.contains("pooler")) || n.starts_with("classifier.")
+            })
+            .collect();
+        if !unused_model.is_empty() {
+            return Err(Error::model(format!(
+                "{}: checkpoint tensor{} {}{} not used by config.json ({} layers, hidden {}): the config \
+                 does not describe these weights",
+                dir.display(),
+                if unused_model.len() > 1 { "s" } else { "" },
+                unused_model[..unused_model.len().min(4)].join(", "),
+                if unused_model.len() > 4 {
+                    format!(" and {} more", unused_model.len() - 4)
+                } else {
+                    String::new()
+                },
+                classifier.config.num_hidden_layers,
+                classifier.config.hidden_size
             )));
         }
         let note = LoadNote {
@@ -331,24 +360,116 @@ pub fn save_classifier(
     tokenizer: &TextTokenizer,
     dir: &Path,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).at(dir)?;
-    let cfg = serde_json::to_string_pretty(&model.config.to_value())?;
-    std::fs::write(dir.join("config.json"), cfg).at(dir.join("config.json"))?;
+    save_classifier_with(model, tokenizer, dir, serde_json::Value::Null)
+}
+
+/// What a checkpoint saved by textlab was trained with (`textlab.json` beside the weights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedWith {
+    /// FNV-1a 64 of `tokenizer.json` and `config.json` as saved (16 hex digits each).
+    pub tokenizer_fnv1a64: String,
+    pub config_fnv1a64: String,
+    /// Class names by id (`config.json`'s `id2label`).
+    pub labels: Vec<String>,
+    pub layers: usize,
+    pub hidden: usize,
+    pub vocab_size: usize,
+    /// The training settings and data (free-form; e.g. the lab's options and corpus name).
+    pub settings: serde_json::Value,
+}
+
+/// The files a checkpoint directory holds (for checking `--save` up front).
+pub const CHECKPOINT_FILES: [&str; 4] = [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "textlab.json",
+];
+
+/// [`save_classifier`], recording `settings` (what the model was trained with) in
+/// `textlab.json`. The directory is written as one unit (weights, tokenizer, config and
+/// `textlab.json` staged together and swapped in: see [`crate::fsio::write_dir_atomic`]).
+pub fn save_classifier_with(
+    model: &SequenceClassifier,
+    tokenizer: &TextTokenizer,
+    dir: &Path,
+    settings: serde_json::Value,
+) -> Result<()> {
     let tensors: Vec<(String, Tensor)> = model
         .params()
         .tensors()
         .into_iter()
         .map(|(k, t)| Ok((k, t.to_device(&Device::Cpu)?.contiguous()?)))
         .collect::<Result<_>>()?;
-    let meta: HashMap<String, String> = [("format".to_string(), "pt".to_string())].into();
-    let path = dir.join("model.safetensors");
-    safetensors::serialize_to_file(
-        tensors.iter().map(|(k, t)| (k.as_str(), t)),
-        Some(meta),
-        &path,
-    )
-    .map_err(|e| Error::model(format!("{}: {e}", path.display())))?;
-    tokenizer.save(&dir.join("tokenizer.json"))
+    let cfg_value = model.config.to_value();
+    let cfg = serde_json::to_string_pretty(&cfg_value)?;
+    crate::fsio::write_dir_atomic(dir, |stage| {
+        crate::fsio::write_bytes_atomic(&stage.join("config.json"), cfg.as_bytes())?;
+        let meta: HashMap<String, String> = [("format".to_string(), "pt".to_string())].into();
+        let path = stage.join("model.safetensors");
+        safetensors::serialize_to_file(
+            tensors.iter().map(|(k, t)| (k.as_str(), t)),
+            Some(meta),
+            &path,
+        )
+        .map_err(|e| Error::model(format!("{}: {e}", dir.join("model.safetensors").display())))?;
+        let tok_path = stage.join("tokenizer.json");
+        tokenizer.save(&tok_path)?;
+        let tok_bytes = std::fs::read(&tok_path).at(&tok_path)?;
+        let mut labels: Vec<(usize, String)> = cfg_value
+            .get("id2label")
+            .and_then(|m| m.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        labels.sort();
+        let with = TrainedWith {
+            tokenizer_fnv1a64: format!("{:016x}", crate::fsio::fnv1a64(&tok_bytes)),
+            config_fnv1a64: format!("{:016x}", crate::fsio::fnv1a64(cfg.as_bytes())),
+            labels: labels.into_iter().map(|(_, v)| v).collect(),
+            layers: model.config.num_hidden_layers,
+            hidden: model.config.hidden_size,
+            vocab_size: model.config.vocab_size,
+            settings,
+        };
+        crate::fsio::write_bytes_atomic(
+            &stage.join("textlab.json"),
+            &serde_json::to_vec_pretty(&with)?,
+        )
+    })
+}
+
+/// Read `dir/textlab.json` (None for a checkpoint textlab did not write) and check that the
+/// directory is whole (its manifest) and that `tokenizer.json` and `config.json` are the ones the
+/// weights were trained with.
+pub fn check_trained_with(dir: &Path) -> Result<Option<TrainedWith>> {
+    let p = dir.join("textlab.json");
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(p, e)),
+    };
+    crate::fsio::Manifest::check_with(dir, false)?;
+    let with: TrainedWith = serde_json::from_str(&text)
+        .map_err(|e| Error::model(format!("{}: unreadable ({e})", p.display())))?;
+    for (file, want) in [
+        ("tokenizer.json", &with.tokenizer_fnv1a64),
+        ("config.json", &with.config_fnv1a64),
+    ] {
+        let f = dir.join(file);
+        let got = format!("{:016x}", crate::fsio::fnv1a64(&std::fs::read(&f).at(&f)?));
+        if &got != want {
+            return Err(Error::model(format!(
+                "{}: not the {file} this model was trained with (hash {got}, textlab.json records {want}); \
+                 the checkpoint's files come from different runs: save the model again",
+                f.display()
+            )));
+        }
+    }
+    Ok(Some(with))
 }
 
 /// Where the offline all-MiniLM-L6-v2 checkpoint is kept: `$TEXTLAB_MINILM`, else
@@ -412,6 +533,66 @@ mod tests {
         assert!(e.to_string().contains("config.json"), "{e}");
         let e = load_weights(dir.path(), &Device::Cpu).unwrap_err();
         assert!(e.to_string().contains("model.safetensors"), "{e}");
+    }
+
+    fn tiny_checkpoint(dir: &Path, layers: usize) -> TextTokenizer {
+        let texts: Vec<String> = (0..50)
+            .map(|i| format!("free money {i} meeting notes {}", i * 7))
+            .collect();
+        let tok = TextTokenizer::train_bpe(&texts, 300).unwrap();
+        let cfg = ModelConfig::tiny_roberta(tok.vocab_size(), 16, layers, 2, 32);
+        let m = SequenceClassifier::new(cfg, Params::fresh(1, &Device::Cpu)).unwrap();
+        save_classifier(&m, &tok, dir).unwrap();
+        tok
+    }
+
+    #[test]
+    fn checkpoints_refuse_unused_tensors_and_mixed_files() {
+        let d = tempfile::tempdir().unwrap();
+        let two = d.path().join("two");
+        tiny_checkpoint(&two, 2);
+        let src = two.to_str().unwrap();
+        assert!(TransformerModel::load(src, 0, &Device::Cpu).is_ok());
+        let with = check_trained_with(&two).unwrap().unwrap();
+        assert_eq!((with.layers, with.hidden), (2, 16));
+        // config.json edited to 1 layer: refused by textlab.json's config hash...
+        let cfg_path = two.join("config.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&cfg_path).unwrap()).unwrap();
+        v["num_hidden_layers"] = 1.into();
+        let one_layer = serde_json::to_string_pretty(&v).unwrap();
+        std::fs::write(&cfg_path, &one_layer).unwrap();
+        let e = TransformerModel::load(src, 0, &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("config.json"), "{e}");
+        // ... and, without textlab.json and manifest (a foreign checkpoint), by the unused layer.
+        std::fs::remove_file(two.join("textlab.json")).unwrap();
+        std::fs::remove_file(two.join(crate::fsio::MANIFEST)).unwrap();
+        let e = TransformerModel::load(src, 0, &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("roberta.encoder.layer.1.") && e.contains("not used"),
+            "{e}"
+        );
+        // a tokenizer from another run is refused
+        let a = d.path().join("a");
+        let b = d.path().join("b");
+        tiny_checkpoint(&a, 1);
+        let texts: Vec<String> = (0..50).map(|i| format!("other words {i}")).collect();
+        let other = TextTokenizer::train_bpe(&texts, 300).unwrap();
+        let cfg = ModelConfig::tiny_roberta(other.vocab_size(), 16, 1, 2, 32);
+        let m = SequenceClassifier::new(cfg, Params::fresh(1, &Device::Cpu)).unwrap();
+        save_classifier(&m, &other, &b).unwrap();
+        std::fs::copy(b.join("tokenizer.json"), a.join("tokenizer.json")).unwrap();
+        let e = TransformerModel::load(a.to_str().unwrap(), 0, &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("tokenizer.json"), "{e}");
     }
 
     #[test]

@@ -190,14 +190,16 @@ pub fn run(cmd: TransformerCmd) -> Result<()> {
         return predict(p);
     }
     let opts = cmd.lab_options()?;
+    if let Some(dir) = &opts.save_to {
+        crate::fsio::check_out_dir(dir, "--save", &super::checkpoint::CHECKPOINT_FILES)?;
+    }
     let split = cmd.corpus.load_split()?;
     let report = lab(&split, &opts)?;
     if cmd.json {
-        println!("{}", report.to_json()?);
+        crate::fsio::stdout(&format!("{}\n", report.to_json()?))
     } else {
-        print!("{report}");
+        crate::fsio::stdout(&report.to_string())
     }
-    Ok(())
 }
 
 /// Run `textlab transformer predict ...`: one output line per input text, in order.
@@ -237,11 +239,10 @@ pub fn predict(p: PredictArgs) -> Result<()> {
 pub fn bench(args: TransformerBenchArgs) -> Result<()> {
     let report = super::bench::run_bench(&args)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::fsio::stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))
     } else {
-        print!("{report}");
+        crate::fsio::stdout(&report.to_string())
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ impl ModelConfig {
             num_hidden_layers: layers,
             num_attention_heads: heads,
             intermediate_size: 4 * hidden,
-            max_position_embeddings: max_len + 2,
+            max_position_embeddings: max_len.saturating_add(2),
             type_vocab_size: 1,
             layer_norm_eps: 1e-5,
             hidden_dropout_prob: 0.1,

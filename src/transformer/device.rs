@@ -126,6 +126,9 @@ pub fn choose_threads(requested: Option<usize>) -> usize {
         .filter(|&n| n > 0)
         .or(requested.filter(|&n| n > 0))
         .unwrap_or(cores);
+    if wanted > cores {
+        eprintln!("note: {wanted} threads lowered to the {cores} cores this process may use");
+    }
     wanted.min(cores)
 }
 
@@ -137,6 +140,15 @@ pub fn set_cpu_threads(n: usize) {
     // SAFETY: called at the start of a training run, before this process starts the work that
     // reads the variable; no other thread of ours writes the environment.
     unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
+}
+
+/// Memory the machine can give a new allocation without swapping (`MemAvailable` of
+/// `/proc/meminfo`), in bytes, where the OS tells it.
+pub fn available_memory_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Peak resident memory of this process so far (`VmHWM`), in bytes, where the OS tells it.

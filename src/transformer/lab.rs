@@ -11,7 +11,7 @@
 //! Training stops on steps and epochs, never on a wall clock, so the same seed gives the same
 //! numbers on any machine; `budget_minutes` is an optional cap that the report names when it bites.
 
-use super::checkpoint::{LoadNote, TransformerModel, save_classifier};
+use super::checkpoint::{LoadNote, TransformerModel, save_classifier_with};
 use super::config::{Arch, ModelConfig};
 use super::device::{
     DeviceChoice, choose_threads, describe, peak_memory_bytes, set_cpu_threads, tune_allocator,
@@ -126,23 +126,48 @@ impl LabOptions {
     }
 
     pub fn check(&self) -> Result<()> {
+        // Upper bounds keep every later conversion and size computation in range (a budget of
+        // 1e20 minutes overflowed `Duration`); the memory check below catches what is in range
+        // but does not fit this machine.
         if let Some(b) = self.budget_minutes
-            && (!b.is_finite() || b <= 0.0 || b > 7.0 * 24.0 * 60.0)
+            && (!b.is_finite() || b <= 0.0 || b > MAX_BUDGET_MINUTES)
         {
             return Err(Error::config(format!(
-                "budget_minutes {b} must be positive and at most a week (10080)"
+                "budget_minutes (--budget-minutes) {b} must be positive and at most {MAX_BUDGET_MINUTES} (a year)"
             )));
         }
-        if self.max_length < 8 {
+        if !(8..=MAX_LENGTH).contains(&self.max_length) {
             return Err(Error::config(format!(
-                "max_length {} is too short (at least 8 tokens)",
+                "max_length (--max-length) {} must be between 8 and {MAX_LENGTH} tokens",
                 self.max_length
             )));
         }
-        if self.pretrain_steps == 0 && self.model == "tiny" {
-            return Err(Error::config(
-                "pretrain_steps must be at least 1 for the tiny model",
-            ));
+        for (name, v, max) in [
+            ("batch_size (--batch-size)", self.batch_size, 1 << 16),
+            ("grad_accum (--grad-accum)", self.grad_accum, 1 << 16),
+            ("epochs (--epochs)", self.epochs, 1 << 20),
+            ("pretrain_steps (--pretrain-steps)", self.pretrain_steps, 1 << 24),
+            ("tiny hidden size (--hidden)", self.tiny.hidden, 1 << 16),
+            ("tiny layers (--layers)", self.tiny.layers, 1 << 10),
+            ("tiny heads (--heads)", self.tiny.heads, 1 << 10),
+            (
+                "tiny vocabulary (--vocab-size)",
+                self.tiny.vocab_size,
+                1 << 22,
+            ),
+        ] {
+            if !(1..=max).contains(&v) {
+                return Err(Error::config(format!(
+                    "{name} {v} must be between 1 and {max}"
+                )));
+            }
+        }
+        if let Some(lr) = self.lr
+            && (!lr.is_finite() || lr <= 0.0 || lr > 1.0)
+        {
+            return Err(Error::config(format!(
+                "learning rate (--lr) {lr} must be in (0, 1]"
+            )));
         }
         let t = &self.tiny;
         if t.heads == 0 || !t.hidden.is_multiple_of(t.heads) || t.layers == 0 {
@@ -151,9 +176,24 @@ impl LabOptions {
                 t.hidden, t.heads
             )));
         }
+        if self.model == "tiny" && self.device == DeviceChoice::Cpu {
+            let cfg = ModelConfig::tiny_roberta(
+                t.vocab_size,
+                t.hidden,
+                t.layers,
+                t.heads,
+                self.max_length,
+            );
+            super::memory::check_fits(&cfg, self.batch_size, self.max_length)?;
+        }
         Ok(())
     }
 }
+
+/// Largest training budget, in minutes (a year).
+pub const MAX_BUDGET_MINUTES: f64 = 525_600.0;
+/// Longest sequence the options accept, in tokens (memory is checked separately).
+pub const MAX_LENGTH: usize = 1 << 20;
 
 /// Test-set numbers of one fine-tuned model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -407,6 +447,9 @@ fn chunks(text: &str, chars: usize) -> Vec<String> {
 /// Run the transformer experiment on `split` (see the module docs).
 pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     opts.check()?;
+    if let Some(dir) = &opts.save_to {
+        crate::fsio::check_out_dir(dir, "save_to", &super::checkpoint::CHECKPOINT_FILES)?;
+    }
     tune_allocator();
     let wall = Instant::now();
     let cap = opts
@@ -477,6 +520,9 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
         0.0
     };
     let max_len = opts.max_length.min(config.max_tokens());
+    if device.is_cpu() {
+        super::memory::check_fits(&config, opts.batch_size, max_len)?;
+    }
     if max_len < opts.max_length {
         notes.push(format!(
             "max_length lowered to the model's {max_len} positions"
@@ -575,7 +621,8 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     let train_seconds = tokenizer_seconds + pre_secs + run.train_seconds;
     let mut saved_to = None;
     if let Some(dir) = &opts.save_to {
-        save_classifier(&model, &tokenizer, dir)?;
+        let with = serde_json::json!({"options": opts, "corpus": split.train.name});
+        save_classifier_with(&model, &tokenizer, dir, with)?;
         saved_to = Some(dir.display().to_string());
     }
     let params = model.params().num_parameters();

@@ -31,28 +31,43 @@ impl MemoryEstimate {
     /// optimizer state.
     pub fn new(cfg: &ModelConfig, batch: usize, seq_len: usize, training: bool) -> Self {
         let p = cfg.num_parameters();
-        let (b, l) = (batch as u64, seq_len as u64);
+        // u128 then saturated: absurd sizes (a 10^12-token sequence) give u64::MAX, not a wrap.
+        let (b, l) = (batch as u128, seq_len as u128);
         let (h, i, nh) = (
-            cfg.hidden_size as u64,
-            cfg.intermediate_size as u64,
-            cfg.num_attention_heads as u64,
+            cfg.hidden_size as u128,
+            cfg.intermediate_size as u128,
+            cfg.num_attention_heads as u128,
         );
-        let per_layer =
-            b * l * (PER_HIDDEN * h + PER_INTERMEDIATE * i) + PER_SCORE * b * nh * l * l;
-        let forward = cfg.num_hidden_layers as u64 * per_layer + 8 * b * l * h;
+        let per_layer = (b * l)
+            .saturating_mul(PER_HIDDEN as u128 * h + PER_INTERMEDIATE as u128 * i)
+            .saturating_add((PER_SCORE as u128 * b * nh).saturating_mul(l.saturating_mul(l)));
+        let forward = (cfg.num_hidden_layers as u128)
+            .saturating_mul(per_layer)
+            .saturating_add((8 * b * l).saturating_mul(h));
         // candle keeps every forward tensor alive until `backward` returns (its sorted node list
         // holds them) while gradients of the same shapes are built: measured peaks on CPU are
         // 1.9-2.0x the forward activations (`textlab bench transformer`, h128 L2 and h256 L4).
-        let floats = if training { 2 * forward } else { forward };
-        let weights_bytes = 4 * p as u64;
-        let training_state_bytes = if training { 5 * weights_bytes } else { 0 };
-        let activation_bytes = 4 * floats;
+        let floats = if training {
+            forward.saturating_mul(2)
+        } else {
+            forward
+        };
+        let sat = |x: u128| u64::try_from(x).unwrap_or(u64::MAX);
+        let weights_bytes = sat(4 * p as u128);
+        let training_state_bytes = if training {
+            weights_bytes.saturating_mul(5)
+        } else {
+            0
+        };
+        let activation_bytes = sat(floats.saturating_mul(4));
         MemoryEstimate {
             parameters: p,
             weights_bytes,
             training_state_bytes,
             activation_bytes,
-            total_bytes: weights_bytes + training_state_bytes + activation_bytes,
+            total_bytes: weights_bytes
+                .saturating_add(training_state_bytes)
+                .saturating_add(activation_bytes),
         }
     }
 
@@ -70,6 +85,32 @@ impl MemoryEstimate {
         }
         (b, effective_batch.max(1).div_ceil(b))
     }
+}
+
+/// Refuse a training step whose [`MemoryEstimate`] exceeds the memory this machine has
+/// available (`MemAvailable`; no check where the OS does not tell), before anything is allocated:
+/// an allocation failure aborts the process without a message.
+pub fn check_fits(cfg: &ModelConfig, batch: usize, seq_len: usize) -> crate::Result<()> {
+    let Some(avail) = super::device::available_memory_bytes() else {
+        return Ok(());
+    };
+    let est = MemoryEstimate::new(cfg, batch, seq_len, true);
+    if est.total_bytes > avail {
+        return Err(crate::Error::config(format!(
+            "training this model needs about {} (hidden {}, {} layers, batch {batch}, {seq_len} tokens per text: {est}) \
+             but {} of memory is available; lower --max-length, --hidden, --layers or --batch-size \
+             (--grad-accum keeps the effective batch)",
+            if est.total_bytes == u64::MAX {
+                "more than 16 EB".to_string()
+            } else {
+                human_bytes(est.total_bytes)
+            },
+            cfg.hidden_size,
+            cfg.num_hidden_layers,
+            human_bytes(avail)
+        )));
+    }
+    Ok(())
 }
 
 /// `1.5 GB`, `120 MB`.
@@ -120,6 +161,8 @@ mod tests {
         let inf = MemoryEstimate::new(&base, 32, 512, false);
         assert_eq!(inf.training_state_bytes, 0);
         assert!(m.to_string().contains("GB"));
+        let huge = MemoryEstimate::new(&base, 16, 1_000_000_000_000, true);
+        assert_eq!(huge.total_bytes, u64::MAX);
         let two = MemoryEstimate::new(&base, 64, 512, true);
         assert!(two.activation_bytes == 2 * m.activation_bytes);
     }

@@ -26,6 +26,9 @@ pub fn predict_texts<S: AsRef<str>>(
     max_length: Option<usize>,
     batch_size: usize,
 ) -> Result<Vec<Prediction>> {
+    if batch_size == 0 {
+        return Err(Error::config("--batch-size must be at least 1"));
+    }
     let limit = model.classifier.config.max_tokens();
     let max_len = match max_length {
         Some(n) if n > limit => {
