@@ -164,8 +164,8 @@ pub fn pretrain(
     };
     let mut opt = AdamW::new(model.params().vars(), opts.weight_decay)?;
     let start = Instant::now();
-    let mut progress = Progress::new("mlm pretraining", opts.budget.as_secs());
-    let (mut step, mut seqs, mut last_tick) = (0usize, 0usize, 0u64);
+    let mut progress = Progress::new("mlm pretraining", provisional as u64);
+    let (mut step, mut seqs) = (0usize, 0usize);
     let mut losses: Vec<f64> = Vec::new();
     'outer: loop {
         for b in length_buckets(&lengths, opts.batch_size, &mut rng) {
@@ -203,13 +203,10 @@ pub fn pretrain(
                 let fit = ((opts.budget.as_secs_f64() / per_step) as usize).max(6);
                 sched.total = fit;
                 sched.warmup = ((fit as f64 * opts.warmup_frac) as usize).max(1);
+                progress.set_total(fit as u64);
             }
-            let tick = elapsed.as_secs();
-            if tick > last_tick {
-                progress.inc(tick - last_tick);
-                last_tick = tick;
-                progress.set_message(format!("step {step} loss {l:.3}"));
-            }
+            progress.set_message(format!("loss {l:.3}"));
+            progress.inc(1);
             if elapsed >= opts.budget
                 || step >= sched.total
                 || opts.max_steps.is_some_and(|m| step >= m)

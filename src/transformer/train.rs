@@ -276,11 +276,11 @@ pub fn fine_tune(
             opt.step(sched.lr(step), opts.max_grad_norm)?;
             step += 1;
             train_time += t0.elapsed();
-            progress.inc(1);
             progress.set_message(format!(
                 "epoch {epoch} loss {:.3}",
                 loss_sum / loss_n as f64
             ));
+            progress.inc(1);
             if let Some(budget) = opts.budget {
                 // Re-plan the schedule once the step time is known, so the LR decays to 0 by the
                 // end of the budget (validation passes estimated at a third of a training pass).
@@ -300,6 +300,7 @@ pub fn fine_tune(
                     }
                     if fit < sched.total {
                         sched.total = fit;
+                        progress.set_total(fit as u64);
                         sched.warmup =
                             ((fit as f64 * opts.warmup_frac).ceil() as usize).min(sched.warmup);
                     }
