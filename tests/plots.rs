@@ -222,6 +222,40 @@ fn roc_and_pr_draw_one_line_per_model_with_auc_in_the_legend() {
     assert!(!fig.svg().contains("<script>") && fig.svg().contains("&lt;script&gt;"));
     let p = PrCurve::new(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]).unwrap();
     valid(&plot::pr_curves(&[("m", &p)]).unwrap());
+    // The weak model stays away from the corner: no zoom panel.
+    assert!(!texts(&roc).iter().any(|t| t.starts_with("zoom")));
+}
+
+#[test]
+fn curves_that_hug_the_corner_get_a_zoom_panel() {
+    // Two good models: both reach TPR 0.9 at FPR <= 0.05.
+    let y: Vec<u8> = (0..400).map(|i| u8::from(i % 4 == 0)).collect();
+    let noise = |i: usize, k: usize| ((i * 7919 + k * 104729) % 1000) as f64 / 1000.0;
+    let model = |k: usize, gap: f64| -> Vec<f64> {
+        y.iter()
+            .enumerate()
+            .map(|(i, &l)| (gap * l as f64 + (1.0 - gap) * noise(i, k)).min(1.0))
+            .collect()
+    };
+    let a = Evaluation::new("a", &y, &model(1, 0.45), 0.5).unwrap();
+    let b = Evaluation::new("b", &y, &model(2, 0.42), 0.5).unwrap();
+    assert!(
+        a.roc.auc > 0.95 && b.roc.auc > 0.95,
+        "{} {}",
+        a.roc.auc,
+        b.roc.auc
+    );
+    let roc = plot::roc(&[&a, &b]).unwrap();
+    valid(&roc);
+    assert_text(&roc, "zoom: the top-left corner");
+    assert_text(&roc, "all thresholds");
+    for i in 0..2 {
+        // Full panel, zoom panel (one or more clipped pieces) and the legend swatch.
+        assert!(lines_in(&roc, &hex(plot::color(i))) >= 3);
+    }
+    let pr = plot::pr(&[&a, &b]).unwrap();
+    valid(&pr);
+    assert_text(&pr, "zoom: the top-right corner");
 }
 
 #[test]
@@ -375,8 +409,8 @@ fn training_curves_have_loss_and_validation_panels() {
     assert_text(&fig, "from scratch");
     assert_text(&fig, "after MLM");
     assert_text(&fig, "0.960");
-    // Run 0: raw + smoothed loss + val line + two legend swatches.
-    assert_eq!(lines_in(&fig, &hex(plot::color(0))), 5);
+    // Run 0: raw + smoothed loss + val line + its swatch in the one legend both panels share.
+    assert_eq!(lines_in(&fig, &hex(plot::color(0))), 4);
     let loss_only = plot::training_curves(
         &[TrainingRun::new("mlm").loss(vec![(0.0, 9.0), (1.0, 7.0)])],
         "epoch",
@@ -445,6 +479,15 @@ fn save_all_writes_svg_files_for_the_report() {
     );
     let back = std::fs::read_to_string(dir.path().join("figs").join(&files[0])).unwrap();
     assert_eq!(back, cm.svg());
+    // PNG by extension, written whole (no temporary file left beside it).
+    let p = cm.save(dir.path().join("figs/cm.png")).unwrap();
+    assert_eq!(std::fs::read(&p).unwrap(), cm.png().unwrap());
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("figs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert!(cm.save(dir.path().join("cm.jpg")).is_err());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,5 +585,78 @@ fn figures_render_to_png() {
             "text of `{}` did not draw with system fonts ({inked_text} vs {inked} dark pixels)",
             fig.title()
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The PNG twin: what an untrusted notebook shows.
+
+fn decode(png: &[u8]) -> tiny_skia::Pixmap {
+    tiny_skia::Pixmap::decode_png(png).expect("the PNG decodes")
+}
+
+fn inked(p: &tiny_skia::Pixmap) -> usize {
+    p.pixels()
+        .iter()
+        .filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200)
+        .count()
+}
+
+#[test]
+fn png_twin_is_twice_the_size_and_draws_text() {
+    let (y, good, weak) = scores();
+    let a = Evaluation::new("good", &y, &good, 0.5).unwrap();
+    let b = Evaluation::new("weak", &y, &weak, 0.5).unwrap();
+    let fig = plot::roc(&[&a, &b]).unwrap();
+    let png = decode(fig.png().unwrap());
+    let (w, h) = fig.size();
+    assert_eq!((png.width(), png.height()), (2 * w, 2 * h));
+    // Opaque white background (a transparent PNG turns black in some viewers' dark themes).
+    assert!(png.pixels().iter().all(|p| p.alpha() == 255));
+    let (bare, _) = rasterise(&fig, &usvg::Options::default());
+    let ink = inked(&png);
+    // At 2x the shapes alone give ~4x the ink of the bare 1x rendering; text adds more.
+    assert!(
+        ink > 4 * bare,
+        "{ink} dark pixels at 2x vs {bare} at 1x without text"
+    );
+    // Cached: the same bytes on the second call.
+    assert!(std::ptr::eq(fig.png().unwrap(), fig.png().unwrap()));
+}
+
+/// Whether the system has a font family whose name contains one of `names`.
+fn have_font(names: &[&str]) -> bool {
+    let mut db = usvg::fontdb::Database::new();
+    for f in system_fonts() {
+        db.load_font_data(f);
+    }
+    db.faces().any(|f| {
+        f.families
+            .iter()
+            .any(|(n, _)| names.iter().any(|x| n.contains(x)))
+    })
+}
+
+/// A class name in a script draws real glyphs in the PNG: the figure differs from the same
+/// figure with unassigned code points of the same UTF-8 length, which every font draws as the
+/// same missing-glyph box.
+fn script_draws(label: &str, missing: &str) -> bool {
+    assert_eq!(label.len(), missing.len());
+    assert_eq!(label.chars().count(), missing.chars().count());
+    let fig = |l: &str| plot::class_distribution(&[("all", [6, 4])], ["ham", l]).unwrap();
+    fig(label).png().unwrap() != fig(missing).png().unwrap()
+}
+
+#[test]
+fn png_draws_cyrillic_and_cjk_where_a_font_covers_them() {
+    if have_font(&["DejaVu Sans", "Noto Sans", "Liberation Sans"]) {
+        assert!(script_draws("спам", "\u{378}\u{379}\u{378}\u{379}"));
+    } else {
+        eprintln!("SKIPPED: no DejaVu/Noto/Liberation Sans: Cyrillic check");
+    }
+    if have_font(&["CJK", "WenQuanYi", "Source Han", "Droid Sans Fallback"]) {
+        assert!(script_draws("垃圾邮件", "\u{E000}\u{E001}\u{E002}\u{E003}"));
+    } else {
+        eprintln!("SKIPPED: no CJK font installed (Debian: fonts-noto-cjk): CJK check");
     }
 }

@@ -208,7 +208,12 @@ impl ClassicLab {
             .iter()
             .map(|(r, m)| {
                 Evaluation::new(
-                    format!("{} (C={:.3}, {})", r.penalty, r.c, r.balancing.name()),
+                    format!(
+                        "{} (C={}, {})",
+                        r.penalty,
+                        crate::linear::fmt_c(r.c),
+                        r.balancing.name()
+                    ),
                     &f.y_test,
                     &m.predict_proba(&f.x_test),
                     0.5,
