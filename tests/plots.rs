@@ -437,7 +437,7 @@ fn model_comparison_shows_known_measures_only() {
         "Model comparison",
         "F1 (positive class)",
         "accuracy",
-        "training time (log scale)",
+        "training time, s (log scale)",
         "model size",
         "logreg L1",
         "roberta-tiny",
@@ -658,5 +658,157 @@ fn png_draws_cyrillic_and_cjk_where_a_font_covers_them() {
         assert!(script_draws("垃圾邮件", "\u{E000}\u{E001}\u{E002}\u{E003}"));
     } else {
         eprintln!("SKIPPED: no CJK font installed (Debian: fonts-noto-cjk): CJK check");
+    }
+}
+
+/// One figure of every kind, rendered to PNG; prints the render time of each. With
+/// `TEXTLAB_FIGURE_DIR=dir` the PNGs are written there to be looked at:
+/// `TEXTLAB_FIGURE_DIR=/tmp/figs cargo test --release --test plots gallery -- --nocapture`
+#[test]
+fn gallery_of_every_figure_kind_renders() {
+    let (y, good, weak) = scores();
+    let a = Evaluation::new("tf-idf + logreg L2 (C=10, balanced)", &y, &good, 0.5).unwrap();
+    let b = Evaluation::new("roberta-tiny", &y, &weak, 0.5).unwrap();
+    let cs: Vec<f64> = (0..7).map(|i| 10f64.powi(i - 3)).collect();
+    let folds = |base: &[f64]| {
+        base.iter()
+            .map(|&b| vec![b - 0.02, b, b + 0.02])
+            .collect::<Vec<_>>()
+    };
+    let features: Vec<String> = (0..20).map(|j| format!("feature_{j}")).collect();
+    let coefs: Vec<Vec<f64>> = (0..7)
+        .map(|i| {
+            (0..20)
+                .map(|j| {
+                    if j / 3 < i {
+                        (j as f64 - 9.5) / 5.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let ham: Vec<usize> = (1..400).map(|i| 200 + i * 7).collect();
+    let spam: Vec<usize> = (1..200).map(|i| 500 + i * 40).collect();
+    let weights: Vec<(String, f64)> = (0..40)
+        .map(|j| (format!("word{j}"), (j as f64 - 19.5) / 7.0))
+        .chain([("click here to unsubscribe now".to_string(), 4.0)])
+        .collect();
+    let run = |name: &str, k: f64| {
+        TrainingRun::new(name)
+            .loss(
+                (0..300)
+                    .map(|s| {
+                        (
+                            s as f64,
+                            k / (1.0 + s as f64 / 40.0) + 0.03 * ((s * 37 % 11) as f64),
+                        )
+                    })
+                    .collect(),
+            )
+            .val_f1(vec![(100.0, 0.8), (200.0, 0.9), (300.0, 0.93)])
+    };
+    let y4: Vec<u8> = (0..400).map(|i| u8::from(i % 4 == 0)).collect();
+    let noise = |i: usize, k: usize| ((i * 7919 + k * 104729) % 1000) as f64 / 1000.0;
+    let hugging = |name: &str, k: usize, gap: f64| {
+        let s: Vec<f64> = y4
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (gap * l as f64 + (1.0 - gap) * noise(i, k)).min(1.0))
+            .collect();
+        Evaluation::new(name, &y4, &s, 0.5).unwrap()
+    };
+    let (c, d) = (hugging("L1", 1, 0.45), hugging("L2", 2, 0.42));
+    let figs = vec![
+        ("roc-zoom", plot::roc(&[&c, &d])),
+        ("pr-zoom", plot::pr(&[&c, &d])),
+        (
+            "classes",
+            plot::class_distribution(
+                &[
+                    ("train", [2900, 1330]),
+                    ("train, oversampled", [2900, 2900]),
+                    ("test", [620, 285]),
+                ],
+                ["ham", "spam"],
+            ),
+        ),
+        (
+            "lengths",
+            plot::text_lengths(&[("ham", &ham), ("spam", &spam)]),
+        ),
+        (
+            "confusion",
+            plot::confusion_matrix(&a.metrics.confusion, ["ham", "spam"]),
+        ),
+        ("roc", plot::roc(&[&a, &b])),
+        ("pr", plot::pr(&[&a, &b])),
+        (
+            "threshold",
+            plot::threshold_sweep(&ThresholdSweep::new(&y, &good).unwrap(), None),
+        ),
+        (
+            "c-sweep",
+            plot::c_sweep(&[
+                CvSeries::new(
+                    "L1",
+                    cs.clone(),
+                    folds(&[0.4, 0.7, 0.85, 0.93, 0.95, 0.94, 0.93]),
+                ),
+                CvSeries::new(
+                    "L2",
+                    cs.clone(),
+                    folds(&[0.6, 0.8, 0.9, 0.94, 0.95, 0.96, 0.95]),
+                ),
+            ]),
+        ),
+        (
+            "path",
+            plot::regularization_path(&[
+                PathSeries::from_matrix("L1", cs.clone(), &features, &coefs, 12),
+                PathSeries::from_matrix("L2", cs.clone(), &features, &coefs, 12),
+            ]),
+        ),
+        (
+            "features",
+            plot::top_features(&weights, 10, ["ham", "spam"]),
+        ),
+        (
+            "training",
+            plot::training_curves(&[run("from scratch", 0.7), run("after MLM", 0.5)], "step"),
+        ),
+        (
+            "comparison",
+            plot::model_comparison(&[
+                ModelStats::new("logreg L1", 0.93, 0.95)
+                    .train_secs(1.5)
+                    .size_mb(0.3),
+                ModelStats::new("logreg L2 balanced", 0.94, 0.96)
+                    .train_secs(3.2)
+                    .size_mb(1.5),
+                ModelStats::new("roberta-tiny", 0.96, 0.97)
+                    .train_secs(706.0)
+                    .memory_mb(490.0),
+            ]),
+        ),
+    ];
+    let dir = std::env::var_os("TEXTLAB_FIGURE_DIR").map(PathBuf::from);
+    for (name, fig) in figs {
+        let fig = fig.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let t = std::time::Instant::now();
+        let png = fig.png().unwrap().to_vec();
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let p = decode(&png);
+        let (w, h) = fig.size();
+        assert_eq!((p.width(), p.height()), (2 * w, 2 * h), "{name}");
+        assert!(inked(&p) > 20_000, "{name} drew almost nothing");
+        eprintln!(
+            "{name:>11}: {w}x{h}, PNG {} kB in {ms:.0} ms",
+            png.len() / 1024
+        );
+        if let Some(d) = &dir {
+            fig.save(d.join(format!("{name}.png"))).unwrap();
+        }
     }
 }

@@ -93,7 +93,7 @@ const METRICS: [Metric; 5] = [
         score: true,
     },
     Metric {
-        title: "training time",
+        title: "training time, s",
         get: |m| m.train_secs,
         fmt: fmt_secs,
         score: false,
@@ -193,7 +193,9 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                 // Bars start a whole decade below the smallest value, at a labelled power of
                 // ten: a base just under the smallest bar (e.g. 1 s under 1.5 s) makes that
                 // bar look like nothing.
-                let base = 10f64.powf(vmin_pos.log10().floor() - 1.0);
+                let decade = 10f64.powf(vmin_pos.log10().floor() - 1.0);
+                // Just below the decade, so that its tick is inside the axis and labelled.
+                let base = decade * 0.97;
                 let yr = base..log_padded(vmin_pos, vmax).end * 3.0;
                 let mut chart = ChartBuilder::on(panel)
                     .caption(format!("{} (log scale)", metric.title), caption)

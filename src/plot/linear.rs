@@ -59,6 +59,15 @@ impl CvSeries {
     }
 }
 
+/// A C-axis tick: powers of ten written as everywhere else C is ([`fmt_c`]: `0.1`, `1`, `1000`).
+fn c_tick(v: f64) -> String {
+    if log_tick(v).is_empty() {
+        String::new()
+    } else {
+        fmt_c(v)
+    }
+}
+
 /// Cross-validated score against C (log axis) for each series, with ±1 standard deviation
 /// error bars across folds and the best C of each series marked.
 ///
@@ -123,7 +132,7 @@ pub fn c_sweep(series: &[CvSeries]) -> Result<Figure> {
                 .y_label_area_size(60)
                 .build_cartesian_2d(log_padded(clo, chi).log_scale(), yr.clone())?;
             mesh!(chart)
-                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .x_label_formatter(&|v: &f64| c_tick(*v))
                 .y_label_formatter(&|v: &f64| format!("{v:.2}"))
                 .x_desc("C = 1 / regularization strength (log scale)")
                 .y_desc("CV F1 (mean ± 1 sd over folds)")
@@ -254,8 +263,8 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
     const NAMED: usize = 6;
     let (clo, chi) = extent(series.iter().flat_map(|s| s.cs.iter().copied())).unwrap_or((1.0, 1.0));
     let xr = log_padded(clo, chi);
-    draw("Regularization path", (WIDTH, 720), |area| -> DrawResult {
-        let (top, bottom) = area.split_vertically(440);
+    draw("Regularization path", (WIDTH, 780), |area| -> DrawResult {
+        let (top, bottom) = area.split_vertically(450);
         let panels = top.split_evenly((1, series.len()));
         for (s, panel) in series.iter().zip(&panels) {
             let (ylo, yhi) = extent(
@@ -292,7 +301,7 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
                 .y_label_area_size(48)
                 .build_cartesian_2d(xr.clone().log_scale(), padded(ylo, yhi))?;
             mesh!(chart)
-                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .x_label_formatter(&|v: &f64| c_tick(*v))
                 .y_label_formatter(&|v: &f64| format!("{v:.1}"))
                 .x_desc("C (log scale)")
                 .y_desc("coefficient")
@@ -343,13 +352,12 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
         ))?;
         let bottom = legend_strip(&bottom, &entries)?;
         let mut chart = ChartBuilder::on(&bottom)
-            .caption("Non-zero coefficients", super::font(15.0).color(&INK))
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(xr.clone().log_scale(), log_padded(floor, nmax).log_scale())?;
         mesh!(chart)
-            .x_label_formatter(&|v: &f64| log_tick(*v))
+            .x_label_formatter(&|v: &f64| c_tick(*v))
             .y_label_formatter(&|v: &f64| log_tick(*v))
             .x_desc("C (log scale)")
             .y_desc("non-zero (log scale)")
