@@ -811,4 +811,33 @@ fn gallery_of_every_figure_kind_renders() {
             fig.save(d.join(format!("{name}.png"))).unwrap();
         }
     }
+    // The small side-by-side ROC and PR of an evaluation's notebook view.
+    if let Some(d) = &dir {
+        use textlab::display::Render;
+        let html = c.html();
+        for (k, part) in html.split("data:image/png;base64,").skip(1).enumerate() {
+            let b64 = &part[..part.find('"').unwrap()];
+            std::fs::write(d.join(format!("evaluation-{k}.png")), unbase64(b64)).unwrap();
+        }
+    }
+}
+
+fn unbase64(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let n = chunk
+            .iter()
+            .map(|&c| if c == b'=' { 0 } else { u32::from(val(c)) })
+            .fold(0u32, |acc, v| acc << 6 | v);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8][..3 - pad]);
+    }
+    out
 }
