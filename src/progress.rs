@@ -142,6 +142,16 @@ impl Progress {
     }
 }
 
+impl Drop for Progress {
+    /// Work that ends early with an error (`?`) never calls `finish`: end the rewritten line so
+    /// that the error message starts on a line of its own.
+    fn drop(&mut self) {
+        if self.drawn > 0 {
+            eprintln!();
+        }
+    }
+}
+
 /// Seconds left at the rate so far, or `None` before any work is done.
 pub(crate) fn eta_secs(done: u64, total: u64, elapsed: f64) -> Option<f64> {
     if done == 0 || !(elapsed.is_finite() && elapsed >= 0.0) {
