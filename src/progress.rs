@@ -21,7 +21,8 @@ pub struct Progress {
     total: u64,
     done: u64,
     start: Instant,
-    last_draw: Option<Instant>,
+    /// Starts at `start`: a first line after one step would show an ETA from a single sample.
+    last_draw: Instant,
     /// Quarters of the work already ended with a newline (0..=3).
     quarters: u64,
     /// Characters of the line on screen, to blank what a shorter redraw leaves behind.
@@ -46,12 +47,13 @@ impl Progress {
             b.set_prefix(label.clone());
             b
         });
+        let start = Instant::now();
         Progress {
             label,
             total,
             done: 0,
-            start: Instant::now(),
-            last_draw: None,
+            start,
+            last_draw: start,
             quarters: 0,
             drawn: 0,
             bar,
@@ -90,12 +92,12 @@ impl Progress {
         if quarter > self.quarters {
             self.quarters = quarter;
             self.draw(true);
-        } else if self.last_draw.is_none_or(|t| now - t >= REDRAW) {
+        } else if now - self.last_draw >= REDRAW {
             self.draw(false);
         } else {
             return;
         }
-        self.last_draw = Some(now);
+        self.last_draw = now;
     }
 
     /// `label 120/400 (30%) msg, 12s elapsed, eta 28s`.
