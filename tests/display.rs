@@ -293,6 +293,18 @@ fn data_types_display_and_escape_user_text() {
     };
     let html = html_block(&split);
     assert!(html.contains("seed 7") && png_images(&html) == 1);
+    // Class names of the corpus reach the figure (drawn into the PNG: checked on the SVG).
+    let named = |c: &Corpus| c.clone().with_classes(["ham", "spam"]);
+    let split_named = Split {
+        train: named(&split.train),
+        val: named(&split.val),
+        test: named(&split.test),
+        seed: Some(7),
+    };
+    let fig =
+        plot::split_distribution(&split_named, split_named.train.class_names().unwrap()).unwrap();
+    assert!(fig.svg().contains("spam") && !fig.svg().contains("1 (positive)"));
+    assert_eq!(split.train.class_names(), None);
     assert!(split.to_string().contains("train"));
 
     let s = Summary::of(&c);

@@ -134,6 +134,7 @@ impl Cleaner {
         Ok(Corpus {
             name: corpus.name.clone(),
             frame,
+            classes: corpus.classes.clone(),
         })
     }
 

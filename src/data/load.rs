@@ -151,7 +151,8 @@ pub fn spamassassin(home: &Path) -> Result<(Corpus, LoadReport)> {
         ),
         Column::new(SUBSET.into(), subsets),
     ])?;
-    Ok((Corpus::new("spamassassin", frame)?, report))
+    let corpus = Corpus::new("spamassassin", frame)?.with_classes(["ham", "spam"]);
+    Ok((corpus, report))
 }
 
 /// The seed report's setting: every ham mail (hard ham included) and a seeded random sample of
@@ -371,7 +372,22 @@ impl LoadOptions {
         if subsets.is_some() {
             columns.push(Column::new(SUBSET.into(), out_s));
         }
-        Corpus::new(name, DataFrame::new_infer_height(columns)?)
+        // Several raw values can mean one class (`-1`/`0`): name the class by all of them.
+        let names = [0u8, 1].map(|class| {
+            let raw: Vec<&str> = report
+                .label_mapping
+                .iter()
+                .filter(|(_, v)| *v == class)
+                .map(|(k, _)| k.as_str())
+                .collect();
+            raw.join("/")
+        });
+        let corpus = Corpus::new(name, DataFrame::new_infer_height(columns)?)?;
+        Ok(if names.iter().all(|n| !n.is_empty()) {
+            corpus.with_classes(names)
+        } else {
+            corpus
+        })
     }
 
     /// Map the distinct label values to 0/1, or say clearly why that is impossible.

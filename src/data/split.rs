@@ -101,6 +101,7 @@ impl Corpus {
         Ok(Corpus {
             name: format!("{} (sample of {})", self.name, s.val.len()),
             frame: s.val.frame,
+            classes: self.classes.clone(),
         })
     }
 }
@@ -163,7 +164,9 @@ impl Split {
     pub fn train_and_val(&self) -> Result<Corpus> {
         let mut frame = self.train.frame.select([TEXT, LABEL])?;
         frame.vstack_mut(&self.val.frame.select([TEXT, LABEL])?)?;
-        Corpus::new(format!("{}+val", self.train.name), frame)
+        let mut both = Corpus::new(format!("{}+val", self.train.name), frame)?;
+        both.classes = self.train.classes.clone();
+        Ok(both)
     }
 }
 

@@ -105,7 +105,10 @@ impl Render for Split {
                 "{}{}{}",
                 note(&seed),
                 split_table(self).to_html(),
-                figure_html(plot::split_distribution(self, CLASSES))
+                figure_html(plot::split_distribution(
+                    self,
+                    self.train.class_names().unwrap_or(CLASSES),
+                ))
             ),
         )
     }
