@@ -2,7 +2,7 @@
 
 use super::{
     DrawResult, Figure, HEIGHT, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, Swatch, WIDTH, bad_input,
-    color, draw, legend_strip, log_padded, log_tick, mesh, text_style, thousands,
+    color, draw, legend_strip, log_padded, mesh, text_style, thousands,
 };
 use crate::data::{Corpus, Split};
 use crate::error::Result;
@@ -166,7 +166,7 @@ pub fn text_lengths(groups: &[(&str, &[usize])]) -> Result<Figure> {
                 .y_label_area_size(60)
                 .build_cartesian_2d(range.clone().log_scale(), 0.0..ymax)?;
             mesh!(chart)
-                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .x_label_formatter(&length_tick)
                 .y_label_formatter(&|v: &f64| format!("{v:.0}%"))
                 .x_desc("length in characters (log scale)")
                 .y_desc("share of the class's texts")
@@ -198,6 +198,17 @@ pub fn text_lengths(groups: &[(&str, &[usize])]) -> Result<Figure> {
             Ok(())
         },
     )
+}
+
+/// Length ticks at 1, 2 and 5 times a power of ten: text lengths often span under two decades,
+/// where powers of ten alone leave a single labelled tick.
+fn length_tick(v: &f64) -> String {
+    let mantissa = v / 10f64.powf(v.log10().floor());
+    if [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 0.02) {
+        thousands(v.round() as usize)
+    } else {
+        String::new()
+    }
 }
 
 /// [`text_lengths`] of a corpus, one histogram per class.
