@@ -1,5 +1,6 @@
 //! The lab report: a list of blocks (headings, text, tables, figures) rendered to Markdown (with
-//! figures as `.svg` files beside it) and to one self-contained HTML file (figures inline).
+//! figures as `.svg` files beside it) and to one self-contained HTML file (figures inline as PNG
+//! `<img>`, which every viewer draws, including ones that strip inline SVG).
 
 use crate::display::{Table, escape};
 use crate::error::{IoContext, Result};
@@ -116,7 +117,7 @@ impl Report {
              body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;line-height:1.45;color:#222}}\
              table{{border-collapse:collapse;margin:1em 0;font-size:0.9em}}th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}}\
              th{{background:#f3f3f3}}td:first-child,th:first-child{{text-align:left}}pre{{background:#f7f7f7;padding:0.8em;overflow-x:auto}}\
-             figure{{margin:1em 0}}svg{{max-width:100%;height:auto}}</style></head><body>\n<h1>{}</h1>\n",
+             figure{{margin:1em 0}}figure img{{max-width:100%;height:auto}}</style></head><body>\n<h1>{}</h1>\n",
             escape(&self.title),
             escape(&self.title)
         );
@@ -125,9 +126,10 @@ impl Report {
                 Block::Heading(l, t) => s += &format!("<h{l}>{}</h{l}>\n", inline(t)),
                 Block::Text(t) => s += &format!("<p>{}</p>\n", inline(t)),
                 Block::Table(t) => s += &format!("{}\n", t.to_html()),
-                Block::Figure(_, f) => {
-                    s += &format!("<figure>{}</figure>\n", strip_xml_decl(f.svg()))
-                }
+                Block::Figure(_, f) => match f.img_tag() {
+                    Ok(img) => s += &format!("<figure>{img}</figure>\n"),
+                    Err(e) => s += &format!("<p>{}</p>\n", escape(&e.to_string())),
+                },
                 Block::Pre(t) => s += &format!("<pre>{}</pre>\n", escape(t)),
             }
         }
@@ -163,13 +165,6 @@ impl Report {
     }
 }
 
-fn strip_xml_decl(svg: &str) -> &str {
-    match svg.find("<svg") {
-        Some(i) => &svg[i..],
-        None => svg,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +196,19 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<title>Lab &lt;1&gt;</title>"));
+    }
+
+    #[test]
+    fn html_embeds_figures_as_png_images() {
+        let mut r = Report::new("figs");
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"6\"><rect width=\"4\" height=\"4\"/></svg>";
+        r.figure("a <b>", Ok(Figure::from_svg("A <b>", svg, (8, 6))));
+        let html = r.html();
+        assert!(
+            html.contains("<figure><img src=\"data:image/png;base64,iVBOR")
+                && html.contains("width=\"8\" height=\"6\" alt=\"A &lt;b&gt;\""),
+            "{html}"
+        );
+        assert!(!html.contains("<svg"), "{html}");
     }
 }

@@ -170,7 +170,11 @@ fn main_job_writes_the_report_directory() {
         assert!(d.path().join(file).is_file(), "{file}");
     }
     let html = std::fs::read_to_string(d.path().join("report.html")).unwrap();
-    assert!(html.contains("<svg") && !html.contains("<script"));
+    assert!(
+        html.contains("<img src=\"data:image/png;base64,")
+            && !html.contains("<svg")
+            && !html.contains("<script")
+    );
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.path().join("metrics.json")).unwrap()).unwrap();
     assert!(m["classic"]["rows"].as_array().unwrap().len() >= 6);

@@ -87,6 +87,7 @@ fn named_corpora_have_the_documented_shape() {
         "{}",
         s.positive_ratio
     );
+    assert_eq!(all.class_names(), Some(["ham", "spam"]));
     let (hard, _) = load_corpus("spamassassin-hard", &LoadOptions::new()).unwrap();
     let s = Summary::of(&hard);
     assert!(
@@ -147,6 +148,12 @@ fn loaders_read_every_format_with_label_mapping() {
     assert_eq!(
         r.label_mapping,
         vec![("neg".to_string(), 0), ("pos".to_string(), 1)]
+    );
+    // The raw label values name the classes, and rows taken from the corpus keep the names.
+    assert_eq!(c.class_names(), Some(["neg", "pos"]));
+    assert_eq!(
+        c.take("two", &[0, 1]).unwrap().class_names(),
+        Some(["neg", "pos"])
     );
 
     let tsv = write(

@@ -17,7 +17,43 @@ use textlab::transformer::train::{EpochStats, FineTuneRun, StopReason};
 
 const EVIL: &str = "<script>alert('x')</script>";
 
-/// The evcxr block of `v` is HTML, well delimited, and has no raw `<script>`.
+/// The evcxr blocks of one `evcxr_display` call as (mime, content), in order.
+fn blocks(out: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = out;
+    while let Some(start) = rest.find("EVCXR_BEGIN_CONTENT ") {
+        let after = &rest[start + "EVCXR_BEGIN_CONTENT ".len()..];
+        let (mime, body) = after.split_once('\n').expect("mime line");
+        let end = body
+            .find("\nEVCXR_END_CONTENT\n")
+            .expect("every block is closed");
+        found.push((mime.to_string(), body[..end].to_string()));
+        rest = &body[end + "\nEVCXR_END_CONTENT\n".len()..];
+    }
+    assert!(rest.is_empty(), "text after the last block: {rest:?}");
+    found
+}
+
+/// The text/plain twin of an evcxr output: present once, and terminal text rather than Rust
+/// `Debug` output or HTML.
+fn plain_text(out: &str) -> String {
+    let b = blocks(out);
+    let texts: Vec<&String> = b
+        .iter()
+        .filter(|(m, _)| m == "text/plain")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(texts.len(), 1, "one text/plain twin in {out:.200}");
+    let t = texts[0].clone();
+    assert!(!t.trim().is_empty(), "empty text/plain");
+    for debugish in ["{ ", " }", "Some(", "<div", "<table", "<img"] {
+        assert!(!t.contains(debugish), "`{debugish}` in text/plain: {t}");
+    }
+    t
+}
+
+/// The evcxr output of `v` is one HTML block plus its text twin, well delimited, with no raw
+/// `<script>` and no inline `<svg>` (sanitised away in untrusted notebooks); returns the HTML.
 fn html_block<R: Render + ?Sized>(v: &R) -> String {
     let out = evcxr_output(v);
     assert!(
@@ -25,17 +61,77 @@ fn html_block<R: Render + ?Sized>(v: &R) -> String {
         "{}",
         &out[..out.len().min(80)]
     );
-    assert!(out.ends_with("\nEVCXR_END_CONTENT\n"));
+    let b = blocks(&out);
+    let mimes: Vec<&str> = b.iter().map(|(m, _)| m.as_str()).collect();
     assert_eq!(
-        out.matches("EVCXR_BEGIN_CONTENT").count(),
-        1,
-        "one output per value"
+        mimes,
+        ["text/html", "text/plain"],
+        "one HTML output per value"
     );
+    assert_eq!(plain_text(&out).trim_end(), v.text().trim_end());
+    let html = b[0].1.clone();
     assert!(
-        !out.to_lowercase().contains("<script"),
-        "unescaped script in {out}"
+        !html.to_lowercase().contains("<script"),
+        "unescaped script in {html}"
     );
+    assert!(!html.contains("<svg"), "inline SVG in HTML: {html:.300}");
+    html
+}
+
+/// Every `<img>` in `html` is a PNG data URI whose bytes decode to an image of twice the size
+/// written on the tag; returns how many there are.
+fn png_images(html: &str) -> usize {
+    let mut n = 0;
+    for tag in html.split("<img ").skip(1) {
+        let tag = &tag[..tag.find('>').expect("closed tag")];
+        let src = tag
+            .split("src=\"data:image/png;base64,")
+            .nth(1)
+            .unwrap_or_else(|| panic!("not a PNG data URI: {tag:.120}"));
+        let b64 = &src[..src.find('"').unwrap()];
+        let attr = |name: &str| -> u32 {
+            let v = tag.split(&format!("{name}=\"")).nth(1).expect(name);
+            v[..v.find('"').unwrap()].parse().unwrap()
+        };
+        let (w, h) = (attr("width"), attr("height"));
+        assert!(tag.contains("alt=\""), "img without alt: {tag:.200}");
+        let png = decode_base64(b64);
+        let (pw, ph) = png_size(&png);
+        assert_eq!((pw, ph), (2 * w, 2 * h), "PNG drawn at 2x");
+        n += 1;
+    }
+    n
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let n = chunk
+            .iter()
+            .map(|&c| if c == b'=' { 0 } else { val(c) })
+            .fold(0u32, |acc, v| acc << 6 | v);
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
     out
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let be = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
 }
 
 fn corpus() -> Corpus {
@@ -70,24 +166,33 @@ fn scores() -> (Vec<u8>, Vec<f64>) {
 }
 
 #[test]
-fn figure_is_svg_and_everything_else_is_html() {
+fn figure_is_png_and_svg_and_everything_else_is_html() {
     let fig = plot::class_distribution(&[("a", [3, 4])], ["x", "y"]).unwrap();
     let out = evcxr_output(&fig);
-    assert!(out.starts_with("EVCXR_BEGIN_CONTENT image/svg+xml\n<svg"));
+    let b = blocks(&out);
+    let mimes: Vec<&str> = b.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(mimes, ["image/png", "image/svg+xml", "text/plain"]);
+    let (w, h) = fig.size();
+    assert_eq!(png_size(&decode_base64(&b[0].1)), (2 * w, 2 * h));
     assert!(
-        out.ends_with("</svg>\nEVCXR_END_CONTENT\n")
-            || out.ends_with("</svg>\n\nEVCXR_END_CONTENT\n")
+        !b[0].1.contains('\n'),
+        "base64 on one line (evcxr reads lines)"
     );
+    assert!(b[1].1.starts_with("<svg") && b[1].1.trim_end().ends_with("</svg>"));
+    assert!(plain_text(&out).contains("Class distribution"));
     assert!(fig.to_string().contains("Class distribution"));
-    // Inline in HTML when combined with a table: one block, both inside.
+    // Inside HTML (combined with a table): one block, the figure as a PNG <img>.
     let t = Table::new(&["k"]).row(vec![Cell::text(EVIL)]);
     let both = display::stack(&[&t, &fig]);
-    let out = html_block(&both);
-    assert!(out.contains("<svg") && out.contains("&lt;script&gt;"));
+    let html = html_block(&both);
+    assert!(html.contains("&lt;script&gt;"));
+    assert_eq!(png_images(&html), 1);
+    assert!(html.contains("alt=\"Class distribution\""));
     let side = display::row(&[&t, &fig]);
-    assert!(html_block(&side).contains("display:flex"));
+    let html = html_block(&side);
+    assert!(html.contains("display:flex"));
+    assert_eq!(png_images(&html), 1);
 }
-
 #[test]
 fn frame_preview_shows_shape_types_head_tail_and_hover_text() {
     let long = format!("{EVIL} {}", "word ".repeat(100));
@@ -150,7 +255,7 @@ fn metrics_types_display_as_tables_and_figures() {
     assert!(c.to_string().contains("5 (83.3%)"));
 
     let roc = RocCurve::new(&y, &s).unwrap();
-    assert!(html_block(&roc).contains("<svg"));
+    assert_eq!(png_images(&html_block(&roc)), 1);
     assert!(roc.to_string().starts_with("ROC curve: AUC"));
     let pr = PrCurve::new(&y, &s).unwrap();
     assert!(html_block(&pr).contains("average precision"));
@@ -165,7 +270,7 @@ fn metrics_types_display_as_tables_and_figures() {
     let e = Evaluation::new(EVIL, &y, &s, 0.5).unwrap();
     let html = html_block(&e);
     assert!(html.contains("Evaluation: &lt;script&gt;"));
-    assert_eq!(html.matches("<svg").count(), 2, "ROC and PR inline");
+    assert_eq!(png_images(&html), 2, "ROC and PR inline");
     assert!(e.to_string().contains("ROC AUC"));
 }
 
@@ -187,7 +292,19 @@ fn data_types_display_and_escape_user_text() {
         seed: Some(7),
     };
     let html = html_block(&split);
-    assert!(html.contains("seed 7") && html.contains("<svg"));
+    assert!(html.contains("seed 7") && png_images(&html) == 1);
+    // Class names of the corpus reach the figure (drawn into the PNG: checked on the SVG).
+    let named = |c: &Corpus| c.clone().with_classes(["ham", "spam"]);
+    let split_named = Split {
+        train: named(&split.train),
+        val: named(&split.val),
+        test: named(&split.test),
+        seed: Some(7),
+    };
+    let fig =
+        plot::split_distribution(&split_named, split_named.train.class_names().unwrap()).unwrap();
+    assert!(fig.svg().contains("spam") && !fig.svg().contains("1 (positive)"));
+    assert_eq!(split.train.class_names(), None);
     assert!(split.to_string().contains("train"));
 
     let s = Summary::of(&c);
@@ -195,12 +312,20 @@ fn data_types_display_and_escape_user_text() {
     assert!(html.contains("Summary: &lt;script&gt;") && html.contains("median"));
 
     let preview = Cleaner::default().preview(&c, 3, 200);
-    html_block(&preview);
+    let html = html_block(&preview);
+    // Settings in words, not `Cleaner { lowercase: true, .. }`.
+    let words = "cleaning: URLs -&gt; &lt;url&gt;, e-mails -&gt; &lt;email&gt;, lowercase, whitespace collapsed (numbers kept)";
+    assert!(html.contains(words), "{html}");
+    assert!(preview.to_string().starts_with("cleaning: URLs -> <url>"));
 
     let texts = c.texts();
     let (tfidf, x) = TfidfVectorizer::new().fit_transform(&texts).unwrap();
     let html = html_block(&tfidf);
     assert!(html.contains("TF-IDF:") && html.contains("Most common terms"));
+    assert!(
+        html.contains("word 1-grams, lowercase, min_df 1, max_df 100.0%, smooth idf, L2 rows"),
+        "{html}"
+    );
     let html = html_block(&tfidf.vocabulary(5));
     assert!(html.contains("Vocabulary:"));
     let html = html_block(&x);
@@ -228,7 +353,7 @@ fn linear_types_display() {
         negative: vec![("meeting".into(), -1.0)],
     };
     let html = html_block(&top);
-    assert!(html.contains("&lt;script&gt;") && html.contains("<svg"));
+    assert!(html.contains("&lt;script&gt;") && png_images(&html) == 1);
 
     let results = Search::new()
         .cs(log_space(-1.0, 1.0, 3))
@@ -237,7 +362,7 @@ fn linear_types_display() {
         .run(&x, &y)
         .unwrap();
     let html = html_block(&results);
-    assert!(html.contains("Cross-validated search: best") && html.contains("<svg"));
+    assert!(html.contains("Cross-validated search: best") && png_images(&html) == 1);
     assert!(html.contains("L1") || html.contains("l1"));
 
     let path = RegPath::compute(
@@ -251,11 +376,11 @@ fn linear_types_display() {
     )
     .unwrap();
     let html = html_block(&path);
-    assert!(html.contains("Regularization path") && html.contains("<svg"));
+    assert!(html.contains("Regularization path") && png_images(&html) == 1);
 
     let (_, report) = Balancing::Oversample.resample(&y, 7).unwrap();
     let html = html_block(&report);
-    assert!(html.contains("Balancing: oversample") && html.contains("<svg"));
+    assert!(html.contains("Balancing: oversample") && png_images(&html) == 1);
 }
 
 #[test]
@@ -282,7 +407,8 @@ fn transformer_types_display() {
         stop: StopReason::Completed,
     };
     let html = html_block(&run);
-    assert!(html.contains("best epoch 2") && html.contains("<svg"));
+    assert!(html.contains("best epoch 2") && png_images(&html) == 1);
+    assert!(html.contains("stopped: all epochs done"), "{html:.2000}");
     assert!(run.text().contains("val F1"));
     let mlm = MlmRun {
         steps: 100,
@@ -314,7 +440,8 @@ fn comparison_is_one_block_with_table_and_figure() {
             .memory_mb(490.0),
     ]);
     let html = html_block(&c);
-    assert!(html.contains("&lt;script&gt;") && html.contains("<svg") && html.contains("11.7 min"));
+    assert!(html.contains("&lt;script&gt;") && html.contains("11.7 min"));
+    assert_eq!(png_images(&html), 1);
     assert!(c.to_string().contains("roberta"));
 }
 

@@ -222,6 +222,40 @@ fn roc_and_pr_draw_one_line_per_model_with_auc_in_the_legend() {
     assert!(!fig.svg().contains("<script>") && fig.svg().contains("&lt;script&gt;"));
     let p = PrCurve::new(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]).unwrap();
     valid(&plot::pr_curves(&[("m", &p)]).unwrap());
+    // The weak model stays away from the corner: no zoom panel.
+    assert!(!texts(&roc).iter().any(|t| t.starts_with("zoom")));
+}
+
+#[test]
+fn curves_that_hug_the_corner_get_a_zoom_panel() {
+    // Two good models: both reach TPR 0.9 at FPR <= 0.05.
+    let y: Vec<u8> = (0..400).map(|i| u8::from(i % 4 == 0)).collect();
+    let noise = |i: usize, k: usize| ((i * 7919 + k * 104729) % 1000) as f64 / 1000.0;
+    let model = |k: usize, gap: f64| -> Vec<f64> {
+        y.iter()
+            .enumerate()
+            .map(|(i, &l)| (gap * l as f64 + (1.0 - gap) * noise(i, k)).min(1.0))
+            .collect()
+    };
+    let a = Evaluation::new("a", &y, &model(1, 0.45), 0.5).unwrap();
+    let b = Evaluation::new("b", &y, &model(2, 0.42), 0.5).unwrap();
+    assert!(
+        a.roc.auc > 0.95 && b.roc.auc > 0.95,
+        "{} {}",
+        a.roc.auc,
+        b.roc.auc
+    );
+    let roc = plot::roc(&[&a, &b]).unwrap();
+    valid(&roc);
+    assert_text(&roc, "zoom: the top-left corner");
+    assert_text(&roc, "all thresholds");
+    for i in 0..2 {
+        // Full panel, zoom panel (one or more clipped pieces) and the legend swatch.
+        assert!(lines_in(&roc, &hex(plot::color(i))) >= 3);
+    }
+    let pr = plot::pr(&[&a, &b]).unwrap();
+    valid(&pr);
+    assert_text(&pr, "zoom: the top-right corner");
 }
 
 #[test]
@@ -375,8 +409,8 @@ fn training_curves_have_loss_and_validation_panels() {
     assert_text(&fig, "from scratch");
     assert_text(&fig, "after MLM");
     assert_text(&fig, "0.960");
-    // Run 0: raw + smoothed loss + val line + two legend swatches.
-    assert_eq!(lines_in(&fig, &hex(plot::color(0))), 5);
+    // Run 0: raw + smoothed loss + val line + its swatch in the one legend both panels share.
+    assert_eq!(lines_in(&fig, &hex(plot::color(0))), 4);
     let loss_only = plot::training_curves(
         &[TrainingRun::new("mlm").loss(vec![(0.0, 9.0), (1.0, 7.0)])],
         "epoch",
@@ -403,7 +437,7 @@ fn model_comparison_shows_known_measures_only() {
         "Model comparison",
         "F1 (positive class)",
         "accuracy",
-        "training time (log scale)",
+        "training time, s (log scale)",
         "model size",
         "logreg L1",
         "roberta-tiny",
@@ -445,6 +479,15 @@ fn save_all_writes_svg_files_for_the_report() {
     );
     let back = std::fs::read_to_string(dir.path().join("figs").join(&files[0])).unwrap();
     assert_eq!(back, cm.svg());
+    // PNG by extension, written whole (no temporary file left beside it).
+    let p = cm.save(dir.path().join("figs/cm.png")).unwrap();
+    assert_eq!(std::fs::read(&p).unwrap(), cm.png().unwrap());
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("figs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert!(cm.save(dir.path().join("cm.jpg")).is_err());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -543,4 +586,258 @@ fn figures_render_to_png() {
             fig.title()
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The PNG twin: what an untrusted notebook shows.
+
+fn decode(png: &[u8]) -> tiny_skia::Pixmap {
+    tiny_skia::Pixmap::decode_png(png).expect("the PNG decodes")
+}
+
+fn inked(p: &tiny_skia::Pixmap) -> usize {
+    p.pixels()
+        .iter()
+        .filter(|p| p.red() < 200 || p.green() < 200 || p.blue() < 200)
+        .count()
+}
+
+#[test]
+fn png_twin_is_twice_the_size_and_draws_text() {
+    let (y, good, weak) = scores();
+    let a = Evaluation::new("good", &y, &good, 0.5).unwrap();
+    let b = Evaluation::new("weak", &y, &weak, 0.5).unwrap();
+    let fig = plot::roc(&[&a, &b]).unwrap();
+    let png = decode(fig.png().unwrap());
+    let (w, h) = fig.size();
+    assert_eq!((png.width(), png.height()), (2 * w, 2 * h));
+    // Opaque white background (a transparent PNG turns black in some viewers' dark themes).
+    assert!(png.pixels().iter().all(|p| p.alpha() == 255));
+    let (bare, _) = rasterise(&fig, &usvg::Options::default());
+    let ink = inked(&png);
+    // At 2x the shapes alone give ~4x the ink of the bare 1x rendering; text adds more.
+    assert!(
+        ink > 4 * bare,
+        "{ink} dark pixels at 2x vs {bare} at 1x without text"
+    );
+    // Cached: the same bytes on the second call.
+    assert!(std::ptr::eq(fig.png().unwrap(), fig.png().unwrap()));
+}
+
+/// Whether the system has a font family whose name contains one of `names`.
+fn have_font(names: &[&str]) -> bool {
+    let mut db = usvg::fontdb::Database::new();
+    for f in system_fonts() {
+        db.load_font_data(f);
+    }
+    db.faces().any(|f| {
+        f.families
+            .iter()
+            .any(|(n, _)| names.iter().any(|x| n.contains(x)))
+    })
+}
+
+/// A class name in a script draws real glyphs in the PNG: the figure differs from the same
+/// figure with unassigned code points of the same UTF-8 length, which every font draws as the
+/// same missing-glyph box.
+fn script_draws(label: &str, missing: &str) -> bool {
+    assert_eq!(label.len(), missing.len());
+    assert_eq!(label.chars().count(), missing.chars().count());
+    let fig = |l: &str| plot::class_distribution(&[("all", [6, 4])], ["ham", l]).unwrap();
+    fig(label).png().unwrap() != fig(missing).png().unwrap()
+}
+
+#[test]
+fn png_draws_cyrillic_and_cjk_where_a_font_covers_them() {
+    if have_font(&["DejaVu Sans", "Noto Sans", "Liberation Sans"]) {
+        assert!(script_draws("спам", "\u{378}\u{379}\u{378}\u{379}"));
+    } else {
+        eprintln!("SKIPPED: no DejaVu/Noto/Liberation Sans: Cyrillic check");
+    }
+    if have_font(&["CJK", "WenQuanYi", "Source Han", "Droid Sans Fallback"]) {
+        assert!(script_draws("垃圾邮件", "\u{E000}\u{E001}\u{E002}\u{E003}"));
+    } else {
+        eprintln!("SKIPPED: no CJK font installed (Debian: fonts-noto-cjk): CJK check");
+    }
+}
+
+/// One figure of every kind, rendered to PNG; prints the render time of each. With
+/// `TEXTLAB_FIGURE_DIR=dir` the PNGs are written there to be looked at:
+/// `TEXTLAB_FIGURE_DIR=/tmp/figs cargo test --release --test plots gallery -- --nocapture`
+#[test]
+fn gallery_of_every_figure_kind_renders() {
+    let (y, good, weak) = scores();
+    let a = Evaluation::new("tf-idf + logreg L2 (C=10, balanced)", &y, &good, 0.5).unwrap();
+    let b = Evaluation::new("roberta-tiny", &y, &weak, 0.5).unwrap();
+    let cs: Vec<f64> = (0..7).map(|i| 10f64.powi(i - 3)).collect();
+    let folds = |base: &[f64]| {
+        base.iter()
+            .map(|&b| vec![b - 0.02, b, b + 0.02])
+            .collect::<Vec<_>>()
+    };
+    let features: Vec<String> = (0..20).map(|j| format!("feature_{j}")).collect();
+    let coefs: Vec<Vec<f64>> = (0..7)
+        .map(|i| {
+            (0..20)
+                .map(|j| {
+                    if j / 3 < i {
+                        (j as f64 - 9.5) / 5.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let ham: Vec<usize> = (1..400).map(|i| 200 + i * 7).collect();
+    let spam: Vec<usize> = (1..200).map(|i| 500 + i * 40).collect();
+    let weights: Vec<(String, f64)> = (0..40)
+        .map(|j| (format!("word{j}"), (j as f64 - 19.5) / 7.0))
+        .chain([("click here to unsubscribe now".to_string(), 4.0)])
+        .collect();
+    let run = |name: &str, k: f64| {
+        TrainingRun::new(name)
+            .loss(
+                (0..300)
+                    .map(|s| {
+                        (
+                            s as f64,
+                            k / (1.0 + s as f64 / 40.0) + 0.03 * ((s * 37 % 11) as f64),
+                        )
+                    })
+                    .collect(),
+            )
+            .val_f1(vec![(100.0, 0.8), (200.0, 0.9), (300.0, 0.93)])
+    };
+    let y4: Vec<u8> = (0..400).map(|i| u8::from(i % 4 == 0)).collect();
+    let noise = |i: usize, k: usize| ((i * 7919 + k * 104729) % 1000) as f64 / 1000.0;
+    let hugging = |name: &str, k: usize, gap: f64| {
+        let s: Vec<f64> = y4
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (gap * l as f64 + (1.0 - gap) * noise(i, k)).min(1.0))
+            .collect();
+        Evaluation::new(name, &y4, &s, 0.5).unwrap()
+    };
+    let (c, d) = (hugging("L1", 1, 0.45), hugging("L2", 2, 0.42));
+    let figs = vec![
+        ("roc-zoom", plot::roc(&[&c, &d])),
+        ("pr-zoom", plot::pr(&[&c, &d])),
+        (
+            "classes",
+            plot::class_distribution(
+                &[
+                    ("train", [2900, 1330]),
+                    ("train, oversampled", [2900, 2900]),
+                    ("test", [620, 285]),
+                ],
+                ["ham", "spam"],
+            ),
+        ),
+        (
+            "lengths",
+            plot::text_lengths(&[("ham", &ham), ("spam", &spam)]),
+        ),
+        (
+            "confusion",
+            plot::confusion_matrix(&a.metrics.confusion, ["ham", "spam"]),
+        ),
+        ("roc", plot::roc(&[&a, &b])),
+        ("pr", plot::pr(&[&a, &b])),
+        (
+            "threshold",
+            plot::threshold_sweep(&ThresholdSweep::new(&y, &good).unwrap(), None),
+        ),
+        (
+            "c-sweep",
+            plot::c_sweep(&[
+                CvSeries::new(
+                    "L1",
+                    cs.clone(),
+                    folds(&[0.4, 0.7, 0.85, 0.93, 0.95, 0.94, 0.93]),
+                ),
+                CvSeries::new(
+                    "L2",
+                    cs.clone(),
+                    folds(&[0.6, 0.8, 0.9, 0.94, 0.95, 0.96, 0.95]),
+                ),
+            ]),
+        ),
+        (
+            "path",
+            plot::regularization_path(&[
+                PathSeries::from_matrix("L1", cs.clone(), &features, &coefs, 12),
+                PathSeries::from_matrix("L2", cs.clone(), &features, &coefs, 12),
+            ]),
+        ),
+        (
+            "features",
+            plot::top_features(&weights, 10, ["ham", "spam"]),
+        ),
+        (
+            "training",
+            plot::training_curves(&[run("from scratch", 0.7), run("after MLM", 0.5)], "step"),
+        ),
+        (
+            "comparison",
+            plot::model_comparison(&[
+                ModelStats::new("logreg L1", 0.93, 0.95)
+                    .train_secs(1.5)
+                    .size_mb(0.3),
+                ModelStats::new("logreg L2 balanced", 0.94, 0.96)
+                    .train_secs(3.2)
+                    .size_mb(1.5),
+                ModelStats::new("roberta-tiny", 0.96, 0.97)
+                    .train_secs(706.0)
+                    .memory_mb(490.0),
+            ]),
+        ),
+    ];
+    let dir = std::env::var_os("TEXTLAB_FIGURE_DIR").map(PathBuf::from);
+    for (name, fig) in figs {
+        let fig = fig.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let t = std::time::Instant::now();
+        let png = fig.png().unwrap().to_vec();
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let p = decode(&png);
+        let (w, h) = fig.size();
+        assert_eq!((p.width(), p.height()), (2 * w, 2 * h), "{name}");
+        assert!(inked(&p) > 20_000, "{name} drew almost nothing");
+        eprintln!(
+            "{name:>11}: {w}x{h}, PNG {} kB in {ms:.0} ms",
+            png.len() / 1024
+        );
+        if let Some(d) = &dir {
+            fig.save(d.join(format!("{name}.png"))).unwrap();
+        }
+    }
+    // The small side-by-side ROC and PR of an evaluation's notebook view.
+    if let Some(d) = &dir {
+        use textlab::display::Render;
+        let html = c.html();
+        for (k, part) in html.split("data:image/png;base64,").skip(1).enumerate() {
+            let b64 = &part[..part.find('"').unwrap()];
+            std::fs::write(d.join(format!("evaluation-{k}.png")), unbase64(b64)).unwrap();
+        }
+    }
+}
+
+fn unbase64(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let n = chunk
+            .iter()
+            .map(|&c| if c == b'=' { 0 } else { u32::from(val(c)) })
+            .fold(0u32, |acc, v| acc << 6 | v);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8][..3 - pad]);
+    }
+    out
 }

@@ -5,6 +5,8 @@
 //! `data:` URIs), HTML tables as HTML, errors as text. evcxr gathers everything a cell displays
 //! into one MIME bundle, so its entries are different displays (a table *and* a figure), not
 //! alternatives: each rich entry is shown, and `text/plain` only when nothing richer is there.
+//! The one pair of alternatives is a textlab figure, sent as `image/png` and `image/svg+xml`
+//! together: the SVG is shown.
 
 use crate::nbformat;
 use serde_json::Value;
@@ -70,7 +72,9 @@ fn pieces(output: &Value) -> Vec<Piece> {
             let text = |mime: &str| nbformat::join_text(&data[mime]);
             let mut out = Vec::new();
             for mime in RICH {
-                if data.get(mime).is_none() {
+                if data.get(mime).is_none()
+                    || mime == "image/png" && data.get("image/svg+xml").is_some()
+                {
                     continue;
                 }
                 out.push(match mime {
@@ -365,6 +369,20 @@ mod tests {
     #[test]
     fn strips_colour() {
         assert_eq!(strip_ansi("\u{1b}[31merror\u{1b}[0m: x"), "error: x");
+    }
+
+    #[test]
+    fn a_figure_sent_as_png_and_svg_shows_once() {
+        let out = serde_json::json!({
+            "output_type": "execute_result",
+            "data": {"image/png": "iVBORw0KGgo=", "image/svg+xml": "<svg></svg>", "text/plain": "fig"},
+        });
+        assert_eq!(pieces(&out), vec![Piece::Svg("<svg></svg>".into())]);
+        let png_only = serde_json::json!({
+            "output_type": "display_data",
+            "data": {"image/png": "iVBORw0KGgo=", "text/html": "<b>t</b>"},
+        });
+        assert_eq!(pieces(&png_only).len(), 2);
     }
 
     #[test]

@@ -164,10 +164,11 @@ impl Stream {
 
 /// Stream outputs from line chunks in arrival order: evcxr delivers printed text one line at a
 /// time, and consecutive chunks of the same stream become one output (as Jupyter's front end
-/// shows them).
+/// shows them). A line rewritten with `\r` is stored as shown (see [`overprint`]).
 pub fn merge_streams(chunks: &[(Stream, String)]) -> Vec<Value> {
     let mut out: Vec<(Stream, String)> = Vec::new();
     for (stream, line) in chunks {
+        let line = &overprint(line);
         match out.last_mut() {
             Some((s, text)) if s == stream => {
                 text.push_str(line);
@@ -179,6 +180,25 @@ pub fn merge_streams(chunks: &[(Stream, String)]) -> Vec<Value> {
     out.into_iter()
         .map(|(s, text)| stream_output(s, &text))
         .collect()
+}
+
+/// What a terminal, and Jupyter's front end, shows of a line rewritten with `\r`: each part
+/// overwrites the start of the line. A progress line rewrites itself hundreds of times in a long
+/// run; storing every rewrite would bloat the notebook with text nobody sees.
+pub fn overprint(line: &str) -> String {
+    if !line.contains('\r') {
+        return line.to_string();
+    }
+    let mut shown: Vec<char> = Vec::new();
+    for part in line.split('\r') {
+        for (i, c) in part.chars().enumerate() {
+            match shown.get_mut(i) {
+                Some(old) => *old = c,
+                None => shown.push(c),
+            }
+        }
+    }
+    shown.into_iter().collect()
 }
 
 pub fn stream_output(stream: Stream, text: &str) -> Value {
@@ -338,6 +358,23 @@ fn validate_output(o: &Value) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn carriage_returns_keep_what_is_shown() {
+        assert_eq!(overprint("plain"), "plain");
+        assert_eq!(
+            overprint("\rstep 1/9\rstep 20/90\rstep 90/90"),
+            "step 90/90"
+        );
+        assert_eq!(
+            overprint("abcdef\rXY"),
+            "XYcdef",
+            "a shorter rewrite leaves the rest"
+        );
+        assert_eq!(overprint("done\r"), "done");
+        let merged = merge_streams(&[(Stream::Stderr, "\rt 1/4\rt 4/4".into())]);
+        assert_eq!(merged[0]["text"], json!(["t 4/4\n"]));
+    }
 
     #[test]
     fn multiline_round_trips() {

@@ -44,6 +44,31 @@ impl Default for Cleaner {
     }
 }
 
+/// The steps that are on, in the order they run: `URLs -> <url>, e-mails -> <email>, lowercase,
+/// whitespace collapsed (numbers kept)`.
+impl std::fmt::Display for Cleaner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let steps: Vec<&str> = [
+            (self.urls, "URLs -> <url>"),
+            (self.emails, "e-mails -> <email>"),
+            (self.numbers, "numbers -> <num>"),
+            (self.lowercase, "lowercase"),
+            (self.whitespace, "whitespace collapsed"),
+        ]
+        .into_iter()
+        .filter_map(|(on, s)| on.then_some(s))
+        .collect();
+        if steps.is_empty() {
+            return f.write_str("cleaning: none (texts kept as they are)");
+        }
+        write!(f, "cleaning: {}", steps.join(", "))?;
+        if !self.numbers {
+            f.write_str(" (numbers kept)")?;
+        }
+        Ok(())
+    }
+}
+
 impl Cleaner {
     pub fn new() -> Self {
         Self::default()
@@ -109,6 +134,7 @@ impl Cleaner {
         Ok(Corpus {
             name: corpus.name.clone(),
             frame,
+            classes: corpus.classes.clone(),
         })
     }
 
@@ -147,7 +173,7 @@ pub struct CleanPreview {
 
 impl std::fmt::Display for CleanPreview {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:?}", self.cleaner)?;
+        writeln!(f, "{}", self.cleaner)?;
         for (i, (b, a)) in self.examples.iter().enumerate() {
             writeln!(f, "#{i} before: {}", b.replace('\n', " "))?;
             writeln!(f, "#{i} after:  {}", a.replace('\n', " "))?;

@@ -18,6 +18,9 @@ pub const CONTEXT: &str = "context";
 pub struct Corpus {
     pub name: String,
     pub frame: DataFrame,
+    /// Names of class 0 and class 1 (`ham`, `spam`) when the source has them; figures and tables
+    /// use them instead of 0/1.
+    pub classes: Option<[String; 2]>,
 }
 
 impl Corpus {
@@ -40,7 +43,22 @@ impl Corpus {
         let frame = frame
             .lazy_free_cast(LABEL, DataType::Int32)?
             .lazy_free_cast(TEXT, DataType::String)?;
-        Ok(Corpus { name, frame })
+        Ok(Corpus {
+            name,
+            frame,
+            classes: None,
+        })
+    }
+
+    /// Name the two classes (builder style): `corpus.with_classes(["ham", "spam"])`.
+    pub fn with_classes(mut self, names: [impl Into<String>; 2]) -> Corpus {
+        self.classes = Some(names.map(Into::into));
+        self
+    }
+
+    /// The names of class 0 and class 1, when known.
+    pub fn class_names(&self) -> Option<[&str; 2]> {
+        self.classes.as_ref().map(|[a, b]| [a.as_str(), b.as_str()])
     }
 
     /// Build from plain vectors (tests, small examples, notebooks).
@@ -125,6 +143,7 @@ impl Corpus {
         Ok(Corpus {
             name: name.into(),
             frame: self.frame.take(&idx)?,
+            classes: self.classes.clone(),
         })
     }
 }

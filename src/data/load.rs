@@ -264,7 +264,10 @@ pub fn spamassassin(home: &Path) -> Result<(Corpus, LoadReport)> {
     let (mails, mut report) = parse_spamassassin(home)?;
     let rows = non_empty(&mails, &mut report);
     let frame = mail_frame(&mails, &rows, false)?;
-    Ok((Corpus::new("spamassassin", frame)?, report))
+    Ok((
+        Corpus::new("spamassassin", frame)?.with_classes(["ham", "spam"]),
+        report,
+    ))
 }
 
 /// The seed report's class balance on whole mails: every ham mail (hard ham included) and a
@@ -279,7 +282,10 @@ pub fn spamassassin_hard(home: &Path) -> Result<(Corpus, LoadReport)> {
         HARD_POSITIVE_RATE * 100.0
     );
     let frame = mail_frame(&mails, &rows, false)?;
-    Ok((Corpus::new("spamassassin-hard", frame)?, report))
+    Ok((
+        Corpus::new("spamassassin-hard", frame)?.with_classes(["ham", "spam"]),
+        report,
+    ))
 }
 
 /// The seed report's regime: short texts at 19% positive. The same mails as
@@ -309,7 +315,10 @@ pub fn spamassassin_subjects(home: &Path) -> Result<(Corpus, LoadReport)> {
         HARD_POSITIVE_RATE * 100.0
     );
     let frame = mail_frame(&mails, &rows, true)?;
-    Ok((Corpus::new("spamassassin-subjects", frame)?, report))
+    Ok((
+        Corpus::new("spamassassin-subjects", frame)?.with_classes(["ham", "spam"]),
+        report,
+    ))
 }
 
 /// File formats the loader reads.
@@ -527,7 +536,22 @@ impl LoadOptions {
         if subsets.is_some() {
             columns.push(Column::new(SUBSET.into(), out_s));
         }
-        Corpus::new(name, DataFrame::new_infer_height(columns)?)
+        // Several raw values can mean one class (`-1`/`0`): name the class by all of them.
+        let names = [0u8, 1].map(|class| {
+            let raw: Vec<&str> = report
+                .label_mapping
+                .iter()
+                .filter(|(_, v)| *v == class)
+                .map(|(k, _)| k.as_str())
+                .collect();
+            raw.join("/")
+        });
+        let corpus = Corpus::new(name, DataFrame::new_infer_height(columns)?)?;
+        Ok(if names.iter().all(|n| !n.is_empty()) {
+            corpus.with_classes(names)
+        } else {
+            corpus
+        })
     }
 
     /// Map the distinct label values to 0/1, or say clearly why that is impossible.

@@ -71,7 +71,11 @@ impl Splitter {
         let groups = self.groups(corpus, &labels);
         let (mut train, mut val, mut test) = (Vec::new(), Vec::new(), Vec::new());
         for class in [0u8, 1] {
-            let mut gs: Vec<&Vec<usize>> = groups.iter().filter(|g| g.0 == class).map(|g| &g.1).collect();
+            let mut gs: Vec<&Vec<usize>> = groups
+                .iter()
+                .filter(|g| g.0 == class)
+                .map(|g| &g.1)
+                .collect();
             let n: usize = gs.iter().map(|g| g.len()).sum();
             if gs.len() < 3 {
                 return Err(Error::data(format!(
@@ -81,7 +85,8 @@ impl Splitter {
                 )));
             }
             rng.shuffle(&mut gs);
-            let n_test = ((n as f64 * self.test).round() as usize).max(usize::from(self.test > 0.0));
+            let n_test =
+                ((n as f64 * self.test).round() as usize).max(usize::from(self.test > 0.0));
             let n_val = ((n as f64 * self.val).round() as usize).max(usize::from(self.val > 0.0));
             // Whole groups fill the test quota, then validation's; the rest trains.
             let (mut in_test, mut in_val) = (0, 0);
@@ -121,7 +126,11 @@ impl Splitter {
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for (i, t) in corpus.texts().iter().enumerate() {
-            let key = t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            let key = t
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
             let g = *index.entry(key).or_insert_with(|| {
                 groups.push(Vec::new());
                 groups.len() - 1
@@ -181,6 +190,7 @@ impl Corpus {
         Ok(Corpus {
             name: format!("{} (sample of {})", self.name, rows.len()),
             frame: self.take(self.name.clone(), &rows)?.frame,
+            classes: self.classes.clone(),
         })
     }
 }
@@ -282,7 +292,9 @@ impl Split {
     pub fn train_and_val(&self) -> Result<Corpus> {
         let mut frame = self.train.frame.select([TEXT, LABEL])?;
         frame.vstack_mut(&self.val.frame.select([TEXT, LABEL])?)?;
-        Corpus::new(format!("{}+val", self.train.name), frame)
+        let mut both = Corpus::new(format!("{}+val", self.train.name), frame)?;
+        both.classes = self.train.classes.clone();
+        Ok(both)
     }
 }
 

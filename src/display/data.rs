@@ -1,6 +1,7 @@
 //! The data stage: corpora, splits, summaries, loading, cleaning, fetching, TF-IDF.
 
 use super::*;
+use crate::features::{DocFreq, TfidfVectorizer};
 
 fn corpus_table(c: &Corpus) -> Table {
     let labels = c.labels();
@@ -104,7 +105,10 @@ impl Render for Split {
                 "{}{}{}",
                 note(&seed),
                 split_table(self).to_html(),
-                figure_html(plot::split_distribution(self, CLASSES))
+                figure_html(plot::split_distribution(
+                    self,
+                    self.train.class_names().unwrap_or(CLASSES),
+                ))
             ),
         )
     }
@@ -252,7 +256,7 @@ impl Render for CleanPreview {
         }
         let settings = format!(
             "<div style=\"font-family:monospace;font-size:12px;{MUTED};margin:2px 0 6px 0\">{}</div>",
-            escape(&format!("{:?}", self.cleaner))
+            escape(&self.cleaner.to_string())
         );
         let body = if self.examples.is_empty() {
             format!(
@@ -327,6 +331,47 @@ impl Render for Vocabulary {
     }
 }
 
+/// TF-IDF settings in words: `word 1-2 grams, lowercase, min_df 2, max_df 95.0%, sublinear tf,
+/// smooth idf, L2 rows`.
+fn tfidf_settings(s: &TfidfVectorizer) -> String {
+    let df = |d: DocFreq| match d {
+        DocFreq::Count(c) => fmt_count(c),
+        DocFreq::Fraction(x) => fmt_pct(x),
+    };
+    let grams = |(lo, hi): (usize, usize)| {
+        if lo == hi {
+            format!("{lo}-grams")
+        } else {
+            format!("{lo}-{hi} grams")
+        }
+    };
+    let mut parts = Vec::new();
+    if let Some(g) = s.word_ngrams {
+        parts.push(format!("word {}", grams(g)));
+    }
+    if let Some(g) = s.char_ngrams {
+        parts.push(format!("character {}", grams(g)));
+    }
+    if s.lowercase {
+        parts.push("lowercase".into());
+    }
+    parts.push(format!("min_df {}", df(s.min_df)));
+    parts.push(format!("max_df {}", df(s.max_df)));
+    if let Some(m) = s.max_features {
+        parts.push(format!("at most {} terms", fmt_count(m)));
+    }
+    for (on, what) in [
+        (s.sublinear_tf, "sublinear tf"),
+        (s.smooth_idf, "smooth idf"),
+        (s.norm, "L2 rows"),
+    ] {
+        if on {
+            parts.push(what.into());
+        }
+    }
+    parts.join(", ")
+}
+
 impl Render for Tfidf {
     fn html(&self) -> String {
         let v = self.vocabulary(15);
@@ -338,13 +383,17 @@ impl Render for Tfidf {
             ),
             &format!(
                 "<div style=\"font-family:monospace;font-size:12px;{MUTED};margin:2px 0 6px 0\">{}</div>{}",
-                escape(&format!("{:?}", self.settings)),
+                escape(&tfidf_settings(&self.settings)),
                 vocabulary_table(&v).to_html()
             ),
         )
     }
     fn text(&self) -> String {
-        format!("TF-IDF {:?}\n{}", self.settings, self.vocabulary(15))
+        format!(
+            "TF-IDF: {}\n{}",
+            tfidf_settings(&self.settings),
+            self.vocabulary(15)
+        )
     }
 }
 

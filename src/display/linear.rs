@@ -58,7 +58,7 @@ impl Render for LogRegModel {
             "",
             vec![
                 ("penalty", self.penalty.to_string()),
-                ("C", format!("{}", self.c)),
+                ("C", plot::fmt_c(self.c)),
                 (
                     "class weights",
                     format!("{:.4} / {:.4}", self.class_weight[0], self.class_weight[1]),

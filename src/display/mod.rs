@@ -4,9 +4,15 @@
 //! The evcxr kernel shows a value by calling its inherent method `evcxr_display(&self)`, which
 //! prints `EVCXR_BEGIN_CONTENT <mime>` ... `EVCXR_END_CONTENT` on stdout. Values implement
 //! [`Render`] (HTML + text, optionally SVG) and get `evcxr_display` (and `Display`) from the
-//! [`rich_display!`](crate::rich_display) macro. Only one output per MIME type survives in a
-//! cell, so a value that shows a table *and* a figure renders one HTML block with the SVG inline;
-//! to show several values from one cell, combine them with [`stack`] or [`row`].
+//! [`rich_display!`](crate::rich_display) macro. Every value also sends its text as
+//! `text/plain` (for consoles, `jupyter execute` logs and notebook diffs), and a figure sends its
+//! PNG beside its SVG. Only one output per MIME type survives in a cell, so a value that shows a
+//! table *and* a figure renders one HTML block with the figure inline; to show several values
+//! from one cell, combine them with [`stack`] or [`row`].
+//!
+//! A figure inside HTML is always an `<img src="data:image/png;base64,...">`, never `<svg>`:
+//! JupyterLab treats a notebook from a fresh clone as untrusted and sanitises inline SVG to loose
+//! text, while images (and `image/png` outputs) still show.
 //!
 //! All user text is escaped with [`escape`]; styles are inline and use `inherit` colours and
 //! translucent greys so that tables read on light and dark notebook themes alike. Figures keep a
@@ -55,8 +61,13 @@ pub trait Render {
     /// Plain text for a terminal (what `Display` prints).
     fn text(&self) -> String;
     /// An SVG document when the value *is* a figure; it is then sent as `image/svg+xml`
-    /// instead of HTML.
+    /// (with [`Render::png`] beside it) instead of HTML.
     fn svg(&self) -> Option<String> {
+        None
+    }
+    /// The PNG twin of [`Render::svg`]; front ends that will not draw the SVG (an untrusted
+    /// notebook in JupyterLab) draw this instead.
+    fn png(&self) -> Option<Vec<u8>> {
         None
     }
 }
@@ -66,13 +77,22 @@ pub fn evcxr_block(mime: &str, content: &str) -> String {
     format!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT\n")
 }
 
-/// What `evcxr_display` prints for a value: its SVG as `image/svg+xml` when it is a figure,
-/// its HTML as `text/html` otherwise.
+/// What `evcxr_display` prints for a value: for a figure its PNG (`image/png`, base64) and SVG
+/// (`image/svg+xml`), for anything else its HTML (`text/html`); and always its text
+/// (`text/plain`). evcxr gathers the blocks of one call into one output with one entry per MIME
+/// type, and the front end picks the richest one it is allowed to draw.
 pub fn evcxr_output<R: Render + ?Sized>(value: &R) -> String {
-    match value.svg() {
-        Some(svg) => evcxr_block("image/svg+xml", &svg),
+    let mut out = match value.svg() {
+        Some(svg) => {
+            let png = value
+                .png()
+                .map(|png| evcxr_block("image/png", &plot::base64(&png)));
+            png.unwrap_or_default() + &evcxr_block("image/svg+xml", &svg)
+        }
         None => evcxr_block("text/html", &value.html()),
-    }
+    };
+    out += &evcxr_block("text/plain", value.text().trim_end());
+    out
 }
 
 /// Print a value's evcxr output on stdout (the body of every `evcxr_display`).
@@ -228,6 +248,7 @@ fn strip_tags(html: &str) -> String {
 /// Class names used where a display has no better ones.
 pub const CLASSES: [&str; 2] = ["0 (negative)", "1 (positive)"];
 
+/// A figure for inside HTML (an `<img>`, see [`Figure::img_tag`]), or its error as a red note.
 fn figure_html(fig: crate::Result<Figure>) -> String {
     match fig {
         Ok(f) => f.html(),

@@ -32,9 +32,18 @@ fn history_table(run: &FineTuneRun) -> Table {
     t
 }
 
+fn stop_reason(s: &crate::transformer::train::StopReason) -> &'static str {
+    use crate::transformer::train::StopReason;
+    match s {
+        StopReason::Completed => "all epochs done",
+        StopReason::EarlyStopped => "early (validation F1 stopped improving)",
+        StopReason::Budget => "time budget reached",
+    }
+}
+
 fn fine_tune_summary(run: &FineTuneRun) -> String {
     format!(
-        "best epoch {} (val F1 {:.3}); {} steps, {} sequences at {:.1} seq/s; {:.0} s training, {:.0} s in all; stopped: {:?}",
+        "best epoch {} (val F1 {:.3}); {} steps, {} sequences at {:.1} seq/s; {:.0} s training, {:.0} s in all; stopped: {}",
         run.best_epoch,
         run.best_val_f1,
         fmt_count(run.steps),
@@ -42,7 +51,7 @@ fn fine_tune_summary(run: &FineTuneRun) -> String {
         run.seq_per_second,
         run.train_seconds,
         run.total_seconds,
-        run.stop
+        stop_reason(&run.stop)
     )
 }
 
@@ -130,7 +139,14 @@ impl Render for TransformerReport {
         let model = kv_table(
             "Model",
             vec![
-                ("architecture", format!("{:?}", s.arch)),
+                (
+                    "architecture",
+                    match s.arch {
+                        crate::transformer::config::Arch::Roberta => "RoBERTa",
+                        crate::transformer::config::Arch::Bert => "BERT",
+                    }
+                    .to_string(),
+                ),
                 (
                     "size",
                     format!(

@@ -156,14 +156,12 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
     for w in &r.load.warnings {
         rep.text(format!("Data warning: {w}"));
     }
+    let classes = corpus.class_names().unwrap_or(["negative", "positive"]);
     rep.figure(
         "class-distribution",
-        plot::split_distribution(split, ["negative", "positive"]),
+        plot::split_distribution(split, classes),
     );
-    rep.figure(
-        "text-lengths",
-        plot::text_lengths_of(corpus, ["negative", "positive"]),
-    );
+    rep.figure("text-lengths", plot::text_lengths_of(corpus, classes));
     let preview = Cleaner::new().preview(&split.train, 2, 160);
     if !preview.examples.is_empty() {
         rep.text("Cleaning (URLs and e-mail addresses to placeholders, lowercase, whitespace), before and after:");

@@ -1,8 +1,8 @@
 //! What the data looks like: class counts per split (before/after balancing) and text lengths.
 
 use super::{
-    DrawResult, Figure, HEIGHT, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, WIDTH, bad_input, color,
-    draw, legend, log_padded, log_tick, mesh, swatch_box, text_style, thousands,
+    DrawResult, Figure, HEIGHT, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, Swatch, WIDTH, bad_input,
+    color, draw, legend_strip, log_padded, mesh, text_style, thousands,
 };
 use crate::data::{Corpus, Split};
 use crate::error::Result;
@@ -34,9 +34,12 @@ pub fn class_distribution(groups: &[(&str, [usize; 2])], classes: [&str; 2]) -> 
         "Class distribution",
         (WIDTH, HEIGHT),
         |area| -> DrawResult {
-            let mut chart = ChartBuilder::on(area)
+            let entries = [(classes[0], NEGATIVE), (classes[1], POSITIVE)]
+                .map(|(c, col)| (c.to_string(), Swatch::Box(col)));
+            let area = legend_strip(area, &entries)?;
+            let mut chart = ChartBuilder::on(&area)
                 .margin(12)
-                .x_label_area_size(36)
+                .x_label_area_size(40)
                 .y_label_area_size(64)
                 .build_cartesian_2d(KeyAxis::slots(n), 0.0..max * 1.28)?;
             let names = |v: &f64| {
@@ -54,15 +57,12 @@ pub fn class_distribution(groups: &[(&str, [usize; 2])], classes: [&str; 2]) -> 
                 .y_desc("examples")
                 .draw()?;
             let bar_w = 0.36;
-            for (k, (class, col)) in classes.iter().zip([NEGATIVE, POSITIVE]).enumerate() {
+            for (k, col) in [NEGATIVE, POSITIVE].into_iter().enumerate() {
                 let bars = groups.iter().enumerate().map(move |(g, (_, counts))| {
                     let x0 = g as f64 - 0.37 + k as f64 * 0.38;
                     Rectangle::new([(x0, 0.0), (x0 + bar_w, counts[k] as f64)], col.filled())
                 });
-                chart
-                    .draw_series(bars)?
-                    .label(*class)
-                    .legend(swatch_box(col));
+                chart.draw_series(bars)?;
                 let labels = groups.iter().enumerate().map(move |(g, (_, counts))| {
                     let x = g as f64 - 0.37 + k as f64 * 0.38 + bar_w / 2.0;
                     let total = (counts[0] + counts[1]).max(1) as f64;
@@ -74,13 +74,13 @@ pub fn class_distribution(groups: &[(&str, [usize; 2])], classes: [&str; 2]) -> 
                         )
                         + Text::new(
                             format!("{:.0}%", 100.0 * counts[k] as f64 / total),
-                            (0, -17),
-                            text_style(11, MUTED, HPos::Center, VPos::Bottom),
+                            (0, -18),
+                            text_style(12, MUTED, HPos::Center, VPos::Bottom),
                         )
                 });
                 chart.draw_series(labels)?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperRight)
+            Ok(())
         },
     )
 }
@@ -142,18 +142,36 @@ pub fn text_lengths(groups: &[(&str, &[usize])]) -> Result<Figure> {
         "Text length by class",
         (WIDTH, HEIGHT),
         |area| -> DrawResult {
-            let mut chart = ChartBuilder::on(area)
+            let entries: Vec<(String, Swatch)> = groups
+                .iter()
+                .enumerate()
+                .map(|(g, (name, lens))| {
+                    let mut sorted = lens.to_vec();
+                    sorted.sort_unstable();
+                    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0).max(1);
+                    (
+                        format!(
+                            "{name}: {} texts, median {} chars",
+                            thousands(lens.len()),
+                            thousands(median)
+                        ),
+                        Swatch::Line(color(g), 2),
+                    )
+                })
+                .collect();
+            let area = legend_strip(area, &entries)?;
+            let mut chart = ChartBuilder::on(&area)
                 .margin(12)
-                .x_label_area_size(42)
-                .y_label_area_size(56)
+                .x_label_area_size(46)
+                .y_label_area_size(60)
                 .build_cartesian_2d(range.clone().log_scale(), 0.0..ymax)?;
             mesh!(chart)
-                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .x_label_formatter(&length_tick)
                 .y_label_formatter(&|v: &f64| format!("{v:.0}%"))
                 .x_desc("length in characters (log scale)")
                 .y_desc("share of the class's texts")
                 .draw()?;
-            for (g, ((name, lens), h)) in groups.iter().zip(&hists).enumerate() {
+            for (g, ((_, lens), h)) in groups.iter().zip(&hists).enumerate() {
                 let col = color(g);
                 let mut step = vec![(edges[0], 0.0)];
                 for (i, &v) in h.iter().enumerate() {
@@ -168,14 +186,7 @@ pub fn text_lengths(groups: &[(&str, &[usize])]) -> Result<Figure> {
                 let mut sorted = lens.to_vec();
                 sorted.sort_unstable();
                 let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0).max(1);
-                chart
-                    .draw_series(LineSeries::new(step, col.stroke_width(2)))?
-                    .label(format!(
-                        "{name}: {} texts, median {} chars",
-                        thousands(lens.len()),
-                        thousands(median)
-                    ))
-                    .legend(super::swatch_line(col.stroke_width(2)));
+                chart.draw_series(LineSeries::new(step, col.stroke_width(2)))?;
                 let m = median as f64;
                 chart.draw_series(DashedLineSeries::new(
                     vec![(m, 0.0), (m, ymax * 0.93)],
@@ -184,9 +195,20 @@ pub fn text_lengths(groups: &[(&str, &[usize])]) -> Result<Figure> {
                     col.stroke_width(1),
                 ))?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperRight)
+            Ok(())
         },
     )
+}
+
+/// Length ticks at 1, 2 and 5 times a power of ten: text lengths often span under two decades,
+/// where powers of ten alone leave a single labelled tick.
+fn length_tick(v: &f64) -> String {
+    let mantissa = v / 10f64.powf(v.log10().floor());
+    if [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 0.02) {
+        thousands(v.round() as usize)
+    } else {
+        String::new()
+    }
 }
 
 /// [`text_lengths`] of a corpus, one histogram per class.

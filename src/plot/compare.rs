@@ -93,7 +93,7 @@ const METRICS: [Metric; 5] = [
         score: true,
     },
     Metric {
-        title: "training time",
+        title: "training time, s",
         get: |m| m.train_secs,
         fmt: fmt_secs,
         score: false,
@@ -164,7 +164,7 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                 .fold(f64::INFINITY, f64::min);
             let log = !metric.score && vmin_pos.is_finite() && vmax / vmin_pos > 30.0;
             let xr = -0.6..n as f64 - 0.4;
-            let caption = (super::FONT, 14).into_font().color(&INK);
+            let caption = super::font(14.0).color(&INK);
             let fmt = metric.fmt;
             let value_labels = |chart_vals: &[(usize, f64)]| {
                 chart_vals
@@ -174,7 +174,7 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                             + Text::new(
                                 fmt(v),
                                 (0, -3),
-                                text_style(11, INK, HPos::Center, VPos::Bottom),
+                                text_style(12, INK, HPos::Center, VPos::Bottom),
                             )
                     })
                     .collect::<Vec<_>>()
@@ -190,9 +190,13 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                 .filter(|(_, v)| v.is_none())
                 .map(|(i, _)| i);
             if log {
-                let yr = log_padded(vmin_pos, vmax);
-                let base = yr.start;
-                let yr = base..yr.end * 3.0;
+                // Bars start a whole decade below the smallest value, at a labelled power of
+                // ten: a base just under the smallest bar (e.g. 1 s under 1.5 s) makes that
+                // bar look like nothing.
+                let decade = 10f64.powf(vmin_pos.log10().floor() - 1.0);
+                // Just below the decade, so that its tick is inside the axis and labelled.
+                let base = decade * 0.97;
+                let yr = base..log_padded(vmin_pos, vmax).end * 3.0;
                 let mut chart = ChartBuilder::on(panel)
                     .caption(format!("{} (log scale)", metric.title), caption)
                     .margin(8)
@@ -216,7 +220,7 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                         + Text::new(
                             "n/a",
                             (0, -4),
-                            text_style(11, MUTED, HPos::Center, VPos::Bottom),
+                            text_style(12, MUTED, HPos::Center, VPos::Bottom),
                         )
                 }))?;
             } else {
@@ -248,7 +252,7 @@ pub fn model_comparison(models: &[ModelStats]) -> Result<Figure> {
                         + Text::new(
                             "n/a",
                             (0, -4),
-                            text_style(11, MUTED, HPos::Center, VPos::Bottom),
+                            text_style(12, MUTED, HPos::Center, VPos::Bottom),
                         )
                 }))?;
             }

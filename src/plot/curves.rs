@@ -1,17 +1,20 @@
 //! ROC and precision-recall curves (several models on one chart) and the threshold sweep.
 
 use super::{
-    DrawResult, Figure, HEIGHT, INK, MUTED, Swatch, WIDTH, bad_input, color, draw, legend,
-    legend_strip, mesh, swatch_line, thin,
+    Area, DrawResult, Figure, HEIGHT, INK, MUTED, Swatch, WIDTH, bad_input, color, draw,
+    legend_strip, mesh, thin,
 };
 use crate::error::Result;
 use crate::metrics::{Evaluation, PrCurve, RocCurve, ThresholdSweep};
 use plotters::prelude::*;
+use std::ops::Range;
 
 /// Most points drawn per curve (curves of big test sets have one point per distinct score).
 const MAX_POINTS: usize = 1500;
 
 /// ROC curves of several models on one chart, AUC in the legend, the chance diagonal dashed.
+/// When every curve hugs the top-left corner (the usual case for a good classifier), a second
+/// panel zooms into that corner, where the models actually differ.
 ///
 /// ```
 /// use textlab::metrics::RocCurve;
@@ -21,7 +24,7 @@ const MAX_POINTS: usize = 1500;
 /// assert!(fig.svg().contains("roberta (AUC 1.000)"));
 /// ```
 pub fn roc_curves(models: &[(&str, &RocCurve)]) -> Result<Figure> {
-    roc_sized(models, (600, 500))
+    roc_sized(models, (WIDTH, 470))
 }
 
 /// [`roc_curves`] of evaluations, named by their `name`.
@@ -34,50 +37,219 @@ pub fn roc(evals: &[&Evaluation]) -> Result<Figure> {
     )
 }
 
+/// Figures narrower than this have no room for a zoom panel.
+const ZOOM_MIN_WIDTH: u32 = 600;
+
+/// A curve panel: axes over `xr` x `yr`, the curves clipped to them.
+struct Panel<'a> {
+    xr: Range<f64>,
+    yr: Range<f64>,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    caption: Option<&'a str>,
+}
+
+fn curve_panel(
+    area: &Area,
+    panel: &Panel,
+    curves: &[Vec<(f64, f64)>],
+    diagonal: bool,
+) -> DrawResult {
+    let mut b = ChartBuilder::on(area);
+    b.margin(12).x_label_area_size(46).y_label_area_size(58);
+    if let Some(c) = panel.caption {
+        b.caption(c, super::font(14.0).color(&INK));
+    }
+    let mut chart = b.build_cartesian_2d(panel.xr.clone(), panel.yr.clone())?;
+    mesh!(chart)
+        .x_desc(panel.x_desc)
+        .y_desc(panel.y_desc)
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&super::tick)
+        .y_label_formatter(&super::tick)
+        .draw()?;
+    if diagonal {
+        for part in clip(&[(0.0, 0.0), (1.0, 1.0)], &panel.xr, &panel.yr) {
+            chart.draw_series(DashedLineSeries::new(part, 6, 5, MUTED.stroke_width(1)))?;
+        }
+    }
+    for (i, pts) in curves.iter().enumerate() {
+        for part in clip(pts, &panel.xr, &panel.yr) {
+            chart.draw_series(LineSeries::new(part, color(i).stroke_width(2)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The square at `corner` (the (x, y) a perfect model reaches) to zoom into: the smallest of a
+/// few round sizes that every curve enters deeply (within half its side of the corner), or
+/// `None` when some curve stays away from the corner (the full view is then the informative one).
+fn zoom(curves: &[Vec<(f64, f64)>], corner: (f64, f64)) -> Option<(Range<f64>, Range<f64>)> {
+    let side = [0.05, 0.1, 0.2, 0.3, 0.5].into_iter().find(|&side| {
+        curves.iter().all(|pts| {
+            pts.iter().any(|&(x, y)| {
+                (x - corner.0).abs() <= side / 2.0 && (y - corner.1).abs() <= side / 2.0
+            })
+        })
+    })?;
+    let xr = if corner.0 < 0.5 {
+        -0.002..side
+    } else {
+        1.0 - side..1.002
+    };
+    Some((xr, 1.0 - side..1.002))
+}
+
+/// The parts of a polyline inside the box `xr` x `yr` (plotters does not clip lines to a chart).
+fn clip(pts: &[(f64, f64)], xr: &Range<f64>, yr: &Range<f64>) -> Vec<Vec<(f64, f64)>> {
+    let mut parts: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    for w in pts.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        // Liang-Barsky: the parameter interval of the segment inside the box.
+        let (dx, dy) = (x1 - x0, y1 - y0);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut visible = true;
+        for (p, q) in [
+            (-dx, x0 - xr.start),
+            (dx, xr.end - x0),
+            (-dy, y0 - yr.start),
+            (dy, yr.end - y0),
+        ] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    visible = false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        if !visible || t0 > t1 {
+            if cur.len() > 1 {
+                parts.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            continue;
+        }
+        let a = (x0 + t0 * dx, y0 + t0 * dy);
+        let b = (x0 + t1 * dx, y0 + t1 * dy);
+        if cur.last() != Some(&a) {
+            if cur.len() > 1 {
+                parts.push(std::mem::take(&mut cur));
+            }
+            cur = vec![a];
+        }
+        cur.push(b);
+        if t1 < 1.0 {
+            parts.push(std::mem::take(&mut cur));
+        }
+    }
+    if cur.len() > 1 {
+        parts.push(cur);
+    }
+    parts
+}
+
+/// Legend strip, then the full panel and (when the curves hug `corner`) a zoom panel beside it.
+fn curve_figure(
+    title: &str,
+    size: (u32, u32),
+    entries: Vec<(String, Swatch)>,
+    curves: Vec<Vec<(f64, f64)>>,
+    (x_desc, y_desc): (&str, &str),
+    corner: (f64, f64),
+    diagonal: bool,
+) -> Result<Figure> {
+    let zoomed = if size.0 >= ZOOM_MIN_WIDTH {
+        zoom(&curves, corner)
+    } else {
+        None
+    };
+    draw(title, size, |area| -> DrawResult {
+        let area = legend_strip(area, &entries)?;
+        let full = Panel {
+            xr: -0.01..1.01,
+            yr: -0.01..1.02,
+            x_desc,
+            y_desc,
+            caption: None,
+        };
+        match &zoomed {
+            None => curve_panel(&area, &full, &curves, diagonal),
+            Some((xr, yr)) => {
+                let (w, _) = area.dim_in_pixel();
+                let (left, right) = area.split_horizontally(w * 53 / 100);
+                let caption = format!(
+                    "zoom: the {} corner",
+                    if corner.0 < 0.5 {
+                        "top-left"
+                    } else {
+                        "top-right"
+                    }
+                );
+                curve_panel(
+                    &left,
+                    &Panel {
+                        caption: Some("all thresholds"),
+                        ..full
+                    },
+                    &curves,
+                    diagonal,
+                )?;
+                let z = Panel {
+                    xr: xr.clone(),
+                    yr: yr.clone(),
+                    x_desc,
+                    y_desc,
+                    caption: Some(&caption),
+                };
+                curve_panel(&right, &z, &curves, diagonal)
+            }
+        }
+    })
+}
+
 pub(crate) fn roc_sized(models: &[(&str, &RocCurve)], size: (u32, u32)) -> Result<Figure> {
     if models.is_empty() {
         return Err(bad_input("roc_curves needs at least one curve"));
     }
-    draw("ROC curve", size, |area| -> DrawResult {
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(52)
-            .build_cartesian_2d(-0.01..1.01, -0.01..1.01)?;
-        mesh!(chart)
-            .x_desc("false positive rate")
-            .y_desc("true positive rate")
-            .draw()?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, 0.0), (1.0, 1.0)],
-                6,
-                5,
-                MUTED.stroke_width(1),
-            ))?
-            .label("chance (AUC 0.5)")
-            .legend(swatch_line(MUTED.stroke_width(1)));
-        for (i, (name, roc)) in models.iter().enumerate() {
-            let pts: Vec<(f64, f64)> = roc
-                .fpr
-                .iter()
-                .copied()
-                .zip(roc.tpr.iter().copied())
-                .collect();
-            let style = color(i).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(thin(&pts, MAX_POINTS), style))?
-                .label(format!("{name} (AUC {:.3})", roc.auc))
-                .legend(swatch_line(style));
-        }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
-    })
+    let mut entries = vec![("chance (AUC 0.5)".to_string(), Swatch::Dashed(MUTED))];
+    let mut curves = Vec::with_capacity(models.len());
+    for (i, (name, roc)) in models.iter().enumerate() {
+        entries.push((
+            format!("{name} (AUC {:.3})", roc.auc),
+            Swatch::Line(color(i), 2),
+        ));
+        let pts: Vec<(f64, f64)> = roc
+            .fpr
+            .iter()
+            .copied()
+            .zip(roc.tpr.iter().copied())
+            .collect();
+        curves.push(thin(&pts, MAX_POINTS));
+    }
+    curve_figure(
+        "ROC curve",
+        size,
+        entries,
+        curves,
+        ("false positive rate", "true positive rate"),
+        (0.0, 1.0),
+        true,
+    )
 }
 
 /// Precision-recall curves of several models on one chart (steps, as average precision sums
-/// them), average precision in the legend.
+/// them), average precision in the legend; a zoom panel on the top-right corner when every
+/// curve reaches it.
 pub fn pr_curves(models: &[(&str, &PrCurve)]) -> Result<Figure> {
-    pr_sized(models, (600, 500))
+    pr_sized(models, (WIDTH, 470))
 }
 
 /// [`pr_curves`] of evaluations, named by their `name`.
@@ -94,37 +266,39 @@ pub(crate) fn pr_sized(models: &[(&str, &PrCurve)], size: (u32, u32)) -> Result<
     if models.is_empty() {
         return Err(bad_input("pr_curves needs at least one curve"));
     }
-    draw("Precision-recall curve", size, |area| -> DrawResult {
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(52)
-            .build_cartesian_2d(-0.01..1.01, -0.01..1.02)?;
-        mesh!(chart).x_desc("recall").y_desc("precision").draw()?;
-        for (i, (name, pr)) in models.iter().enumerate() {
-            // Points by increasing recall; precision P_n holds on (R_{n-1}, R_n].
-            let mut pts: Vec<(f64, f64)> = pr
-                .recall
-                .iter()
-                .copied()
-                .zip(pr.precision.iter().copied())
-                .collect();
-            pts.reverse();
-            let mut steps = Vec::with_capacity(2 * pts.len());
-            for (k, &(r, p)) in pts.iter().enumerate() {
-                if k > 0 {
-                    steps.push((pts[k - 1].0, p));
-                }
-                steps.push((r, p));
+    let mut entries = Vec::with_capacity(models.len());
+    let mut curves = Vec::with_capacity(models.len());
+    for (i, (name, pr)) in models.iter().enumerate() {
+        entries.push((
+            format!("{name} (AP {:.3})", pr.average_precision),
+            Swatch::Line(color(i), 2),
+        ));
+        // Points by increasing recall; precision P_n holds on (R_{n-1}, R_n].
+        let mut pts: Vec<(f64, f64)> = pr
+            .recall
+            .iter()
+            .copied()
+            .zip(pr.precision.iter().copied())
+            .collect();
+        pts.reverse();
+        let mut steps = Vec::with_capacity(2 * pts.len());
+        for (k, &(r, p)) in pts.iter().enumerate() {
+            if k > 0 {
+                steps.push((pts[k - 1].0, p));
             }
-            let style = color(i).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(thin(&steps, 2 * MAX_POINTS), style))?
-                .label(format!("{name} (AP {:.3})", pr.average_precision))
-                .legend(swatch_line(style));
+            steps.push((r, p));
         }
-        legend(&mut chart, SeriesLabelPosition::LowerLeft)
-    })
+        curves.push(thin(&steps, 2 * MAX_POINTS));
+    }
+    curve_figure(
+        "Precision-recall curve",
+        size,
+        entries,
+        curves,
+        ("recall", "precision"),
+        (1.0, 1.0),
+        false,
+    )
 }
 
 /// Precision, recall and F1 against the decision threshold, with the chosen threshold marked

@@ -2,9 +2,9 @@
 //! the features a model leans on.
 
 use super::{
-    DrawResult, Figure, GRID, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, WIDTH, bad_input, color,
-    draw, extent, fmt_c, legend, log_padded, log_tick, mesh, padded, swatch_box, swatch_line,
-    text_style, thousands, tick,
+    DrawResult, Figure, GRID, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, Swatch, WIDTH, bad_input,
+    color, draw, extent, fmt_c, legend_strip, log_padded, log_tick, mesh, padded, text_style,
+    text_width, thousands, tick,
 };
 use crate::error::Result;
 use plotters::prelude::*;
@@ -59,6 +59,15 @@ impl CvSeries {
     }
 }
 
+/// A C-axis tick: powers of ten written as everywhere else C is ([`fmt_c`]: `0.1`, `1`, `1000`).
+fn c_tick(v: f64) -> String {
+    if log_tick(v).is_empty() {
+        String::new()
+    } else {
+        fmt_c(v)
+    }
+}
+
 /// Cross-validated score against C (log axis) for each series, with ±1 standard deviation
 /// error bars across folds and the best C of each series marked.
 ///
@@ -98,13 +107,32 @@ pub fn c_sweep(series: &[CvSeries]) -> Result<Figure> {
         "Cross-validated F1 against C",
         (WIDTH, 440),
         |area| -> DrawResult {
-            let mut chart = ChartBuilder::on(area)
+            let entries: Vec<(String, Swatch)> = series
+                .iter()
+                .zip(&stats)
+                .enumerate()
+                .map(|(i, (s, ms))| {
+                    let label = match s.best() {
+                        Some(b) => format!(
+                            "{} (best C = {}: {:.3} ± {:.3})",
+                            s.name,
+                            fmt_c(s.cs[b]),
+                            ms[b].0,
+                            ms[b].1
+                        ),
+                        None => s.name.clone(),
+                    };
+                    (label, Swatch::Line(color(i), 2))
+                })
+                .collect();
+            let area = legend_strip(area, &entries)?;
+            let mut chart = ChartBuilder::on(&area)
                 .margin(12)
-                .x_label_area_size(44)
-                .y_label_area_size(56)
+                .x_label_area_size(46)
+                .y_label_area_size(60)
                 .build_cartesian_2d(log_padded(clo, chi).log_scale(), yr.clone())?;
             mesh!(chart)
-                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .x_label_formatter(&|v: &f64| c_tick(*v))
                 .y_label_formatter(&|v: &f64| format!("{v:.2}"))
                 .x_desc("C = 1 / regularization strength (log scale)")
                 .y_desc("CV F1 (mean ± 1 sd over folds)")
@@ -114,20 +142,7 @@ pub fn c_sweep(series: &[CvSeries]) -> Result<Figure> {
                 let mut order: Vec<usize> = (0..s.cs.len()).collect();
                 order.sort_by(|&a, &b| s.cs[a].total_cmp(&s.cs[b]));
                 let line: Vec<(f64, f64)> = order.iter().map(|&k| (s.cs[k], ms[k].0)).collect();
-                let label = match s.best() {
-                    Some(b) => format!(
-                        "{} (best C = {}: {:.3} ± {:.3})",
-                        s.name,
-                        fmt_c(s.cs[b]),
-                        ms[b].0,
-                        ms[b].1
-                    ),
-                    None => s.name.clone(),
-                };
-                chart
-                    .draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?
-                    .label(label)
-                    .legend(swatch_line(col.stroke_width(2)));
+                chart.draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?;
                 chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, col.filled())))?;
                 // Error bars: a vertical line in data coordinates, caps 8 pixels wide.
                 let style = col.stroke_width(1);
@@ -154,7 +169,7 @@ pub fn c_sweep(series: &[CvSeries]) -> Result<Figure> {
                     )))?;
                 }
             }
-            legend(&mut chart, SeriesLabelPosition::LowerRight)
+            Ok(())
         },
     )
 }
@@ -248,8 +263,8 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
     const NAMED: usize = 6;
     let (clo, chi) = extent(series.iter().flat_map(|s| s.cs.iter().copied())).unwrap_or((1.0, 1.0));
     let xr = log_padded(clo, chi);
-    draw("Regularization path", (WIDTH, 720), |area| -> DrawResult {
-        let (top, bottom) = area.split_vertically(440);
+    draw("Regularization path", (WIDTH, 780), |area| -> DrawResult {
+        let (top, bottom) = area.split_vertically(450);
         let panels = top.split_evenly((1, series.len()));
         for (s, panel) in series.iter().zip(&panels) {
             let (ylo, yhi) = extent(
@@ -259,17 +274,34 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
                     .chain([0.0]),
             )
             .unwrap_or((-1.0, 1.0));
-            let mut chart = ChartBuilder::on(panel)
-                .caption(
-                    format!("{} coefficients", s.name),
-                    (super::FONT, 15).into_font().color(&INK),
-                )
+            let short = |f: &str| -> String {
+                if f.chars().count() > 18 {
+                    f.chars().take(17).collect::<String>() + "…"
+                } else {
+                    f.to_string()
+                }
+            };
+            let (caption, panel) = panel.split_vertically(24);
+            caption.draw(&Text::new(
+                format!("{} coefficients", s.name),
+                (caption.dim_in_pixel().0 as i32 / 2, 4),
+                text_style(15, INK, HPos::Center, VPos::Top),
+            ))?;
+            let entries: Vec<(String, Swatch)> = s
+                .paths
+                .iter()
+                .take(NAMED)
+                .enumerate()
+                .map(|(k, (f, _))| (short(f), Swatch::Line(color(k), 2)))
+                .collect();
+            let panel = legend_strip(&panel, &entries)?;
+            let mut chart = ChartBuilder::on(&panel)
                 .margin(8)
                 .x_label_area_size(40)
                 .y_label_area_size(48)
                 .build_cartesian_2d(xr.clone().log_scale(), padded(ylo, yhi))?;
             mesh!(chart)
-                .x_label_formatter(&|v: &f64| log_tick(*v))
+                .x_label_formatter(&|v: &f64| c_tick(*v))
                 .y_label_formatter(&|v: &f64| format!("{v:.1}"))
                 .x_desc("C (log scale)")
                 .y_desc("coefficient")
@@ -285,22 +317,12 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
                     MUTED.mix(0.35).stroke_width(1),
                 ))?;
             }
-            for (k, (f, p)) in s.paths.iter().take(NAMED).enumerate() {
-                let style = color(k).stroke_width(2);
-                let name: String = if f.chars().count() > 18 {
-                    f.chars().take(17).collect::<String>() + "…"
-                } else {
-                    f.clone()
-                };
-                chart
-                    .draw_series(LineSeries::new(
-                        s.cs.iter().copied().zip(p.iter().copied()),
-                        style,
-                    ))?
-                    .label(name)
-                    .legend(swatch_line(style));
+            for (k, (_, p)) in s.paths.iter().take(NAMED).enumerate() {
+                chart.draw_series(LineSeries::new(
+                    s.cs.iter().copied().zip(p.iter().copied()),
+                    color(k).stroke_width(2),
+                ))?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         let nmax = series
             .iter()
@@ -309,17 +331,33 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
             .unwrap_or(1)
             .max(1) as f64;
         let floor = 0.7;
+        let entries: Vec<(String, Swatch)> = series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let label = format!(
+                    "{} ({} at C = {})",
+                    s.name,
+                    thousands(s.nnz.last().copied().unwrap_or(0)),
+                    fmt_c(*s.cs.last().unwrap_or(&1.0))
+                );
+                (label, Swatch::Line(color(i), 2))
+            })
+            .collect();
+        let (caption, bottom) = bottom.split_vertically(24);
+        caption.draw(&Text::new(
+            "Non-zero coefficients",
+            (caption.dim_in_pixel().0 as i32 / 2, 4),
+            text_style(15, INK, HPos::Center, VPos::Top),
+        ))?;
+        let bottom = legend_strip(&bottom, &entries)?;
         let mut chart = ChartBuilder::on(&bottom)
-            .caption(
-                "Non-zero coefficients",
-                (super::FONT, 15).into_font().color(&INK),
-            )
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(xr.clone().log_scale(), log_padded(floor, nmax).log_scale())?;
         mesh!(chart)
-            .x_label_formatter(&|v: &f64| log_tick(*v))
+            .x_label_formatter(&|v: &f64| c_tick(*v))
             .y_label_formatter(&|v: &f64| log_tick(*v))
             .x_desc("C (log scale)")
             .y_desc("non-zero (log scale)")
@@ -331,19 +369,10 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
                     .copied()
                     .zip(s.nnz.iter().map(|&n| (n as f64).max(floor)))
                     .collect();
-            let last = s.nnz.last().copied().unwrap_or(0);
-            chart
-                .draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?
-                .label(format!(
-                    "{} ({} at C = {})",
-                    s.name,
-                    thousands(last),
-                    fmt_c(*s.cs.last().unwrap_or(&1.0))
-                ))
-                .legend(swatch_line(col.stroke_width(2)));
+            chart.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))?;
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))?;
         }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
+        Ok(())
     })
 }
 
@@ -396,17 +425,21 @@ pub fn top_features<S: AsRef<str>>(
     };
     let label_w = rows
         .iter()
-        .map(|r| label(r.0).chars().count())
+        .map(|r| text_width(&label(r.0), 12.0).ceil() as u32)
         .max()
-        .unwrap_or(4) as u32
-        * 7
+        .unwrap_or(30)
         + 16;
     let height = (110 + 20 * n as u32).max(300);
     draw("Top features", (WIDTH, height), |area| -> DrawResult {
-        let mut chart = ChartBuilder::on(area)
+        let entries = [
+            (format!("towards {}", classes[1]), Swatch::Box(POSITIVE)),
+            (format!("towards {}", classes[0]), Swatch::Box(NEGATIVE)),
+        ];
+        let area = legend_strip(area, &entries)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(label_w.clamp(60, 230))
+            .y_label_area_size(label_w.clamp(60, 260))
             .build_cartesian_2d(xr.clone(), KeyAxis::slots(n))?;
         // y = n-1 is the top row.
         let names = |v: &f64| {
@@ -420,7 +453,7 @@ pub fn top_features<S: AsRef<str>>(
         mesh!(chart)
             .disable_y_mesh()
             .y_label_formatter(&names)
-            .y_label_style((super::FONT, 12).into_font().color(&INK))
+            .y_label_style(super::font(12.0).color(&INK))
             .x_label_formatter(&tick)
             .x_desc("coefficient (log-odds per unit of feature)")
             .draw()?;
@@ -433,11 +466,7 @@ pub fn top_features<S: AsRef<str>>(
                     let y = (n - 1 - i) as f64;
                     Rectangle::new([(0.0, y - 0.36), (r.1, y + 0.36)], c.filled())
                 });
-            let to = if sign > 0.0 { classes[1] } else { classes[0] };
-            chart
-                .draw_series(bars)?
-                .label(format!("towards {to}"))
-                .legend(swatch_box(c));
+            chart.draw_series(bars)?;
         }
         let values = rows.iter().enumerate().map(|(i, r)| {
             let y = (n - 1 - i) as f64;
@@ -450,7 +479,7 @@ pub fn top_features<S: AsRef<str>>(
                 + Text::new(
                     format!("{:.2}", r.1),
                     (dx, 0),
-                    text_style(11, MUTED, h, VPos::Center),
+                    text_style(12, MUTED, h, VPos::Center),
                 )
         });
         chart.draw_series(values)?;
@@ -458,6 +487,6 @@ pub fn top_features<S: AsRef<str>>(
             vec![(0.0, -0.6), (0.0, n as f64 - 0.4)],
             INK.stroke_width(1),
         )))?;
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
+        Ok(())
     })
 }

@@ -1,8 +1,10 @@
-//! Figures for every stage of the lab, drawn with `plotters` into SVG (no system libraries, no
-//! fonts needed: the browser lays out the text).
+//! Figures for every stage of the lab, drawn with `plotters` into SVG, with a PNG twin rendered
+//! by `resvg` (pure Rust; text is drawn with the fonts found in the system's font folders).
 //!
-//! Each plot is one call on plain inputs and returns a [`Figure`], which shows itself in a
-//! notebook cell and saves to `.svg`:
+//! The PNG exists because JupyterLab shows a notebook from a fresh clone as untrusted: it then
+//! draws `image/png` and `<img src="data:image/png...">` but neither `image/svg+xml` outputs nor
+//! `<svg>` inside HTML. Each plot is one call on plain inputs and returns a [`Figure`], which
+//! shows itself in a notebook cell and saves to `.svg` or `.png`:
 //!
 //! ```
 //! use textlab::metrics::RocCurve;
@@ -39,8 +41,10 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use resvg::{tiny_skia, usvg};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// Width of a full-size figure: the width of a Jupyter output area.
 pub const WIDTH: u32 = 720;
@@ -68,21 +72,36 @@ pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-pub(crate) const FONT: &str = "sans-serif";
+/// Named families first so that the PNG and a browser lay out text with the same metrics where
+/// DejaVu is installed; CJK last so that Latin text keeps the Latin design.
+pub(crate) const FONT: &str = "DejaVu Sans, Noto Sans, Noto Sans CJK SC, sans-serif";
+/// The PNG twin is drawn at this many pixels per SVG pixel, so it stays sharp on HiDPI screens
+/// when shown at the SVG's size.
+pub const PNG_SCALE: f32 = 2.0;
 pub(crate) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 pub(crate) const MUTED: RGBColor = RGBColor(0x77, 0x77, 0x77);
 pub(crate) const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 /// Minor grid lines: not drawn (they make small charts busy).
 pub(crate) const GRID_LIGHT: RGBColor = RGBColor(0xF3, 0xF3, 0xF3);
 
-/// An SVG figure: shows itself in a notebook, prints a one-line summary in a terminal, and
-/// saves to a `.svg` file.
-#[derive(Clone, PartialEq)]
+/// A figure: an SVG document plus its PNG twin (drawn on first use). Shows itself in a notebook,
+/// prints a one-line summary in a terminal, and saves to `.svg` or `.png`.
+#[derive(Clone)]
 pub struct Figure {
     title: String,
     svg: String,
     width: u32,
     height: u32,
+    /// Rendered lazily: most figures are built into a value and only some are ever shown.
+    png: OnceLock<std::result::Result<Arc<[u8]>, String>>,
+}
+
+impl PartialEq for Figure {
+    fn eq(&self, other: &Figure) -> bool {
+        // The PNG cache is derived from the SVG; whether it was filled yet is not a difference.
+        (&self.title, &self.svg, self.width, self.height)
+            == (&other.title, &other.svg, other.width, other.height)
+    }
 }
 
 impl Figure {
@@ -97,12 +116,35 @@ impl Figure {
             svg: svg.into(),
             width,
             height,
+            png: OnceLock::new(),
         }
     }
 
     /// The SVG document.
     pub fn svg(&self) -> &str {
         &self.svg
+    }
+
+    /// The figure as PNG bytes, [`PNG_SCALE`] times the SVG's size, rendered on the first call
+    /// and kept.
+    pub fn png(&self) -> Result<&[u8]> {
+        self.png
+            .get_or_init(|| render_png(&self.svg).map(Arc::from))
+            .as_deref()
+            .map_err(|e| Error::data(format!("cannot render `{}` to PNG: {e}", self.title)))
+    }
+
+    /// `<img src="data:image/png;base64,...">` at the SVG's size: the only way a figure inside
+    /// HTML shows in an untrusted notebook (inline `<svg>` is sanitised away).
+    pub fn img_tag(&self) -> Result<String> {
+        Ok(format!(
+            "<img src=\"data:image/png;base64,{}\" width=\"{}\" height=\"{}\" alt=\"{}\" \
+             style=\"max-width:100%;height:auto\">",
+            base64(self.png()?),
+            self.width,
+            self.height,
+            escape(&self.title)
+        ))
     }
 
     /// The title drawn at the top of the figure.
@@ -115,28 +157,161 @@ impl Figure {
         (self.width, self.height)
     }
 
-    /// Write the figure as SVG. A path without an extension gets `.svg`; any other extension than
-    /// `.svg` is an error (PNG needs a bitmap backend with system fonts, which we do not build).
+    /// Write the figure as `.svg` or `.png` (by the extension; none means `.svg`). The file is
+    /// written beside its final name and renamed, so a reader never sees half a figure.
     /// Returns the path written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf> {
         let mut path = path.as_ref().to_path_buf();
-        match path.extension().and_then(|e| e.to_str()) {
+        let png = match path.extension().and_then(|e| e.to_str()) {
             None => {
                 path.set_extension("svg");
+                false
             }
-            Some(e) if e.eq_ignore_ascii_case("svg") => {}
+            Some(e) if e.eq_ignore_ascii_case("svg") => false,
+            Some(e) if e.eq_ignore_ascii_case("png") => true,
             Some(e) => {
                 return Err(Error::config(format!(
-                    "cannot save a figure as .{e}: figures are SVG (open the .svg in a browser, or convert it with resvg/rsvg-convert)"
+                    "cannot save a figure as .{e}: use .svg or .png"
                 )));
             }
-        }
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).at(dir)?;
         }
-        crate::fsio::write_bytes_atomic(&path, self.svg.as_bytes())?;
+        let bytes = if png {
+            self.png()?
+        } else {
+            self.svg.as_bytes()
+        };
+        crate::fsio::write_bytes_atomic(&path, bytes)?;
         Ok(path)
     }
+}
+
+/// Font folders searched for the PNG's text, in the usual places of Linux, macOS and Windows.
+fn font_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = [
+        "/usr/share/fonts",
+        "/usr/local/share/fonts",
+        "/System/Library/Fonts",
+        "/Library/Fonts",
+        "C:\\Windows\\Fonts",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        let home = PathBuf::from(home);
+        dirs.push(home.join(".local/share/fonts"));
+        dirs.push(home.join(".fonts"));
+        dirs.push(home.join("Library/Fonts"));
+    }
+    dirs
+}
+
+/// The system's fonts, loaded once per process. Serif, monospace and math faces are skipped when
+/// anything else is there (figures use sans-serif only, and a CJK serif collection alone is tens
+/// of megabytes).
+fn fonts() -> Arc<usvg::fontdb::Database> {
+    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut files = Vec::new();
+            let mut stack = font_dirs();
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for p in entries.flatten().map(|e| e.path()) {
+                    let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if ["ttf", "otf", "ttc", "otc"]
+                        .iter()
+                        .any(|x| ext.eq_ignore_ascii_case(x))
+                    {
+                        files.push(p);
+                    }
+                }
+            }
+            let unused = |p: &PathBuf| {
+                let n = p.file_name().map(|n| n.to_string_lossy().to_lowercase());
+                let n = n.unwrap_or_default();
+                ["serif", "mono", "math"].iter().any(|w| n.contains(w))
+            };
+            if files.iter().any(|p| !unused(p)) {
+                files.retain(|p| !unused(p));
+            }
+            files.sort();
+            let mut db = usvg::fontdb::Database::new();
+            for f in files {
+                if let Ok(data) = std::fs::read(&f) {
+                    db.load_font_data(data);
+                }
+            }
+            let has = |family: &str| {
+                db.faces()
+                    .any(|f| f.families.iter().any(|(n, _)| n == family))
+            };
+            if let Some(sans) = [
+                "DejaVu Sans",
+                "Noto Sans",
+                "Liberation Sans",
+                "Arial",
+                "Helvetica",
+            ]
+            .into_iter()
+            .find(|f| has(f))
+            {
+                db.set_sans_serif_family(sans);
+            }
+            Arc::new(db)
+        })
+        .clone()
+}
+
+/// Rasterise an SVG document at [`PNG_SCALE`] and encode it as PNG.
+fn render_png(svg: &str) -> std::result::Result<Vec<u8>, String> {
+    let opt = usvg::Options {
+        fontdb: fonts(),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| e.to_string())?;
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(PNG_SCALE)
+        .ok_or("empty figure")?;
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("empty figure")?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(PNG_SCALE, PNG_SCALE),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| e.to_string())
+}
+
+/// Standard base64 with padding (data URIs).
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 impl fmt::Debug for Figure {
@@ -150,21 +325,29 @@ impl fmt::Debug for Figure {
 }
 
 impl Render for Figure {
+    /// The PNG as an `<img>`: HTML that embeds a figure must show in untrusted notebooks too.
     fn html(&self) -> String {
-        format!(
-            "<div style=\"max-width:100%;overflow-x:auto;margin:4px 0\" title=\"{}\">{}</div>",
-            escape(&self.title),
-            self.svg
-        )
+        match self.img_tag() {
+            Ok(img) => {
+                format!("<div style=\"max-width:100%;overflow-x:auto;margin:4px 0\">{img}</div>")
+            }
+            Err(e) => format!(
+                "<div style=\"color:#c0392b;font-family:monospace;font-size:12px\">{}</div>",
+                escape(&e.to_string())
+            ),
+        }
     }
     fn text(&self) -> String {
         format!(
-            "[figure: {} ({}x{} SVG; .save(\"file.svg\") to keep it)]",
+            "[figure: {} ({}x{}); .save(\"name.png\") or .save(\"name.svg\") to keep it]",
             self.title, self.width, self.height
         )
     }
     fn svg(&self) -> Option<String> {
         Some(self.svg.clone())
+    }
+    fn png(&self) -> Option<Vec<u8>> {
+        Figure::png(self).ok().map(<[u8]>::to_vec)
     }
 }
 
@@ -229,19 +412,14 @@ pub(crate) fn draw(
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         let result = (|| -> DrawResult {
             root.fill(&WHITE)?;
-            let area = root.titled(title, (FONT, 20).into_font().color(&INK))?;
+            let area = root.titled(title, font(18.0).color(&INK))?;
             body(&area)?;
             root.present()?;
             Ok(())
         })();
         result.map_err(|e| Error::data(format!("cannot draw `{title}`: {e}")))?;
     }
-    Ok(Figure {
-        title: title.to_string(),
-        svg,
-        width,
-        height,
-    })
+    Ok(Figure::from_svg(title, svg, (width, height)))
 }
 
 /// The mesh style every chart uses; chain `.x_desc(..)` etc. and `.draw()?`.
@@ -252,46 +430,11 @@ macro_rules! mesh {
             .bold_line_style($crate::plot::GRID)
             .light_line_style($crate::plot::GRID_LIGHT.mix(0.0))
             .axis_style($crate::plot::MUTED)
-            .label_style(
-                ($crate::plot::FONT, 13)
-                    .into_font()
-                    .color(&$crate::plot::INK),
-            )
-            .axis_desc_style(
-                ($crate::plot::FONT, 14)
-                    .into_font()
-                    .color(&$crate::plot::INK),
-            )
+            .label_style($crate::plot::font(13.0).color(&$crate::plot::INK))
+            .axis_desc_style($crate::plot::font(14.0).color(&$crate::plot::INK))
     };
 }
 pub(crate) use mesh;
-
-/// Draw the series legend at `pos`.
-pub(crate) fn legend<'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
-    pos: SeriesLabelPosition,
-) -> DrawResult {
-    chart
-        .configure_series_labels()
-        .position(pos)
-        .margin(8)
-        .legend_area_size(22)
-        .background_style(WHITE.mix(0.88))
-        .border_style(RGBColor(0xCC, 0xCC, 0xCC))
-        .label_font((FONT, 13).into_font().color(&INK))
-        .draw()?;
-    Ok(())
-}
-
-/// A legend swatch: a short line in `style`.
-pub(crate) fn swatch_line(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style)
-}
-
-/// A legend swatch: a filled square in `color`.
-pub(crate) fn swatch_box(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
-    move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
-}
 
 /// A linear `f64` axis whose ticks sit exactly at `keys` (categories at 0, 1, 2, ...), labelled
 /// by the chart's label formatter.
@@ -392,9 +535,43 @@ pub(crate) fn log_padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     10f64.powf(a)..10f64.powf(b)
 }
 
-/// Text style for annotations.
-pub(crate) fn text_style(size: u32, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&color).pos(Pos::new(h, v))
+/// The smallest text in any figure, in CSS pixels at the figure's own size (notebooks show
+/// figures at [`WIDTH`] = 720 px, so this is what a reader sees).
+pub(crate) const MIN_TEXT_PX: f64 = 12.0;
+
+/// The chart font at `px` CSS pixels. plotters' SVG backend writes `font-size` as the size it is
+/// given divided by 1.24, so the size is scaled up here to come out at `px`.
+pub(crate) fn font(px: f64) -> FontDesc<'static> {
+    (FONT, px.max(MIN_TEXT_PX) * 1.24).into_font()
+}
+
+/// Text style for annotations, `px` CSS pixels high.
+pub(crate) fn text_style(px: u32, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+    font(px.into()).color(&color).pos(Pos::new(h, v))
+}
+
+/// Legend text size in CSS pixels.
+pub(crate) const LEGEND_PX: f64 = 13.0;
+
+/// Width in CSS pixels of `text` in the chart font at `px`, laid out with the fonts the PNG uses
+/// (a browser with the same fonts agrees); a per-character estimate where no font is installed.
+pub(crate) fn text_width(text: &str, px: f64) -> f64 {
+    let estimate = text.chars().count() as f64 * px * 0.62;
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\">\
+         <text x=\"0\" y=\"0\" font-family=\"{FONT}\" font-size=\"{px}\">{}</text></svg>",
+        escape(text)
+    );
+    let opt = usvg::Options {
+        fontdb: fonts(),
+        ..usvg::Options::default()
+    };
+    match usvg::Tree::from_str(&svg, &opt) {
+        Ok(tree) if tree.root().abs_bounding_box().width() > 0.0 => {
+            f64::from(tree.root().abs_bounding_box().width())
+        }
+        _ => estimate,
+    }
 }
 
 /// How a legend entry is drawn.
@@ -405,27 +582,28 @@ pub(crate) enum Swatch {
     Box(RGBColor),
 }
 
-/// A one-line legend across the top of `area` (wrapping onto more lines if needed); returns the
+/// The legend of every chart: swatches and labels in rows across the top of `area`, wrapped by
+/// the labels' measured widths, so that it never covers data and is never clipped; returns the
 /// area below it.
 pub(crate) fn legend_strip<'a>(
     area: &Area<'a>,
     entries: &[(String, Swatch)],
 ) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
     let (w, _) = area.dim_in_pixel();
-    let style = text_style(13, INK, HPos::Left, VPos::Center);
-    // Lay out first to know how many lines we need.
+    let style = text_style(LEGEND_PX as u32, INK, HPos::Left, VPos::Center);
+    // Lay out first (with the real text widths) to know how many lines we need.
     let mut pos = Vec::with_capacity(entries.len());
-    let (mut x, mut y) = (12i32, 12i32);
+    let (mut x, mut y) = (12i32, 14i32);
     for (label, _) in entries {
-        let width = 26 + (label.chars().count() as f64 * 7.2) as i32 + 18;
+        let width = 26 + text_width(label, LEGEND_PX).ceil() as i32 + 18;
         if x + width > w as i32 - 8 && x > 12 {
             x = 12;
-            y += 20;
+            y += 22;
         }
         pos.push((x, y));
         x += width;
     }
-    let height = (y + 14) as u32;
+    let height = (y + 16) as u32;
     let (strip, rest) = area.split_vertically(height);
     for ((label, swatch), &(x, y)) in entries.iter().zip(&pos) {
         match *swatch {
@@ -523,10 +701,39 @@ mod tests {
     }
 
     #[test]
-    fn save_refuses_png_and_adds_extension() {
+    fn base64_matches_rfc4648_vectors() {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), enc);
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x3f]), "//4/");
+    }
+
+    #[test]
+    fn save_writes_svg_and_png_and_refuses_others() {
         let dir = tempfile::tempdir().unwrap();
-        let fig = Figure::from_svg("t", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>", (10, 10));
-        assert!(fig.save(dir.path().join("a.png")).is_err());
+        let fig = Figure::from_svg(
+            "t",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"5\" height=\"5\"/></svg>",
+            (10, 10),
+        );
+        assert!(fig.save(dir.path().join("a.pdf")).is_err());
+        let p = fig.save(dir.path().join("a.PNG")).unwrap();
+        assert!(std::fs::read(&p).unwrap().starts_with(b"\x89PNG"));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
         let p = fig.save(dir.path().join("sub/a")).unwrap();
         assert!(p.ends_with("sub/a.svg"));
         let names = save_all(dir.path(), &[("ROC", &fig), ("roc", &fig)]).unwrap();

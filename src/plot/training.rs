@@ -1,8 +1,8 @@
 //! Training curves: loss and validation F1 against step or epoch, for one or several runs.
 
 use super::{
-    DrawResult, Figure, INK, WIDTH, bad_input, color, draw, extent, legend, mesh, padded,
-    swatch_line, text_style,
+    DrawResult, Figure, INK, Swatch, WIDTH, bad_input, color, draw, extent, legend_strip, mesh,
+    padded, text_style,
 };
 use crate::error::Result;
 use plotters::prelude::*;
@@ -80,6 +80,13 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
     let has_loss = runs.iter().any(|r| !r.loss.is_empty());
     let has_val = runs.iter().any(|r| !r.val_f1.is_empty());
     draw("Training curves", (WIDTH, 400), |area| -> DrawResult {
+        // One legend for both panels: a run has the same colour in each.
+        let entries: Vec<(String, Swatch)> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), Swatch::Line(color(i), 2)))
+            .collect();
+        let area = legend_strip(area, &entries)?;
         let panels = area.split_evenly((1, usize::from(has_loss) + usize::from(has_val)));
         let mut panel = panels.iter();
         if has_loss {
@@ -87,10 +94,10 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
             let (lo, hi) =
                 extent(runs.iter().flat_map(|r| r.loss.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
             let mut chart = ChartBuilder::on(p)
-                .caption("training loss", (super::FONT, 15).into_font().color(&INK))
+                .caption("training loss", super::font(15.0).color(&INK))
                 .margin(8)
-                .x_label_area_size(40)
-                .y_label_area_size(52)
+                .x_label_area_size(46)
+                .y_label_area_size(58)
                 .build_cartesian_2d(
                     xr.clone(),
                     padded(lo.min(0.0).max(lo - (hi - lo) * 0.05), hi),
@@ -115,15 +122,11 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
                 } else {
                     r.loss.clone()
                 };
-                chart
-                    .draw_series(LineSeries::new(
-                        super::thin(&line, 2000),
-                        col.stroke_width(2),
-                    ))?
-                    .label(r.name.clone())
-                    .legend(swatch_line(col.stroke_width(2)));
+                chart.draw_series(LineSeries::new(
+                    super::thin(&line, 2000),
+                    col.stroke_width(2),
+                ))?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         if has_val {
             let p = panel.next().ok_or("no panel")?;
@@ -131,10 +134,10 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
                 .unwrap_or((0.0, 1.0));
             let yr = padded(lo.max(0.0), hi.min(1.0));
             let mut chart = ChartBuilder::on(p)
-                .caption("validation F1", (super::FONT, 15).into_font().color(&INK))
+                .caption("validation F1", super::font(15.0).color(&INK))
                 .margin(8)
-                .x_label_area_size(40)
-                .y_label_area_size(52)
+                .x_label_area_size(46)
+                .y_label_area_size(58)
                 .build_cartesian_2d(xr.clone(), yr.start..(yr.end + (yr.end - yr.start) * 0.08))?;
             mesh!(chart)
                 .x_desc(x_label)
@@ -148,10 +151,7 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
                 .filter(|(_, r)| !r.val_f1.is_empty())
             {
                 let col = color(i);
-                chart
-                    .draw_series(LineSeries::new(r.val_f1.clone(), col.stroke_width(2)))?
-                    .label(r.name.clone())
-                    .legend(swatch_line(col.stroke_width(2)));
+                chart.draw_series(LineSeries::new(r.val_f1.clone(), col.stroke_width(2)))?;
                 chart.draw_series(r.val_f1.iter().map(|&p| Circle::new(p, 3, col.filled())))?;
                 if let Some(&(bx, by)) = r
                     .val_f1
@@ -170,7 +170,6 @@ pub fn training_curves(runs: &[TrainingRun], x_label: &str) -> Result<Figure> {
                     ))?;
                 }
             }
-            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     })

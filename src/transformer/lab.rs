@@ -146,7 +146,11 @@ impl LabOptions {
             ("batch_size (--batch-size)", self.batch_size, 1 << 16),
             ("grad_accum (--grad-accum)", self.grad_accum, 1 << 16),
             ("epochs (--epochs)", self.epochs, 1 << 20),
-            ("pretrain_steps (--pretrain-steps)", self.pretrain_steps, 1 << 24),
+            (
+                "pretrain_steps (--pretrain-steps)",
+                self.pretrain_steps,
+                1 << 24,
+            ),
             ("tiny hidden size (--hidden)", self.tiny.hidden, 1 << 16),
             ("tiny layers (--layers)", self.tiny.layers, 1 << 10),
             ("tiny heads (--heads)", self.tiny.heads, 1 << 10),

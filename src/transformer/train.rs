@@ -276,11 +276,11 @@ pub fn fine_tune(
             opt.step(sched.lr(step), opts.max_grad_norm)?;
             step += 1;
             train_time += t0.elapsed();
-            progress.inc(1);
             progress.set_message(format!(
                 "epoch {epoch} loss {:.3}",
                 loss_sum / loss_n as f64
             ));
+            progress.inc(1);
             // The cap is a safety net, not the stopping rule: the schedule stays planned in
             // steps, so a run that is not cut is the same on every machine.
             if opts.budget.is_some_and(|b| start.elapsed() >= b) {
