@@ -129,9 +129,9 @@ fn cases() -> Vec<Case> {
             "JSONL garbage",
             &["data", "summary", "--corpus", "{d}/g.jsonl"],
             1,
-            &["g.jsonl"],
+            &["g.jsonl", "line 2", "column 2"],
         )
-        .file("g.jsonl", "{not json\n"),
+        .file("g.jsonl", "{\"text\": \"a\", \"label\": 1}\n{not json\n"),
         case(
             "unknown extension",
             &["data", "summary", "--corpus", "{d}/x.txt"],

@@ -577,6 +577,32 @@ fn read_frame(
                     .finish()
             };
             res.map_err(|e| {
+                if format == Format::JsonLines
+                    && let Some((line, err)) = text.lines().enumerate().find_map(|(i, l)| {
+                        let bad = !l.trim().is_empty()
+                            && !matches!(
+                                serde_json::from_str::<serde_json::Value>(l),
+                                Ok(serde_json::Value::Object(_))
+                            );
+                        bad.then(|| {
+                            let why = match serde_json::from_str::<serde_json::Value>(l) {
+                                Err(e) => {
+                                    let msg = e.to_string();
+                                    let msg =
+                                        msg.rsplit_once(" at line ").map_or(msg.as_str(), |m| m.0);
+                                    format!("column {}: {msg}", e.column())
+                                }
+                                Ok(_) => "not a JSON object".to_string(),
+                            };
+                            (i + 1, why)
+                        })
+                    })
+                {
+                    return Error::data(format!(
+                        "{}: line {line}, {err} (JSONL needs one JSON object per line)",
+                        path.display()
+                    ));
+                }
                 if format != Format::JsonLines
                     && let Some((line, got, want)) = ragged_line(&text, sep)
                 {
