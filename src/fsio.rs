@@ -79,6 +79,16 @@ fn clean_stale(path: &Path) {
     }
 }
 
+/// An existing directory's real path (`.`, `..` and symbolic links resolved: the link's target
+/// is what gets replaced, not the link); `path` itself otherwise.
+fn resolve(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    }
+}
+
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -283,7 +293,8 @@ pub fn check_out_dir(dir: &Path, flag: &str, ours: &[&str]) -> Result<()> {
             dir.display()
         )));
     }
-    let parent = parent_of(dir);
+    let resolved = resolve(dir);
+    let parent = parent_of(&resolved);
     fs::create_dir_all(parent).map_err(|e| {
         Error::config(format!(
             "{flag} {}: cannot create {} ({e})",
@@ -291,7 +302,7 @@ pub fn check_out_dir(dir: &Path, flag: &str, ours: &[&str]) -> Result<()> {
             parent.display()
         ))
     })?;
-    let probe = temp_sibling(dir, "probe");
+    let probe = temp_sibling(&resolved, "probe");
     match File::create(&probe) {
         Ok(_) => {
             let _ = fs::remove_file(&probe);
@@ -331,6 +342,8 @@ fn foreign_error(dir: &Path, flag: &str, foreign: &[String]) -> Error {
 /// renames, between which `dir` is briefly absent but never mixed). The old content is then
 /// removed. A `dir` holding files textlab did not write is refused (nothing is replaced).
 pub fn write_dir_atomic<T>(dir: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let resolved = resolve(dir);
+    let dir = resolved.as_path();
     let parent = parent_of(dir);
     fs::create_dir_all(parent).at(parent)?;
     clean_stale(dir);
@@ -522,6 +535,24 @@ mod tests {
         check_out_dir(&old, "--out", &["train.csv"]).unwrap();
         let f = d.path().join("notes.txt");
         assert!(check_out_dir(&f, "--out", &[]).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_output_directory_keeps_its_link() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = d.path().join("latest");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_dir_atomic(&link, |s| write_bytes_atomic(&s.join("a"), b"1")).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(real.join("a")).unwrap(), b"1");
     }
 
     #[test]
