@@ -128,16 +128,18 @@ impl LabOptions {
             || self.budget_minutes <= 0.0
             || self.budget_minutes > MAX_BUDGET_MINUTES
         {
-            return Err(Error::config(format!(
-                "budget_minutes (--budget-minutes) {} must be positive and at most {MAX_BUDGET_MINUTES} (a year)",
-                self.budget_minutes
-            )));
+            return Err(Error::BadParam {
+                name: "budget_minutes (--budget-minutes)".into(),
+                value: self.budget_minutes.to_string(),
+                why: format!("must be positive and at most {MAX_BUDGET_MINUTES} (a year)"),
+            });
         }
         if !(8..=MAX_LENGTH).contains(&self.max_length) {
-            return Err(Error::config(format!(
-                "max_length (--max-length) {} must be between 8 and {MAX_LENGTH} tokens",
-                self.max_length
-            )));
+            return Err(Error::BadParam {
+                name: "max_length (--max-length)".into(),
+                value: self.max_length.to_string(),
+                why: format!("must be between 8 and {MAX_LENGTH} tokens"),
+            });
         }
         if !(0.0..1.0).contains(&self.pretrain_share) {
             return Err(Error::config("pretrain_share must be in [0, 1)"));
@@ -156,9 +158,11 @@ impl LabOptions {
             ),
         ] {
             if !(1..=max).contains(&v) {
-                return Err(Error::config(format!(
-                    "{name} {v} must be between 1 and {max}"
-                )));
+                return Err(Error::BadParam {
+                    name: name.into(),
+                    value: v.to_string(),
+                    why: format!("must be between 1 and {max}"),
+                });
             }
         }
         if let Some(lr) = self.lr
