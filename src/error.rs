@@ -22,6 +22,31 @@ pub enum Error {
     /// A model could not be fitted, loaded or saved.
     #[error("model error: {0}")]
     Model(String),
+    /// A column the options name is not in the file.
+    #[error(
+        "data error: {file}: no {what} column `{column}`; the columns are: {columns} (choose with --{what}-col)"
+    )]
+    MissingColumn {
+        file: String,
+        /// `text` or `label`.
+        what: String,
+        column: String,
+        /// The file's columns, comma-separated.
+        columns: String,
+    },
+    /// The labels hold one class only (a classifier needs both).
+    #[error("data error: {file}: only one class present ({detail}); a classifier needs both")]
+    OneClass { file: String, detail: String },
+    /// A setting is out of its range (`name` says the option, with its flag where there is one).
+    #[error("invalid setting: {name} {value} {why}")]
+    BadParam {
+        name: String,
+        value: String,
+        why: String,
+    },
+    /// A checkpoint directory lacks a file it needs.
+    #[error("model error: {} has no {file}", dir.display())]
+    MissingModelFile { dir: PathBuf, file: String },
     /// An external tool (npm, python) is missing or failed.
     #[error("{0}")]
     Tool(String),

@@ -129,9 +129,9 @@ fn cases() -> Vec<Case> {
             "JSONL garbage",
             &["data", "summary", "--corpus", "{d}/g.jsonl"],
             1,
-            &["g.jsonl"],
+            &["g.jsonl", "line 2", "column 2"],
         )
-        .file("g.jsonl", "{not json\n"),
+        .file("g.jsonl", "{\"text\": \"a\", \"label\": 1}\n{not json\n"),
         case(
             "unknown extension",
             &["data", "summary", "--corpus", "{d}/x.txt"],
@@ -842,5 +842,43 @@ fn random_inputs_never_panic_the_loaders_or_the_mail_parser() {
         "{} panics, first: {:?}",
         panics.len(),
         &panics[..panics.len().min(3)]
+    );
+}
+
+#[test]
+fn errors_a_caller_may_match_on_are_typed() {
+    use textlab::Error;
+    use textlab::data::LoadOptions;
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("a.csv");
+    std::fs::write(&p, "body,y\nhi,1\nho,0\n").unwrap();
+    let e = LoadOptions::new().load(&p).unwrap_err();
+    assert!(
+        matches!(&e, Error::MissingColumn { column, what, .. } if column == "text" && what == "text"),
+        "{e:?}"
+    );
+    std::fs::write(&p, "text,label\nhi,1\nho,1\n").unwrap();
+    let e = LoadOptions::new().load(&p).unwrap_err();
+    assert!(matches!(&e, Error::OneClass { .. }), "{e:?}");
+    assert!(e.to_string().contains("a.csv"), "{e}");
+    let opts = textlab::transformer::LabOptions {
+        budget_minutes: Some(1e20),
+        ..Default::default()
+    };
+    let e = opts.check().unwrap_err();
+    assert!(
+        matches!(&e, Error::BadParam { name, .. } if name.contains("--budget-minutes")),
+        "{e:?}"
+    );
+    let e = textlab::transformer::checkpoint::TransformerModel::load(
+        d.path().to_str().unwrap(),
+        0,
+        &candle_core::Device::Cpu,
+    )
+    .err()
+    .unwrap();
+    assert!(
+        matches!(&e, Error::MissingModelFile { file, .. } if file == "config.json"),
+        "{e:?}"
     );
 }

@@ -322,3 +322,39 @@ fn the_corpus_cache_is_checked_against_its_manifest() {
     std::fs::remove_file(dst.join(m)).unwrap();
     assert!(fetch::verify(&dst).unwrap_err().to_string().contains(m));
 }
+
+#[test]
+fn mails_emptied_by_parsing_are_counted_and_named() {
+    // A synthetic corpus with the published counts: three mails have no subject and no body.
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("spamassassin");
+    for (subset, n, label) in SUBSETS {
+        std::fs::create_dir_all(dir.join(subset)).unwrap();
+        for i in 0..n {
+            let body = if subset == "spam-1" && i < 3 {
+                "Subject: \n\n   \n".to_string()
+            } else {
+                format!(
+                    "Subject: mail {i}\n\n{} body {i}\n",
+                    ["hello", "offer"][label as usize]
+                )
+            };
+            std::fs::write(dir.join(subset).join(format!("{i:05}.m")), body).unwrap();
+        }
+    }
+    let m = textlab::fsio::Manifest::of_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join(textlab::fsio::MANIFEST),
+        serde_json::to_vec(&m).unwrap(),
+    )
+    .unwrap();
+    let (c, r) = textlab::data::load::spamassassin(home.path()).unwrap();
+    assert_eq!((c.len(), r.dropped_empty_text), (6043, 3));
+    let w = r.warnings.iter().find(|w| w.contains("dropped")).unwrap();
+    assert!(
+        w.contains("dropped 3 mails")
+            && w.contains("spam-1/00000.m")
+            && w.contains("spam-1/00002.m"),
+        "{w}"
+    );
+}

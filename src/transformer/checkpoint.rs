@@ -216,10 +216,10 @@ pub fn load_weights(dir: &Path, device: &Device) -> Result<HashMap<String, Tenso
                 dir.display()
             )));
         } else {
-            return Err(Error::model(format!(
-                "{} has no model.safetensors",
-                dir.display()
-            )));
+            return Err(Error::MissingModelFile {
+                dir: dir.to_path_buf(),
+                file: "model.safetensors".into(),
+            });
         }
     };
     let mut all = HashMap::new();
@@ -273,10 +273,10 @@ impl TransformerModel {
         let dir = resolve(source)?;
         let cfg_path = dir.join("config.json");
         if !cfg_path.is_file() {
-            return Err(Error::model(format!(
-                "{} has no config.json",
-                dir.display()
-            )));
+            return Err(Error::MissingModelFile {
+                dir: dir.clone(),
+                file: "config.json".into(),
+            });
         }
         check_trained_with(&dir)?;
         let config = ModelConfig::from_file(&cfg_path)?;

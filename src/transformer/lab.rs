@@ -132,15 +132,18 @@ impl LabOptions {
         if let Some(b) = self.budget_minutes
             && (!b.is_finite() || b <= 0.0 || b > MAX_BUDGET_MINUTES)
         {
-            return Err(Error::config(format!(
-                "budget_minutes (--budget-minutes) {b} must be positive and at most {MAX_BUDGET_MINUTES} (a year)"
-            )));
+            return Err(Error::BadParam {
+                name: "budget_minutes (--budget-minutes)".into(),
+                value: b.to_string(),
+                why: format!("must be positive and at most {MAX_BUDGET_MINUTES} (a year)"),
+            });
         }
         if !(8..=MAX_LENGTH).contains(&self.max_length) {
-            return Err(Error::config(format!(
-                "max_length (--max-length) {} must be between 8 and {MAX_LENGTH} tokens",
-                self.max_length
-            )));
+            return Err(Error::BadParam {
+                name: "max_length (--max-length)".into(),
+                value: self.max_length.to_string(),
+                why: format!("must be between 8 and {MAX_LENGTH} tokens"),
+            });
         }
         for (name, v, max) in [
             ("batch_size (--batch-size)", self.batch_size, 1 << 16),
@@ -161,9 +164,11 @@ impl LabOptions {
             ),
         ] {
             if !(1..=max).contains(&v) {
-                return Err(Error::config(format!(
-                    "{name} {v} must be between 1 and {max}"
-                )));
+                return Err(Error::BadParam {
+                    name: name.into(),
+                    value: v.to_string(),
+                    why: format!("must be between 1 and {max}"),
+                });
             }
         }
         if let Some(lr) = self.lr

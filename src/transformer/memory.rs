@@ -98,8 +98,8 @@ pub fn check_fits(cfg: &ModelConfig, batch: usize, seq_len: usize) -> crate::Res
     if est.total_bytes > avail {
         return Err(crate::Error::config(format!(
             "training this model needs about {} (hidden {}, {} layers, batch {batch}, {seq_len} tokens per text: {est}) \
-             but {} of memory is available; lower --max-length, --hidden, --layers or --batch-size \
-             (--grad-accum keeps the effective batch)",
+             but {} of memory is available; use a shorter max length, a smaller model or batch \
+             (textlab transformer: --max-length, --hidden, --layers, --batch-size; --grad-accum keeps the effective batch)",
             if est.total_bytes == u64::MAX {
                 "more than 16 EB".to_string()
             } else {
