@@ -127,7 +127,7 @@ pub fn choose_threads(requested: Option<usize>) -> usize {
         .or(requested.filter(|&n| n > 0))
         .unwrap_or(cores);
     if wanted > cores {
-        eprintln!("note: {wanted} threads lowered to the {cores} cores this process may use");
+        eprintln!("note: --threads {wanted} lowered to the {cores} cores this process may use");
     }
     wanted.min(cores)
 }
