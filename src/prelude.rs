@@ -7,6 +7,7 @@ pub use crate::data::{
 pub use crate::display::{FrameExt, Render};
 pub use crate::error::{Error, Result};
 pub use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
+pub use crate::lab::transformer::{self as transformer_lab, TransformerOptions, TransformerReport};
 pub use crate::lab::{
     AccumulationPlan, ClassicLab, ClassicReport, ClassicRow, ComputeInfo, Conclusion,
     ErrorAnalysis, ErrorOverlap, Family, Finding, MemoryTable, ModelResult, Predictions,
@@ -21,8 +22,7 @@ pub use crate::metrics::{
 };
 pub use crate::plot::{self, Comparison, CvSeries, Figure, ModelStats, PathSeries, TrainingRun};
 pub use crate::rng::Rng;
-pub use crate::transformer::lab::LabOptions;
 pub use crate::transformer::{
-    self, TextTokenizer, TransformerReport, checkpoint::TransformerModel, memory::MemoryEstimate,
+    self, TextTokenizer, checkpoint::TransformerModel, memory::MemoryEstimate,
     train::FineTuneOptions,
 };

@@ -272,7 +272,7 @@ fn split_files_round_trip_through_the_cli_flags() {
     let d = tempfile::tempdir().unwrap();
     let files = split.save_csv(d.path()).unwrap();
     assert_eq!(files.len(), 3);
-    let args = textlab::data::cli::CorpusArgs {
+    let args = textlab::data::DataSource {
         train: Some(files[0].clone()),
         val: Some(files[1].clone()),
         test: Some(files[2].clone()),

@@ -5,12 +5,13 @@
 use candle_core::Device;
 use std::path::{Path, PathBuf};
 use textlab::data::{Corpus, Split};
+use textlab::lab::transformer::{TransformerOptions, experiment as lab};
 use textlab::rng::Rng;
 use textlab::transformer::checkpoint::{TransformerModel, save_classifier};
 use textlab::transformer::params::Params;
 use textlab::transformer::predict::predict_texts;
 use textlab::transformer::train::{FineTuneOptions, fine_tune, predict_logits};
-use textlab::transformer::{Arch, LabOptions, ModelConfig, SequenceClassifier, TextTokenizer, lab};
+use textlab::transformer::{Arch, ModelConfig, SequenceClassifier, TextTokenizer};
 
 const SPAMMY: [&str; 8] = [
     "free", "money", "winner", "click", "offer", "cash", "prize", "viagra",
@@ -65,8 +66,8 @@ fn split() -> Split {
     }
 }
 
-fn test_options() -> LabOptions {
-    let mut o = LabOptions::quick();
+fn test_options() -> TransformerOptions {
+    let mut o = TransformerOptions::quick();
     // Steps and epochs, no wall clock: the run is the same on every machine.
     o.pretrain_steps = 300;
     o.max_length = 32;

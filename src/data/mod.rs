@@ -9,11 +9,11 @@
 //! ```
 
 pub mod clean;
-pub mod cli;
 pub mod corpus;
 pub mod fetch;
 pub mod load;
 pub mod mail;
+pub mod source;
 pub mod split;
 pub mod summary;
 
@@ -21,5 +21,6 @@ pub use clean::{CleanPreview, Cleaner};
 pub use corpus::{Corpus, Split};
 pub use fetch::{FetchReport, fetch, textlab_home};
 pub use load::{DEFAULT_CORPUS, Format, LoadOptions, LoadReport, NAMED_CORPORA, load_corpus};
+pub use source::DataSource;
 pub use split::Splitter;
 pub use summary::{LengthQuantiles, Summary};

@@ -174,7 +174,7 @@ impl Render for RunResult {
                 Cell::num(fmt_pct(s.positive_ratio)),
             ]);
         }
-        let cmp = plot::Comparison::from_run(self);
+        let cmp = self.comparison();
         let files = self
             .files
             .iter()
@@ -200,7 +200,7 @@ impl Render for RunResult {
         format!(
             "Lab run ({:.0} s)\n{}\n{}",
             self.seconds,
-            plot::Comparison::from_run(self).text(),
+            self.comparison().text(),
             self.classic
         )
     }

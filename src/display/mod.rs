@@ -29,6 +29,8 @@
 use crate::balance::{BalanceReport, Balanced};
 use crate::data::{CleanPreview, Corpus, FetchReport, LoadReport, Split, Summary};
 use crate::features::{Csr, Tfidf, Vocabulary};
+use crate::lab::transformer::TransformerReport;
+use crate::lab::transformer_bench::BenchReport;
 use crate::lab::{
     AccumulationPlan, ClassicBench, ClassicReport, ComputeInfo, ErrorAnalysis, MemoryTable,
     RunResult, Throughput,
@@ -36,8 +38,6 @@ use crate::lab::{
 use crate::linear::{LogRegModel, RegPath, SearchResults, TopFeatures};
 use crate::metrics::{Confusion, Evaluation, Metrics, PrCurve, RocCurve, ThresholdSweep};
 use crate::plot::{self, Comparison, Figure};
-use crate::transformer::TransformerReport;
-use crate::transformer::bench::BenchReport;
 use crate::transformer::memory::MemoryEstimate;
 use crate::transformer::mlm::MlmRun;
 use crate::transformer::train::FineTuneRun;

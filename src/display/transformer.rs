@@ -245,7 +245,7 @@ impl Render for TransformerReport {
         for n in &self.notes {
             notes += &note(n);
         }
-        let mut figs = vec![figure_html(plot::transformer_training(self))];
+        let mut figs = vec![figure_html(self.training_figure())];
         if let Some(p) = &self.pretraining {
             figs.push(note(&format!("MLM pretraining: {}", mlm_summary(p))));
             figs.push(figure_html(plot::mlm_loss(p)));
@@ -324,7 +324,7 @@ crate::rich_display!(
 );
 
 /// The training arguments as a table (what a tutorial shows before it trains).
-fn options_table(o: &crate::transformer::lab::LabOptions) -> Table {
+fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
     let tiny = o.model == "tiny";
     let mut rows = vec![
         ("model", o.model.clone()),
@@ -407,7 +407,7 @@ fn options_table(o: &crate::transformer::lab::LabOptions) -> Table {
     kv_table("Training arguments", rows)
 }
 
-impl Render for crate::transformer::lab::LabOptions {
+impl Render for crate::lab::transformer::TransformerOptions {
     fn html(&self) -> String {
         options_table(self).to_html()
     }
@@ -416,4 +416,4 @@ impl Render for crate::transformer::lab::LabOptions {
     }
 }
 
-crate::rich_display!(crate::transformer::lab::LabOptions);
+crate::rich_display!(crate::lab::transformer::TransformerOptions);

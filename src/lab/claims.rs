@@ -151,7 +151,7 @@ impl Finding {
 }
 
 /// Did MLM pretraining pay? The pretrained arm against the random-init arm of the same run.
-pub fn pretraining(t: &crate::transformer::lab::TransformerReport) -> Result<Finding> {
+pub fn pretraining(t: &crate::lab::transformer::TransformerReport) -> Result<Finding> {
     let arm = t.random_init.as_ref().ok_or_else(|| {
         crate::Error::config(
             "this run has no random-init arm (it runs for the `tiny` model with compare_random_init)",

@@ -288,7 +288,7 @@ impl Throughput {
         let device = candle_core::Device::Cpu;
         let mut points = Vec::new();
         for &b in batches {
-            let m = crate::transformer::bench::time_steps(cfg, b, seq_len, steps, &device)?;
+            let m = crate::lab::transformer_bench::time_steps(cfg, b, seq_len, steps, &device)?;
             points.push(ThroughputPoint {
                 batch: b,
                 ms_per_step: m.ms_per_step,

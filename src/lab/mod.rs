@@ -15,8 +15,14 @@ pub mod run;
 
 pub use run::{RunOptions, RunResult, run};
 pub mod errors;
+mod figures;
 
 pub use errors::ErrorAnalysis;
 pub mod results;
+pub mod transformer;
+pub mod transformer_bench;
+
+pub use transformer::{TransformerOptions, TransformerReport, experiment};
+pub use transformer_bench::{BenchReport, TransformerBench};
 
 pub use results::{Conclusion, Cost, ErrorOverlap, Family, ModelResult, Predictions, ResultsFile};

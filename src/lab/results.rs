@@ -6,8 +6,8 @@
 use super::claims::{Finding, Verdict};
 use super::classic::ClassicRow;
 use crate::error::{Error, IoContext, Result};
+use crate::lab::transformer::TransformerReport;
 use crate::metrics::Evaluation;
-use crate::transformer::lab::TransformerReport;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

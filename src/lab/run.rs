@@ -6,13 +6,13 @@
 use super::claims::{self, Finding, Outcome, Verdict};
 use super::classic::{ClassicLab, ClassicReport};
 use super::compute::{AccumulationPlan, ComputeInfo, MemoryTable, roberta_base};
-use crate::data::cli::CorpusArgs;
+use super::transformer::{TransformerOptions, TransformerReport, experiment};
+use crate::data::DataSource;
 use crate::data::{Cleaner, LoadReport, Split, Summary};
 use crate::display::{Cell, Table};
 use crate::error::Result;
 use crate::plot::{self, ModelStats};
 use crate::report::Report;
-use crate::transformer::lab::{LabOptions, TransformerReport, lab as transformer_lab};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -20,24 +20,24 @@ use std::time::Instant;
 /// Settings of the main job.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub corpus: CorpusArgs,
+    pub corpus: DataSource,
     pub out: PathBuf,
     /// Small grid and a ~1.5-minute transformer: minutes in all (tests, demos).
     pub quick: bool,
     /// Skip the transformer part.
     pub no_transformer: bool,
     /// Transformer options (budget, model, ...).
-    pub transformer: LabOptions,
+    pub transformer: TransformerOptions,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            corpus: CorpusArgs::default(),
+            corpus: DataSource::default(),
             out: PathBuf::from("reports/latest"),
             quick: false,
             no_transformer: false,
-            transformer: LabOptions::default(),
+            transformer: TransformerOptions::default(),
         }
     }
 }
@@ -97,7 +97,7 @@ pub fn run(opts: &RunOptions) -> Result<RunResult> {
         eprintln!("[3/4] transformer: {}", opts.transformer.model);
         let mut t = opts.transformer.clone();
         t.seed = opts.corpus.seed;
-        Some(transformer_lab(&split, &t)?)
+        Some(experiment(&split, &t)?)
     };
 
     eprintln!("[4/4] report: {}", opts.out.display());
@@ -268,7 +268,7 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
             {
                 rep.text(format!("Did pretraining pay? {}", v.sentence()));
             }
-            rep.figure("training-curves", plot::transformer_training(t));
+            rep.figure("training-curves", t.training_figure());
             rep.figure(
                 "confusion-transformer",
                 plot::confusion_matrix(&t.test.metrics.confusion, ["negative", "positive"]),
@@ -328,7 +328,7 @@ fn build_report(r: &RunResult, split: &Split, corpus: &crate::data::Corpus) -> R
                 t.summary.model_bytes,
             )),
         ]);
-        stats.push(ModelStats::from_transformer(t));
+        stats.push(t.model_stats());
     }
     rep.table(g);
     rep.figure("model-comparison", plot::model_comparison(&stats));

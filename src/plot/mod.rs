@@ -32,7 +32,7 @@ pub use compare::{Comparison, ModelStats, model_comparison};
 pub use confusion::confusion_matrix;
 pub use curves::{pr, pr_curves, roc, roc_curves, threshold_sweep};
 pub use linear::{CvSeries, PathSeries, c_sweep, regularization_path, top_features};
-pub use results::{balance, features, mlm_loss, reg_paths, search, transformer_training};
+pub use results::{balance, features, mlm_loss, reg_paths, search};
 pub use training::{TrainingRun, training_curves};
 
 use crate::display::{Render, escape};

@@ -1,17 +1,14 @@
 //! One-call figures of the lab's result types (balancing, linear models, searches, paths,
 //! transformer runs), built on the plain-input plots of the other modules.
 
-use super::Comparison;
 use super::{
     CvSeries, Figure, ModelStats, PathSeries, TrainingRun, c_sweep, class_distribution,
     regularization_path, top_features, training_curves,
 };
 use crate::balance::BalanceReport;
 use crate::error::Result;
-use crate::lab::{ClassicReport, RunResult};
 use crate::linear::{LogRegModel, Penalty, RegPath, SearchResults, TopFeatures};
 use crate::metrics::Metrics;
-use crate::transformer::TransformerReport;
 use crate::transformer::mlm::MlmRun;
 use crate::transformer::train::FineTuneRun;
 
@@ -150,21 +147,6 @@ impl TrainingRun {
     }
 }
 
-/// Fine-tuning curves of the transformer experiment (and of its random-init comparison arm).
-pub fn transformer_training(report: &TransformerReport) -> Result<Figure> {
-    let mut runs = vec![TrainingRun::from_fine_tune(
-        report.model.clone(),
-        &report.fine_tuning,
-    )];
-    if let Some(arm) = &report.random_init {
-        runs.push(TrainingRun::from_fine_tune(
-            arm.name.clone(),
-            &arm.fine_tuning,
-        ));
-    }
-    training_curves(&runs, "epoch")
-}
-
 /// The masked-token loss of MLM pretraining.
 pub fn mlm_loss(run: &MlmRun) -> Result<Figure> {
     training_curves(&[TrainingRun::from_mlm("MLM pretraining", run)], "step")
@@ -173,51 +155,11 @@ pub fn mlm_loss(run: &MlmRun) -> Result<Figure> {
 const MB: f64 = 1e6;
 
 impl ModelStats {
-    /// The transformer's test numbers and costs (training time, peak memory, weights size).
-    pub fn from_transformer(report: &TransformerReport) -> ModelStats {
-        let mut m = ModelStats::from_evaluation(&report.test)
-            .train_secs(report.train_seconds)
-            .size_mb(report.summary.model_bytes as f64 / MB);
-        m.memory_mb = report.peak_memory_bytes.map(|b| b as f64 / MB);
-        m
-    }
-
     /// A linear model's test metrics, its fit time and the size of its weights (8 bytes per
     /// coefficient, vocabulary not included).
     pub fn from_logreg(name: impl Into<String>, model: &LogRegModel, test: &Metrics) -> ModelStats {
         ModelStats::new(name, test.f1(), test.accuracy)
             .train_secs(model.fit_seconds)
             .size_mb((model.coef.len() + 1) as f64 * 8.0 / MB)
-    }
-}
-
-impl Comparison {
-    /// Every model of the classic experiment (one per stage) with its fit time and weights size.
-    pub fn from_classic(report: &ClassicReport) -> Comparison {
-        let dims = report.best_model.coef.len();
-        Comparison::new(
-            report
-                .rows
-                .iter()
-                .map(|r| {
-                    ModelStats::from_evaluation(&r.test)
-                        .train_secs(r.fit_seconds)
-                        .size_mb((dims + 1) as f64 * 8.0 / MB)
-                })
-                .collect(),
-        )
-    }
-
-    /// The main job's comparison: the best classic model, the transformer and its random-init arm.
-    pub fn from_run(run: &RunResult) -> Comparison {
-        let classic = Comparison::from_classic(&run.classic);
-        let mut models = vec![classic.models[run.classic.best].clone()];
-        if let Some(t) = &run.transformer {
-            models.push(ModelStats::from_transformer(t));
-            if let Some(a) = &t.random_init {
-                models.push(ModelStats::from_evaluation(&a.test).train_secs(a.train_seconds));
-            }
-        }
-        Comparison::new(models)
     }
 }

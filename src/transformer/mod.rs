@@ -1,6 +1,6 @@
 //! RoBERTa and BERT-family encoders in candle that can be trained: HF-compatible checkpoints,
-//! tokenizers, masked-language-model pretraining, fine-tuning with AdamW, and the lab's
-//! transformer experiment.
+//! tokenizers, masked-language-model pretraining, fine-tuning with AdamW. The model family
+//! only: the experiment that strings these together lives in [`crate::lab::transformer`].
 //!
 //! In a notebook cell:
 //!
@@ -8,7 +8,7 @@
 //! use textlab::prelude::*;
 //! let (corpus, _) = load_corpus("spamassassin-hard", &LoadOptions::new())?;
 //! let split = Splitter::new().seed(42).split(&corpus.sample(1500, 42)?)?;
-//! let report = transformer::lab(&split, &transformer::LabOptions::quick())?;
+//! let report = textlab::lab::transformer::experiment(&split, &TransformerOptions::quick())?;
 //! println!("{report}");
 //! # Ok::<(), textlab::Error>(())
 //! ```
@@ -17,16 +17,12 @@
 //! init, load), [`layers`] (differentiable layer norm, attention, encoder layer), [`model`]
 //! (encoder + heads), [`batch`] (padding, position ids, length buckets), [`tokenizer`],
 //! [`checkpoint`] (HF directories and cache, saving), [`optim`] (AdamW, schedule), [`mlm`]
-//! (pretraining), [`train`] (fine-tuning), [`predict`], [`memory`] (estimates), [`device`],
-//! [`lab`] (the experiment and its report), [`bench`], [`cli`].
+//! (pretraining), [`train`] (fine-tuning), [`predict`], [`memory`] (estimates), [`device`].
 
 pub mod batch;
-pub mod bench;
 pub mod checkpoint;
-pub mod cli;
 pub mod config;
 pub mod device;
-pub mod lab;
 pub mod layers;
 pub mod memory;
 pub mod mlm;
@@ -39,6 +35,5 @@ pub mod train;
 
 pub use batch::Batch;
 pub use config::{Arch, ModelConfig};
-pub use lab::{LabOptions, TransformerReport, lab};
 pub use model::{MaskedLm, SequenceClassifier};
 pub use tokenizer::TextTokenizer;

@@ -2,14 +2,17 @@
 //! run one stage each and print a table (or JSON with `--json`) that other tools can read.
 
 use clap::{Parser, Subcommand};
+use data::CorpusArgs;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use textlab::data::cli::CorpusArgs;
-use textlab::data::{self, Summary};
+use textlab::data::Summary;
+use textlab::lab::transformer::TransformerOptions;
 use textlab::lab::{ClassicLab, RunOptions, bench_classic};
-use textlab::transformer::cli::{TransformerBenchArgs, TransformerCmd};
-use textlab::transformer::lab::LabOptions;
+use transformer::{TransformerBenchArgs, TransformerCmd};
+
+mod data;
+mod transformer;
 
 #[derive(Parser)]
 #[command(
@@ -168,10 +171,12 @@ impl std::fmt::Display for JsonDoc {
 
 fn run(cli: Cli) -> textlab::Result<()> {
     match cli.command {
-        Command::Data(DataCmd::Fetch { json }) => print(&data::fetch(&data::textlab_home())?, json),
+        Command::Data(DataCmd::Fetch { json }) => {
+            print(&textlab::data::fetch(&textlab::data::textlab_home())?, json)
+        }
         Command::Data(DataCmd::Summary { corpus, json }) => {
             if corpus.train.is_some() {
-                let split = corpus.load_split()?;
+                let split = corpus.source().load_split()?;
                 let parts = [
                     ("train", Summary::of(&split.train)),
                     ("val", Summary::of(&split.val)),
@@ -191,7 +196,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
                     Ok(())
                 }
             } else {
-                let (c, report) = corpus.load_corpus()?;
+                let (c, report) = corpus.source().load_corpus()?;
                 if !json {
                     out(&report.to_string())?;
                 }
@@ -203,8 +208,8 @@ fn run(cli: Cli) -> textlab::Result<()> {
             out: dir,
             json,
         }) => {
-            textlab::fsio::check_out_dir(&dir, "--out", &data::Split::CSV_FILES)?;
-            let split = corpus.load_split()?;
+            textlab::fsio::check_out_dir(&dir, "--out", &textlab::data::Split::CSV_FILES)?;
+            let split = corpus.source().load_split()?;
             let files = split.save_csv(&dir)?;
             let o = SplitOut {
                 files,
@@ -215,7 +220,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
             print(&o, json)
         }
         Command::Classic(a) => {
-            let split = a.corpus.load_split()?;
+            let split = a.corpus.source().load_split()?;
             let lab = if a.quick {
                 ClassicLab::quick()
             } else {
@@ -266,29 +271,29 @@ fn run(cli: Cli) -> textlab::Result<()> {
                 out(&report.to_string())
             }
         }
-        Command::Transformer(cmd) => textlab::transformer::cli::run(cmd),
+        Command::Transformer(cmd) => transformer::run(cmd),
         Command::Bench(BenchCmd::Classic {
             corpus,
             repeats,
             grid,
             json,
         }) => {
-            let split = corpus.load_split()?;
+            let split = corpus.source().load_split()?;
             print(&bench_classic(&split, repeats, grid)?, json)
         }
-        Command::Bench(BenchCmd::Transformer(args)) => textlab::transformer::cli::bench(args),
+        Command::Bench(BenchCmd::Transformer(args)) => transformer::bench(args),
         Command::Run(a) => {
             let mut transformer = if a.quick {
-                LabOptions::quick()
+                TransformerOptions::quick()
             } else {
-                LabOptions::default()
+                TransformerOptions::default()
             };
             transformer.model = a.model;
             if let Some(b) = a.budget_minutes {
                 transformer.budget_minutes = Some(b);
             }
             let opts = RunOptions {
-                corpus: a.corpus,
+                corpus: a.corpus.source(),
                 out: a.out,
                 quick: a.quick,
                 no_transformer: a.no_transformer,

@@ -1,14 +1,15 @@
-//! Command-line front end: `textlab transformer ...` and `textlab bench transformer`. The binary
-//! (owned by `src/bin/textlab.rs`) flattens these clap structs and calls [`run`] / [`bench`].
+//! `textlab transformer ...` and `textlab bench transformer`: the flags, turned into the
+//! library's [`TransformerOptions`] / [`TransformerBench`], and the printing of the results.
 
-use super::checkpoint::TransformerModel;
-use super::device::{DeviceChoice, tune_allocator};
-use super::lab::{LabOptions, TinySize, lab};
-use super::predict::{predict_texts, read_jsonl_texts};
-use crate::data::cli::CorpusArgs;
-use crate::error::Result;
+use crate::data::CorpusArgs;
 use std::io::Write;
 use std::path::PathBuf;
+use textlab::Result;
+use textlab::lab::transformer::{TinySize, TransformerOptions, experiment};
+use textlab::lab::transformer_bench::{TransformerBench, run_bench};
+use textlab::transformer::checkpoint::TransformerModel;
+use textlab::transformer::device::{DeviceChoice, tune_allocator};
+use textlab::transformer::predict::{predict_texts, read_jsonl_texts};
 
 /// `textlab transformer [--model DIR|ID|tiny] [--budget-minutes N] [--json] ...`: train
 /// (pretrain for `tiny`), fine-tune and evaluate on the corpus split; or `predict`.
@@ -135,13 +136,25 @@ impl Default for TransformerBenchArgs {
     }
 }
 
+impl TransformerBenchArgs {
+    /// The benchmark settings these flags describe.
+    pub fn options(&self) -> Result<TransformerBench> {
+        Ok(TransformerBench {
+            steps: self.steps,
+            base: !self.no_base,
+            device: self.device.parse::<DeviceChoice>()?,
+            threads: self.threads,
+        })
+    }
+}
+
 impl TransformerCmd {
     /// The lab options these flags describe.
-    pub fn lab_options(&self) -> Result<LabOptions> {
+    pub fn lab_options(&self) -> Result<TransformerOptions> {
         let mut o = if self.quick {
-            LabOptions::quick()
+            TransformerOptions::quick()
         } else {
-            LabOptions::default()
+            TransformerOptions::default()
         };
         o.model = self.model.clone();
         o.seed = self.corpus.seed;
@@ -191,14 +204,18 @@ pub fn run(cmd: TransformerCmd) -> Result<()> {
     }
     let opts = cmd.lab_options()?;
     if let Some(dir) = &opts.save_to {
-        crate::fsio::check_out_dir(dir, "--save", &super::checkpoint::CHECKPOINT_FILES)?;
+        textlab::fsio::check_out_dir(
+            dir,
+            "--save",
+            &textlab::transformer::checkpoint::CHECKPOINT_FILES,
+        )?;
     }
-    let split = cmd.corpus.load_split()?;
-    let report = lab(&split, &opts)?;
+    let split = cmd.corpus.source().load_split()?;
+    let report = experiment(&split, &opts)?;
     if cmd.json {
-        crate::fsio::stdout(&format!("{}\n", report.to_json()?))
+        textlab::fsio::stdout(&format!("{}\n", report.to_json()?))
     } else {
-        crate::fsio::stdout(&report.to_string())
+        textlab::fsio::stdout(&report.to_string())
     }
 }
 
@@ -223,7 +240,7 @@ pub fn predict(p: PredictArgs) -> Result<()> {
                 .collect();
             format!("{:.4}\t{}\t{}", pr.probability, pr.label, short)
         };
-        writeln!(out, "{line}").map_err(|e| crate::error::Error::io("stdout", e))?;
+        writeln!(out, "{line}").map_err(|e| textlab::Error::io("stdout", e))?;
     }
     let cut = preds.iter().filter(|p| p.truncated).count();
     if cut > 0 {
@@ -237,11 +254,11 @@ pub fn predict(p: PredictArgs) -> Result<()> {
 
 /// Run `textlab bench transformer ...`.
 pub fn bench(args: TransformerBenchArgs) -> Result<()> {
-    let report = super::bench::run_bench(&args)?;
+    let report = run_bench(&args.options()?)?;
     if args.json {
-        crate::fsio::stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))
+        textlab::fsio::stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))
     } else {
-        crate::fsio::stdout(&report.to_string())
+        textlab::fsio::stdout(&report.to_string())
     }
 }
 
@@ -302,9 +319,9 @@ mod tests {
             .unwrap();
         assert_eq!(
             q,
-            LabOptions {
+            TransformerOptions {
                 seed: 42,
-                ..LabOptions::quick()
+                ..TransformerOptions::quick()
             }
         );
         let p = Cli::try_parse_from([

@@ -11,20 +11,22 @@
 //! Training stops on steps and epochs, never on a wall clock, so the same seed gives the same
 //! numbers on any machine; `budget_minutes` is an optional cap that the report names when it bites.
 
-use super::checkpoint::{LoadNote, TransformerModel, save_classifier_with};
-use super::config::{Arch, ModelConfig};
-use super::device::{
-    DeviceChoice, choose_threads, describe, peak_memory_bytes, set_cpu_threads, tune_allocator,
-};
-use super::memory::{MemoryEstimate, human_bytes};
-use super::mlm::{MlmOptions, MlmRun, pretrain};
-use super::model::SequenceClassifier;
-use super::params::Params;
-use super::tokenizer::{Encoded, TextTokenizer};
-use super::train::{FineTuneOptions, FineTuneRun, fine_tune, positive_probability, predict_logits};
 use crate::data::{Corpus, Split};
 use crate::error::{Error, Result};
 use crate::metrics::{Evaluation, Interval};
+use crate::transformer::checkpoint::{LoadNote, TransformerModel, save_classifier_with};
+use crate::transformer::config::{Arch, ModelConfig};
+use crate::transformer::device::{
+    DeviceChoice, choose_threads, describe, peak_memory_bytes, set_cpu_threads, tune_allocator,
+};
+use crate::transformer::memory::{MemoryEstimate, human_bytes};
+use crate::transformer::mlm::{MlmOptions, MlmRun, pretrain};
+use crate::transformer::model::SequenceClassifier;
+use crate::transformer::params::Params;
+use crate::transformer::tokenizer::{Encoded, TextTokenizer};
+use crate::transformer::train::{
+    FineTuneOptions, FineTuneRun, fine_tune, positive_probability, predict_logits,
+};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -50,10 +52,10 @@ impl Default for TinySize {
     }
 }
 
-/// Settings of [`lab`]. `LabOptions::default()` fits the main job (about 10 minutes on 2 cores
-/// for the default corpus); [`LabOptions::quick`] takes about a minute on a small split.
+/// Settings of [`experiment`]. `TransformerOptions::default()` fits the main job (about 10 minutes on 2 cores
+/// for the default corpus); [`TransformerOptions::quick`] takes about a minute on a small split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LabOptions {
+pub struct TransformerOptions {
     /// `tiny` (train here), a checkpoint directory, or a model id in the Hugging Face cache.
     pub model: String,
     /// Optional wall-clock cap on all training, in minutes. Default none: training runs its
@@ -84,9 +86,9 @@ pub struct LabOptions {
     pub save_to: Option<PathBuf>,
 }
 
-impl Default for LabOptions {
+impl Default for TransformerOptions {
     fn default() -> Self {
-        LabOptions {
+        TransformerOptions {
             model: "tiny".into(),
             budget_minutes: None,
             max_length: 128,
@@ -106,11 +108,11 @@ impl Default for LabOptions {
     }
 }
 
-impl LabOptions {
+impl TransformerOptions {
     /// A small, fast configuration: hidden 64, 2 layers, 2000 tokens, 64-token sequences,
     /// 150 MLM steps, 3 epochs.
     pub fn quick() -> Self {
-        LabOptions {
+        TransformerOptions {
             max_length: 64,
             epochs: 3,
             tiny: TinySize {
@@ -193,7 +195,7 @@ impl LabOptions {
                 t.heads,
                 self.max_length,
             );
-            super::memory::check_fits(&cfg, self.batch_size, self.max_length)?;
+            crate::transformer::memory::check_fits(&cfg, self.batch_size, self.max_length)?;
         }
         Ok(())
     }
@@ -454,10 +456,14 @@ fn chunks(text: &str, chars: usize) -> Vec<String> {
 }
 
 /// Run the transformer experiment on `split` (see the module docs).
-pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
+pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<TransformerReport> {
     opts.check()?;
     if let Some(dir) = &opts.save_to {
-        crate::fsio::check_out_dir(dir, "save_to", &super::checkpoint::CHECKPOINT_FILES)?;
+        crate::fsio::check_out_dir(
+            dir,
+            "save_to",
+            &crate::transformer::checkpoint::CHECKPOINT_FILES,
+        )?;
     }
     tune_allocator();
     let wall = Instant::now();
@@ -530,7 +536,7 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
     };
     let max_len = opts.max_length.min(config.max_tokens());
     if device.is_cpu() {
-        super::memory::check_fits(&config, opts.batch_size, max_len)?;
+        crate::transformer::memory::check_fits(&config, opts.batch_size, max_len)?;
     }
     if max_len < opts.max_length {
         notes.push(format!(
@@ -677,7 +683,7 @@ pub fn lab(split: &Split, opts: &LabOptions) -> Result<TransformerReport> {
         "random-init fine-tuning",
         random_init.as_ref().map(|a| &a.fine_tuning),
     )]) {
-        if r.is_some_and(|r| r.stop == super::train::StopReason::Budget) {
+        if r.is_some_and(|r| r.stop == crate::transformer::train::StopReason::Budget) {
             notes.push(format!(
                 "{arm} was cut by the wall-clock cap: the numbers depend on this machine's speed"
             ));

@@ -1,18 +1,18 @@
 //! Training-step throughput of our encoder at fixed shapes, with PyTorch's on the same shapes in
 //! the same run when `python3 -c "import torch"` works (the ratio is the number to watch).
 
-use super::batch::Batch;
-use super::config::ModelConfig;
-use super::device::{
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::transformer::batch::Batch;
+use crate::transformer::config::ModelConfig;
+use crate::transformer::device::{
     DeviceChoice, choose_threads, describe, peak_memory_bytes, reset_peak_memory,
     resident_memory_bytes, set_cpu_threads, tune_allocator,
 };
-use super::memory::{MemoryEstimate, human_bytes};
-use super::model::SequenceClassifier;
-use super::optim::AdamW;
-use super::params::Params;
-use crate::error::{Error, Result};
-use crate::rng::Rng;
+use crate::transformer::memory::{MemoryEstimate, human_bytes};
+use crate::transformer::model::SequenceClassifier;
+use crate::transformer::optim::AdamW;
+use crate::transformer::params::Params;
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use std::process::Command;
@@ -31,7 +31,7 @@ pub struct BenchShape {
     pub parameters: usize,
     pub ms_per_step: f64,
     pub seq_per_second: f64,
-    /// [`MemoryEstimate`](super::memory::MemoryEstimate) of this training step.
+    /// [`MemoryEstimate`](crate::transformer::memory::MemoryEstimate) of this training step.
     pub estimated_bytes: u64,
     /// Measured on CPU: peak resident memory during the model's creation and steps, minus the
     /// resident memory before (`None` where the OS does not report it, or on a GPU).
@@ -236,16 +236,39 @@ fn torch_times(
         .unwrap_or_default())
 }
 
+/// Settings of the transformer benchmark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransformerBench {
+    /// Timed training steps per shape (after one warm-up step). Default 3.
+    pub steps: usize,
+    /// Include the roberta-base-size shape (the slow one). Default true.
+    pub base: bool,
+    pub device: DeviceChoice,
+    /// CPU threads (default: the cores this process may use).
+    pub threads: Option<usize>,
+}
+
+impl Default for TransformerBench {
+    fn default() -> Self {
+        TransformerBench {
+            steps: 3,
+            base: true,
+            device: DeviceChoice::Cpu,
+            threads: None,
+        }
+    }
+}
+
 /// Run the benchmark.
-pub fn run_bench(args: &super::cli::TransformerBenchArgs) -> Result<BenchReport> {
+pub fn run_bench(args: &TransformerBench) -> Result<BenchReport> {
     tune_allocator();
-    let device = args.device.parse::<DeviceChoice>()?.open()?;
+    let device = args.device.open()?;
     if device.is_cpu() {
         set_cpu_threads(choose_threads(args.threads));
     }
     let seq = 128;
     let steps = args.steps.max(1);
-    let list = shapes(!args.no_base);
+    let list = shapes(args.base);
     let mut out = Vec::new();
     for (name, h, l, nh, v, b) in &list {
         let mut cfg = ModelConfig::tiny_roberta(*v, *h, *l, *nh, seq);

@@ -1,4 +1,5 @@
-//! The corpus flags every command shares: `--corpus NAME|PATH` or `--train P --test P [--val P]`.
+//! Where a run's data comes from: a named corpus or one file, or a given train/test[/val] split,
+//! plus the options to read it. Plain data: the command line fills it, and so can a notebook.
 
 use super::corpus::{Corpus, Split};
 use super::load::{DEFAULT_CORPUS, LoadOptions, LoadReport, load_corpus};
@@ -6,49 +7,41 @@ use super::split::Splitter;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
 
-/// Which data a command runs on.
-#[derive(clap::Args, Debug, Clone)]
-pub struct CorpusArgs {
+/// Which data a run reads: a named corpus or a file (`corpus`), or a given split
+/// (`train`/`test`/`val`), with how to read the files. The CLI's `--corpus`, `--train`, ...
+/// flags fill one of these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSource {
     /// Named corpus (spamassassin-subjects, spamassassin-hard, spamassassin) or a
     /// CSV/TSV/Parquet/JSONL file.
-    #[arg(long, default_value = DEFAULT_CORPUS)]
     pub corpus: String,
     /// Use this training file instead of splitting --corpus (needs --test).
-    #[arg(long, requires = "test")]
     pub train: Option<PathBuf>,
     /// Test file of a given split.
-    #[arg(long, requires = "train")]
     pub test: Option<PathBuf>,
     /// Validation file of a given split (default: 10% of --train, stratified).
-    #[arg(long, requires = "train")]
     pub val: Option<PathBuf>,
     /// Column holding the text.
-    #[arg(long, default_value = "text")]
     pub text_col: String,
     /// Column holding the label.
-    #[arg(long, default_value = "label")]
     pub label_col: String,
     /// Label value of the positive class when it cannot be inferred.
-    #[arg(long)]
     pub positive: Option<String>,
     /// Seed of the split (and of everything random downstream).
-    #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Use only this many rows of the corpus (stratified sample, at least 2), for quick runs.
-    #[arg(long)]
     pub limit: Option<usize>,
     /// Accept a split whose test texts also appear in the training texts beyond 5% of the test
     /// set (the overlap is always reported; above 5% it is an error without this flag).
-    #[arg(long)]
     pub allow_overlap: bool,
 }
 
 /// Share of test texts that may also be training texts before a split is refused.
 pub const MAX_OVERLAP: f64 = 0.05;
 
-impl Default for CorpusArgs {
+impl Default for DataSource {
     fn default() -> Self {
-        CorpusArgs {
+        DataSource {
             corpus: DEFAULT_CORPUS.into(),
             train: None,
             test: None,
@@ -63,7 +56,7 @@ impl Default for CorpusArgs {
     }
 }
 
-impl CorpusArgs {
+impl DataSource {
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
             text_col: self.text_col.clone(),
