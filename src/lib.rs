@@ -24,5 +24,6 @@ pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod transformer;
+pub mod view;
 
 pub use error::{Error, Result};

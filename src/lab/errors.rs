@@ -73,7 +73,7 @@ impl ErrorAnalysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::display::Render;
+    use crate::view::Render;
 
     #[test]
     fn picks_the_most_confident_mistakes() {

@@ -4,7 +4,7 @@ use super::{
     DrawResult, Figure, INK, MUTED, Swatch, WIDTH, bad_input, color, draw, legend_strip,
     log_padded, log_tick, mesh, text_style,
 };
-use crate::display::{Cell, Table, fmt3};
+use crate::view::{Cell, Table, fmt3};
 use crate::error::Result;
 use crate::metrics::Evaluation;
 use plotters::prelude::*;

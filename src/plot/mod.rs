@@ -35,7 +35,7 @@ pub use linear::{CvSeries, PathSeries, c_sweep, regularization_path, top_feature
 pub use results::{balance, features, mlm_loss, reg_paths, search};
 pub use training::{TrainingRun, training_curves};
 
-use crate::display::{Render, escape};
+use crate::view::{Render, escape};
 use crate::error::{Error, IoContext, Result};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -140,7 +140,7 @@ impl Figure {
         Ok(format!(
             "<img src=\"data:image/png;base64,{}\" width=\"{}\" height=\"{}\" alt=\"{}\" \
              style=\"max-width:100%;height:auto\">",
-            base64(self.png()?),
+            crate::view::base64(self.png()?),
             self.width,
             self.height,
             escape(&self.title)
@@ -290,28 +290,6 @@ fn render_png(svg: &str) -> std::result::Result<Vec<u8>, String> {
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().map_err(|e| e.to_string())
-}
-
-/// Standard base64 with padding (data URIs).
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 impl fmt::Debug for Figure {
@@ -661,7 +639,7 @@ pub(crate) fn tick(v: &f64) -> String {
 
 /// `1234567` -> `1,234,567`.
 pub(crate) fn thousands(n: usize) -> String {
-    crate::display::fmt_count(n)
+    crate::view::fmt_count(n)
 }
 
 #[cfg(test)]
@@ -700,21 +678,6 @@ mod tests {
         assert_eq!(t[10], 999);
     }
 
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (raw, enc) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(raw.as_bytes()), enc);
-        }
-        assert_eq!(base64(&[0xff, 0xfe, 0x3f]), "//4/");
-    }
 
     #[test]
     fn save_writes_svg_and_png_and_refuses_others() {
