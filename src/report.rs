@@ -2,9 +2,11 @@
 //! figures as `.svg` files beside it) and to one self-contained HTML file (figures inline as PNG
 //! `<img>`, which every viewer draws, including ones that strip inline SVG).
 
-use crate::display::{Table, escape};
+use crate::display::{Cell, Table, escape};
 use crate::error::{IoContext, Result};
-use crate::plot::Figure;
+use crate::lab::claims::{self, Finding, Outcome, Verdict};
+use crate::lab::{RunResult, TransformerReport};
+use crate::plot::{self, Figure, ModelStats};
 use std::path::{Path, PathBuf};
 
 /// One piece of the report.
@@ -211,4 +213,263 @@ mod tests {
         );
         assert!(!html.contains("<svg"), "{html}");
     }
+}
+
+fn f3(x: f64) -> String {
+    format!("{x:.3}")
+}
+
+/// The lab report of a run, in the seed report's order; every sentence is computed from `r`.
+pub fn lab_report(r: &RunResult) -> Report {
+    let mut rep = Report::new("Text classification lab report");
+    let c = &r.corpus;
+    rep.text(format!(
+        "Corpus **{}**: {} texts, {} positive ({:.1}%). Stratified split (seed {}): {} train, {} validation, {} test. \
+         Everything below was measured in this run ({:.0} s in all).",
+        c.name,
+        c.rows,
+        c.positives,
+        c.positive_ratio * 100.0,
+        r.split_seed.map_or("given files".into(), |s| s.to_string()),
+        r.train.rows,
+        r.val.rows,
+        r.test.rows,
+        r.seconds
+    ));
+    for w in &r.load.warnings {
+        rep.text(format!("Data warning: {w}"));
+    }
+    for (name, fig) in &r.data_figures {
+        rep.figure(name, Ok(fig.clone()));
+    }
+    if !r.cleaning.examples.is_empty() {
+        rep.text("Cleaning (URLs and e-mail addresses to placeholders, lowercase, whitespace), before and after:");
+        rep.pre(r.cleaning.to_string());
+    }
+
+    rep.h2("I. Problems and solutions");
+    rep.h3("I.1 Compute: memory, batch size and gradient accumulation");
+    rep.pre(r.compute.to_string());
+    rep.text(format!(
+        "Estimated memory of one fine-tuning step of roberta-base ({} parameters, f32, AdamW), by sequence length and batch size:",
+        r.memory.parameters
+    ));
+    rep.table(crate::display::memory_table(&r.memory));
+    rep.text(format!(
+        "This is why large batches ran out of GPU memory. Gradient accumulation answers it: {}. \
+         `textlab transformer --batch-size B --grad-accum K` trains with effective batch B x K.",
+        r.accumulation
+    ));
+
+    let cl = &r.classic;
+    rep.h3("I.2 Logistic regression: out of the box, balanced, tuned");
+    let ootb = &cl.rows[0];
+    let m = ootb.metrics();
+    rep.text(format!(
+        "Out of the box (L2, C = 1, no balancing, threshold 0.5) the model reaches test F1 **{}** \
+         (precision {:.3}, recall {:.3}): it flags {} texts as positive and finds {} of the {} positives ({:.0}% positives in training).",
+        claims::fmt_interval(&ootb.test.f1),
+        m.precision(),
+        m.recall(),
+        m.confusion.tp + m.confusion.fp,
+        m.confusion.tp,
+        m.support(),
+        r.train.positive_ratio * 100.0
+    ));
+    rep.table(crate::display::classic_table(cl));
+    for row in cl
+        .rows
+        .iter()
+        .skip(1)
+        .filter(|r| r.stage.starts_with("balancing"))
+    {
+        if let Ok(v) = Verdict::between(&row.test, &ootb.test) {
+            rep.text(v.sentence());
+        }
+    }
+    let sb = cl.search.best();
+    rep.text(format!(
+        "Search: {}-fold stratified cross-validation on the training split over C x penalty x balancing ({} settings, {:.0} s); \
+         best mean CV F1 {:.3} at {} C = {} with {} balancing. {}",
+        cl.search.folds,
+        cl.search.rows.len(),
+        cl.search.seconds,
+        sb.mean_f1,
+        sb.penalty,
+        crate::linear::fmt_c(sb.c),
+        sb.balancing.name(),
+        crate::display::Render::text(&cl.threshold)
+    ));
+    if let Ok(v) = Verdict::between(&cl.best().test, &ootb.test) {
+        rep.text(format!(
+            "Chosen on validation: {}. {}",
+            cl.best().stage,
+            v.sentence()
+        ));
+    }
+    for (name, fig) in cl.figures() {
+        if name == "c-sweep" {
+            rep.figure(name, fig);
+        }
+    }
+
+    rep.h2("II. Results");
+    rep.h3("II.1 TF-IDF + logistic regression: L1 against L2");
+    if let (Some(a), Some(b)) = (cl.row("tuned L1"), cl.row("tuned L2")) {
+        rep.text(format!(
+            "At their tuned settings L1 keeps {} non-zero weights and L2 {}.",
+            a.nnz, b.nnz
+        ));
+        if let Ok(v) = Verdict::between(&a.test, &b.test) {
+            rep.text(Finding::new("L1 beat L2", v).sentence());
+        }
+    }
+    let best = cl.best();
+    rep.text(format!(
+        "Chosen model: {} ({}); its classification report on the test split:",
+        best.stage, best.balancing
+    ));
+    rep.pre(best.metrics().classification_report());
+    for (name, fig) in cl.figures() {
+        if name != "c-sweep" {
+            rep.figure(name, fig);
+        }
+    }
+    rep.text("Top features of the chosen model:");
+    rep.pre(cl.top_features.to_string());
+
+    rep.h3("II.2 Transformer (RoBERTa)");
+    match &r.transformer {
+        Some(t) => {
+            rep.pre(t.to_string());
+            if let Some(a) = &t.random_init
+                && let Ok(v) = Verdict::between(&t.test, &a.test)
+            {
+                rep.text(format!("Did pretraining pay? {}", v.sentence()));
+            }
+            rep.figure("training-curves", t.training_figure());
+            rep.figure(
+                "confusion-transformer",
+                plot::confusion_matrix(&t.test.metrics.confusion, ["negative", "positive"]),
+            );
+        }
+        None => rep.text("Skipped (--no-transformer)."),
+    }
+
+    rep.h2("Conclusion");
+    let classic_cost = cl.tfidf_seconds + cl.search.seconds + best.fit_seconds;
+    let mut stats = vec![
+        ModelStats::from_logreg(
+            format!("TF-IDF + LR ({})", best.penalty),
+            &cl.best_model,
+            best.metrics(),
+        )
+        .train_secs(classic_cost),
+    ];
+    let mut g = Table::new(&[
+        "model",
+        "precision",
+        "recall",
+        "F1 (95% interval)",
+        "accuracy",
+        "support",
+        "training s (search included)",
+        "size",
+    ]);
+    let num = |x: f64| Cell::num(f3(x));
+    let bm = best.metrics();
+    g.push(vec![
+        Cell::text(format!(
+            "TF-IDF + logistic regression ({}, C={}, {})",
+            best.penalty,
+            crate::linear::fmt_c(best.c),
+            best.balancing
+        )),
+        num(bm.precision()),
+        num(bm.recall()),
+        Cell::num(claims::fmt_interval(&best.test.f1)),
+        num(bm.accuracy),
+        Cell::num(bm.support().to_string()),
+        Cell::num(format!("{classic_cost:.1}")),
+        Cell::num(format!("{} weights", best.nnz)),
+    ]);
+    if let Some(t) = &r.transformer {
+        let tm = &t.test.metrics;
+        g.push(vec![
+            Cell::text(&t.model),
+            num(tm.precision()),
+            num(tm.recall()),
+            Cell::num(claims::fmt_interval(&t.test.f1)),
+            num(tm.accuracy),
+            Cell::num(tm.support().to_string()),
+            Cell::num(format!("{:.0}", t.train_seconds)),
+            Cell::num(crate::transformer::memory::human_bytes(
+                t.summary.model_bytes,
+            )),
+        ]);
+        stats.push(t.model_stats());
+    }
+    rep.table(g);
+    rep.figure("model-comparison", plot::model_comparison(&stats));
+    rep.text(conclusion(best, classic_cost, r.transformer.as_ref()));
+    rep
+}
+
+/// The report's conclusion, re-derived from this run's numbers: which family wins (or whether
+/// the test set cannot tell), and at what cost (the classic cost includes its search).
+pub fn conclusion(
+    best: &crate::lab::ClassicRow,
+    classic_seconds: f64,
+    t: Option<&TransformerReport>,
+) -> String {
+    let Some(t) = t else {
+        return format!(
+            "TF-IDF + logistic regression reaches test F1 {}; the transformer part was not run.",
+            claims::fmt_interval(&best.test.f1)
+        );
+    };
+    let cost = format!(
+        "The transformer took {:.0} s to train against {:.1} s for the classic model, TF-IDF and search included ({:.0}x).",
+        t.train_seconds,
+        classic_seconds,
+        t.train_seconds / classic_seconds.max(1e-3)
+    );
+    match Verdict::between(&t.test, &best.test) {
+        Ok(v) => {
+            let holds = match v.outcome() {
+                Outcome::Tie => {
+                    "holds here: the two are within the noise, and the classic model costs far less"
+                }
+                Outcome::FirstWins => {
+                    "does not hold here: the transformer's gain is larger than the test set's noise"
+                }
+                Outcome::SecondWins => {
+                    "holds more strongly here: the classic model is better, not only cheaper"
+                }
+            };
+            format!(
+                "{} {cost} The seed report's conclusion (the transformer only slightly better, the classic model far cheaper) {holds}.",
+                v.sentence()
+            )
+        }
+        Err(e) => format!("The two models cannot be compared: {e}"),
+    }
+}
+
+/// Write a run's report directory (`report.md`, `report.html`, `figures/`, `metrics.json`) as
+/// one unit: it never mixes the figures of one run with another's numbers.
+pub fn write_run(r: &mut RunResult, out: &Path) -> Result<()> {
+    let report = lab_report(r);
+    let files = crate::fsio::write_dir_atomic(out, |stage| {
+        let mut files = report.write_into(stage, out)?;
+        files.push(out.join("metrics.json"));
+        r.files = files.clone();
+        crate::fsio::write_bytes_atomic(
+            &stage.join("metrics.json"),
+            &serde_json::to_vec_pretty(&*r)?,
+        )?;
+        Ok(files)
+    })?;
+    r.files = files;
+    Ok(())
 }

@@ -83,7 +83,14 @@ impl Render for ClassicReport {
         )
     }
     fn text(&self) -> String {
-        self.to_string()
+        format!(
+            "{}{} training texts, {} TF-IDF features ({:.2}s)\n{}\n",
+            classic_table(self).to_text(),
+            self.n_train,
+            self.n_features,
+            self.tfidf_seconds,
+            self.threshold.text()
+        )
     }
 }
 
@@ -277,8 +284,8 @@ impl Render for ClassicBench {
     }
 }
 
+crate::rich_display!(display: ClassicReport);
 crate::rich_display!(
-    ClassicReport,
     RunResult,
     MemoryTable,
     ComputeInfo,

@@ -85,4 +85,3 @@ fn kv_table(caption: &str, rows: Vec<(&str, String)>) -> Table {
 fn bytes(b: u64) -> String {
     crate::transformer::memory::human_bytes(b)
 }
-

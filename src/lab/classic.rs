@@ -15,7 +15,6 @@ use crate::linear::{
 use crate::metrics::{Evaluation, Interval, Metrics, ThresholdSweep, f1_difference};
 use crate::plot::{self, Figure};
 use serde::Serialize;
-use std::fmt;
 use std::time::Instant;
 
 /// Settings of the classic experiment (a builder with the defaults the main job uses).
@@ -409,18 +408,6 @@ impl ClassicReport {
     /// The row of a stage by name (e.g. `out-of-the-box`, `tuned L1`).
     pub fn row(&self, stage: &str) -> Option<&ClassicRow> {
         self.rows.iter().find(|r| r.stage == stage)
-    }
-}
-
-impl fmt::Display for ClassicReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The same table the notebook shows, as text.
-        f.write_str(&crate::display::classic_table(self).to_text())?;
-        writeln!(
-            f,
-            "{} training texts, {} TF-IDF features ({:.2}s)",
-            self.n_train, self.n_features, self.tfidf_seconds
-        )
     }
 }
 

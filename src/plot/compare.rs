@@ -4,9 +4,9 @@ use super::{
     DrawResult, Figure, INK, MUTED, Swatch, WIDTH, bad_input, color, draw, legend_strip,
     log_padded, log_tick, mesh, text_style,
 };
-use crate::view::{Cell, Table, fmt3};
 use crate::error::Result;
 use crate::metrics::Evaluation;
+use crate::view::{Cell, Table, fmt3};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 

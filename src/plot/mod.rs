@@ -35,8 +35,8 @@ pub use linear::{CvSeries, PathSeries, c_sweep, regularization_path, top_feature
 pub use results::{balance, features, mlm_loss, reg_paths, search};
 pub use training::{TrainingRun, training_curves};
 
-use crate::view::{Render, escape};
 use crate::error::{Error, IoContext, Result};
+use crate::view::{Render, escape};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
@@ -677,7 +677,6 @@ mod tests {
         assert_eq!(t[0], 0);
         assert_eq!(t[10], 999);
     }
-
 
     #[test]
     fn save_writes_svg_and_png_and_refuses_others() {

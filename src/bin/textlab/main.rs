@@ -299,7 +299,9 @@ fn run(cli: Cli) -> textlab::Result<()> {
                 no_transformer: a.no_transformer,
                 transformer,
             };
-            let r = textlab::lab::run(&opts)?;
+            let mut r = textlab::lab::run(&opts)?;
+            eprintln!("[4/4] report: {}", opts.out.display());
+            textlab::report::write_run(&mut r, &opts.out)?;
             let best = r.classic.best();
             let mut text = String::new();
             for (name, e) in std::iter::once((&best.stage, &best.test))
