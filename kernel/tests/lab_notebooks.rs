@@ -51,10 +51,10 @@ fn lab_notebooks_run_in_quick_mode() {
     // What each notebook must show (one output per MIME type per cell survives in Jupyter).
     let want: [(&str, &[&str]); 6] = [
         ("01-compute", &["text/html"]),
-        ("02-data", &["text/html", "image/svg+xml"]),
-        ("03-logreg-balancing", &["text/html"]),
-        ("04-l1-vs-l2", &["text/html", "image/svg+xml"]),
-        ("05-roberta", &["text/html", "image/svg+xml"]),
+        ("02-data", &["text/html", "image/png", "image/svg+xml"]),
+        ("03-logreg-balancing", &["text/html", "image/png"]),
+        ("04-l1-vs-l2", &["text/html", "image/png", "image/svg+xml"]),
+        ("05-roberta", &["text/html", "image/png", "image/svg+xml"]),
         ("06-conclusions", &["text/html"]),
     ];
     for (name, kinds) in want {
@@ -68,19 +68,52 @@ fn lab_notebooks_run_in_quick_mode() {
             );
         }
         // A value evcxr could not show richly falls back to its Debug text: every displayed
-        // value of the lab must arrive as HTML or SVG.
+        // value of the lab must arrive as HTML or as a PNG figure (which an untrusted notebook
+        // still draws), always with a text/plain twin, and no HTML may carry inline <svg>.
         for c in nb["cells"].as_array().unwrap() {
             for o in c["outputs"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                if o["output_type"] == "execute_result" {
-                    let d = o["data"].as_object().unwrap();
+                if let Some(d) = o["data"].as_object() {
                     assert!(
-                        d.contains_key("text/html") || d.contains_key("image/svg+xml"),
+                        d.contains_key("text/html") || d.contains_key("image/png"),
                         "{name}: a cell showed only {:?} (evcxr fell back to Debug): {}",
                         d.keys().collect::<Vec<_>>(),
                         c["source"]
                     );
+                    assert!(
+                        d.contains_key("text/plain"),
+                        "{name}: an output has no text/plain twin: {}",
+                        c["source"]
+                    );
+                    let html = serde_json::to_string(&d.get("text/html")).unwrap();
+                    assert!(
+                        !html.contains("<svg"),
+                        "{name}: inline <svg> in HTML (untrusted notebooks drop it): {}",
+                        c["source"]
+                    );
                 }
             }
+            // Progress is one rewritten line per job, not a flood of stored lines.
+            let stderr_lines: usize = c["outputs"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|o| o["name"] == "stderr")
+                .map(|o| match &o["text"] {
+                    Value::String(t) => t.lines().count(),
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|t| t.lines().count())
+                        .sum(),
+                    _ => 0,
+                })
+                .sum();
+            assert!(
+                stderr_lines <= 30,
+                "{name}: {stderr_lines} stored stderr lines in one cell: {}",
+                c["source"]
+            );
         }
         let text = serde_json::to_string(&nb).unwrap();
         assert!(
