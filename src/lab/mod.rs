@@ -5,9 +5,9 @@ pub mod classic;
 
 pub use claims::{Finding, Outcome, Takeaways, Verdict};
 pub use classic::{ClassicLab, ClassicReport, ClassicRow, Features, ThresholdChoice};
-pub mod bench;
+pub mod classic_bench;
 
-pub use bench::{ClassicBench, bench_classic};
+pub use classic_bench::{ClassicBench, bench_classic};
 pub mod compute;
 
 pub use compute::{AccumulationPlan, ComputeInfo, MemoryTable, Throughput};
