@@ -167,54 +167,6 @@ impl Report {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::display::Cell;
-
-    #[test]
-    fn markdown_and_html_escape_user_text() {
-        let mut r = Report::new("Lab <1>");
-        r.h2("I. Problems");
-        r.text("F1 **0.78** with `C=10` <script>x</script>");
-        r.table(
-            Table::new(&["model", "f1"])
-                .row(vec![Cell::text("L1 | sparse").bold(), Cell::num("0.77")]),
-        );
-        let md = r.markdown();
-        assert!(
-            md.contains("## I. Problems")
-                && md.contains("| **L1 \\| sparse** | 0.77 |")
-                && md.contains("|:---|---:|"),
-            "{md}"
-        );
-        let html = r.html();
-        assert!(
-            html.contains("<strong>0.78</strong>") && html.contains("<code>C=10</code>"),
-            "{html}"
-        );
-        assert!(
-            html.contains("&lt;script&gt;") && !html.contains("<script>"),
-            "{html}"
-        );
-        assert!(html.contains("<title>Lab &lt;1&gt;</title>"));
-    }
-
-    #[test]
-    fn html_embeds_figures_as_png_images() {
-        let mut r = Report::new("figs");
-        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"6\"><rect width=\"4\" height=\"4\"/></svg>";
-        r.figure("a <b>", Ok(Figure::from_svg("A <b>", svg, (8, 6))));
-        let html = r.html();
-        assert!(
-            html.contains("<figure><img src=\"data:image/png;base64,iVBOR")
-                && html.contains("width=\"8\" height=\"6\" alt=\"A &lt;b&gt;\""),
-            "{html}"
-        );
-        assert!(!html.contains("<svg"), "{html}");
-    }
-}
-
 fn f3(x: f64) -> String {
     format!("{x:.3}")
 }
@@ -472,4 +424,52 @@ pub fn write_run(r: &mut RunResult, out: &Path) -> Result<()> {
     })?;
     r.files = files;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::display::Cell;
+
+    #[test]
+    fn markdown_and_html_escape_user_text() {
+        let mut r = Report::new("Lab <1>");
+        r.h2("I. Problems");
+        r.text("F1 **0.78** with `C=10` <script>x</script>");
+        r.table(
+            Table::new(&["model", "f1"])
+                .row(vec![Cell::text("L1 | sparse").bold(), Cell::num("0.77")]),
+        );
+        let md = r.markdown();
+        assert!(
+            md.contains("## I. Problems")
+                && md.contains("| **L1 \\| sparse** | 0.77 |")
+                && md.contains("|:---|---:|"),
+            "{md}"
+        );
+        let html = r.html();
+        assert!(
+            html.contains("<strong>0.78</strong>") && html.contains("<code>C=10</code>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;") && !html.contains("<script>"),
+            "{html}"
+        );
+        assert!(html.contains("<title>Lab &lt;1&gt;</title>"));
+    }
+
+    #[test]
+    fn html_embeds_figures_as_png_images() {
+        let mut r = Report::new("figs");
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"6\"><rect width=\"4\" height=\"4\"/></svg>";
+        r.figure("a <b>", Ok(Figure::from_svg("A <b>", svg, (8, 6))));
+        let html = r.html();
+        assert!(
+            html.contains("<figure><img src=\"data:image/png;base64,iVBOR")
+                && html.contains("width=\"8\" height=\"6\" alt=\"A &lt;b&gt;\""),
+            "{html}"
+        );
+        assert!(!html.contains("<svg"), "{html}");
+    }
 }
