@@ -99,7 +99,7 @@ impl Render for ClassicRow {
         let m = &self.test.metrics;
         let mut t = rows_table(std::slice::from_ref(self), None).to_html();
         if let Some(b) = &self.balance {
-            t += &note(&b.to_string());
+            t += &b.html();
         }
         section(
             &format!(
