@@ -273,7 +273,7 @@ pub fn lab_report(r: &RunResult) -> Report {
             a.nnz, b.nnz
         ));
         if let Ok(v) = Verdict::between(&a.test, &b.test) {
-            rep.text(Finding::new("L1 beat L2", v).sentence());
+            rep.text(Finding::new("the report: L1 beat L2", v).sentence());
         }
     }
     let best = cl.best();
@@ -392,8 +392,13 @@ pub fn conclusion(
                 Outcome::Tie => {
                     "holds here: the two are within the noise, and the classic model costs far less"
                 }
+                Outcome::FirstWins
+                    if v.difference.low > crate::lab::results::REPORT_TRANSFORMER_MARGIN =>
+                {
+                    "does not hold here: the transformer's gain is larger than the report's +0.007 F1, beyond the test set's noise"
+                }
                 Outcome::FirstWins => {
-                    "does not hold here: the transformer's gain is larger than the test set's noise"
+                    "holds here: the transformer is ahead by a margin whose interval includes the report's +0.007 F1"
                 }
                 Outcome::SecondWins => {
                     "holds more strongly here: the classic model is better, not only cheaper"

@@ -484,6 +484,31 @@ impl Render for crate::lab::ErrorOverlap {
 impl crate::lab::Conclusion {
     fn sentences(&self) -> Vec<String> {
         let mut v: Vec<String> = self.findings.iter().map(Finding::sentence).collect();
+        // "Only slightly better": is this run's margin compatible with the report's?
+        if let Some(f) = self
+            .findings
+            .iter()
+            .find(|f| f.claim.contains("transformer beat"))
+        {
+            let d = &f.verdict.difference;
+            let m = crate::lab::results::REPORT_TRANSFORMER_MARGIN;
+            v.push(if d.low > m {
+                format!(
+                    "The report called the transformer only slightly better (+{m:.3} F1); here the margin is {:+.3} ({:+.3} to {:+.3}), larger than that: \"only slightly\" does not hold.",
+                    d.estimate, d.low, d.high
+                )
+            } else if d.high < m {
+                format!(
+                    "The report called the transformer slightly better (+{m:.3} F1); here the margin is {:+.3} ({:+.3} to {:+.3}), below that.",
+                    d.estimate, d.low, d.high
+                )
+            } else {
+                format!(
+                    "The report's margin (+{m:.3} F1) lies inside this run's interval ({:+.3} to {:+.3}): \"only slightly better\" is consistent with this test set.",
+                    d.low, d.high
+                )
+            });
+        }
         if let (Some(r), Some(c), Some(t)) = (self.cost_ratio, &self.classic, &self.transformer) {
             v.push(format!(
                 "Cost: {} took {:.0} s to obtain against {:.1} s for {} (search included): {:.0}x. Memory: {} against {}; weights: {} against {}.",

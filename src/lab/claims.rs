@@ -114,16 +114,17 @@ pub fn fmt_interval(i: &Interval) -> String {
     format!("{:.3} ({:.3}-{:.3})", i.estimate, i.low, i.high)
 }
 
-/// A finding of the seed report checked against this run: "first beat second".
+/// A claim checked against this run: "first beats second" (a finding of the seed report, or a
+/// question the lab asks, e.g. whether pretraining pays).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// The report's words, e.g. `L1 beat L2 (F1 0.773 vs ...)`.
+    /// The claim in words, e.g. `the report: L1 beat L2`.
     pub claim: String,
     pub verdict: Verdict,
 }
 
 impl Finding {
-    /// The report claimed that `verdict.first` beats `verdict.second`.
+    /// The claim that `verdict.first` beats `verdict.second`.
     pub fn new(claim: impl Into<String>, verdict: Verdict) -> Finding {
         Finding {
             claim: claim.into(),
@@ -142,7 +143,7 @@ impl Finding {
 
     pub fn sentence(&self) -> String {
         format!(
-            "The report's finding \"{}\" is {} here. {}",
+            "\"{}\": {} here. {}",
             self.claim,
             self.status(),
             self.verdict.sentence()
@@ -158,7 +159,7 @@ pub fn pretraining(t: &crate::lab::transformer::TransformerReport) -> Result<Fin
         )
     })?;
     Ok(Finding::new(
-        "pretraining pays",
+        "MLM pretraining pays, at equal fine-tuning steps",
         Verdict::between(&t.test, &arm.test)?,
     ))
 }
