@@ -87,26 +87,8 @@ impl std::fmt::Display for FetchReport {
 /// manifest (every file's size; written when it was unpacked). Contents are checked against the
 /// manifest's hashes as the loader reads them ([`read_mail`]).
 pub fn verify(dir: &Path) -> Result<FetchReport> {
-    let mut subsets = Vec::new();
-    let (mut mails, mut spam) = (0, 0);
-    let mut problems = Vec::new();
-    for (name, want, label) in SUBSETS {
-        let n = match fs::read_dir(dir.join(name)) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().is_file())
-                .count(),
-            Err(_) => 0,
-        };
-        if n != want {
-            problems.push(format!("{name}: {n} mails, expected {want}"));
-        }
-        mails += n;
-        if label == 1 {
-            spam += n;
-        }
-        subsets.push((name.to_string(), n));
-    }
+    let (mut report, problems) = count_subsets(dir);
+    let mails = report.mails;
     if !problems.is_empty() {
         return Err(Error::data(format!(
             "SpamAssassin corpus in {} is incomplete ({}); run `textlab data fetch` again",
@@ -132,13 +114,8 @@ pub fn verify(dir: &Path) -> Result<FetchReport> {
             )));
         }
     }
-    Ok(FetchReport {
-        dir: dir.to_path_buf(),
-        source: "cached".into(),
-        mails,
-        spam,
-        subsets,
-    })
+    report.source = "cached".into();
+    Ok(report)
 }
 
 /// Read a mail of the corpus in `dir`, checking its content against the corpus manifest
@@ -259,22 +236,38 @@ pub fn fetch(home: &Path) -> Result<FetchReport> {
     Ok(report)
 }
 
-/// [`verify`]'s count check alone (the manifest is written after it).
-fn count_only(dir: &Path) -> Result<FetchReport> {
-    let mut subsets = Vec::new();
-    let (mut mails, mut spam) = (0, 0);
+/// The mails of each subset (regular files) against the published counts: the report and the
+/// subsets that do not match.
+fn count_subsets(dir: &Path) -> (FetchReport, Vec<String>) {
+    let mut report = FetchReport {
+        dir: dir.to_path_buf(),
+        source: String::new(),
+        mails: 0,
+        spam: 0,
+        subsets: Vec::new(),
+    };
     let mut problems = Vec::new();
     for (name, want, label) in SUBSETS {
-        let n = fs::read_dir(dir.join(name)).map_or(0, |rd| rd.count());
+        let n = fs::read_dir(dir.join(name)).map_or(0, |rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .count()
+        });
         if n != want {
             problems.push(format!("{name}: {n} mails, expected {want}"));
         }
-        mails += n;
+        report.mails += n;
         if label == 1 {
-            spam += n;
+            report.spam += n;
         }
-        subsets.push((name.to_string(), n));
+        report.subsets.push((name.to_string(), n));
     }
+    (report, problems)
+}
+
+/// [`verify`]'s count check alone (the manifest is written after it).
+fn count_only(dir: &Path) -> Result<FetchReport> {
+    let (report, problems) = count_subsets(dir);
     if !problems.is_empty() {
         return Err(Error::data(format!(
             "the unpacked SpamAssassin corpus is incomplete ({}); delete the tarballs in {} and run `textlab data fetch` again",
@@ -282,13 +275,7 @@ fn count_only(dir: &Path) -> Result<FetchReport> {
             dir.parent().unwrap_or(dir).display()
         )));
     }
-    Ok(FetchReport {
-        dir: dir.to_path_buf(),
-        source: String::new(),
-        mails,
-        spam,
-        subsets,
-    })
+    Ok(report)
 }
 
 fn find_npm_tarball(home: &Path) -> Result<Option<PathBuf>> {
