@@ -151,7 +151,7 @@ impl ResultsFile {
     }
 
     /// Add `models` to the file at `path` (replacing entries of the same name) and write it
-    /// atomically: a temporary sibling renamed over the old file.
+    /// whole or not at all ([`crate::fsio::write_bytes_atomic`]).
     pub fn save(path: impl AsRef<Path>, models: &[ModelResult]) -> Result<ResultsFile> {
         let path = path.as_ref();
         let mut file = if path.exists() {
@@ -163,12 +163,7 @@ impl ResultsFile {
             file.models.retain(|o| o.name != m.name);
             file.models.push(m.clone());
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).at(dir)?;
-        }
-        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&file)?).at(&tmp)?;
-        std::fs::rename(&tmp, path).at(path)?;
+        crate::fsio::write_bytes_atomic(path, &serde_json::to_vec_pretty(&file)?)?;
         Ok(file)
     }
 
