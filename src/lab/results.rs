@@ -5,7 +5,7 @@
 
 use super::claims::{Finding, Verdict};
 use super::classic::ClassicRow;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::lab::transformer::TransformerReport;
 use crate::metrics::Evaluation;
 use serde::{Deserialize, Serialize};
