@@ -8,8 +8,8 @@
 #
 # Environment: CARGO_TARGET_DIR (default ~/.cache/textlab-target), TEXTLAB_JUPYTER_VENV (default
 # ~/.cache/textlab/venv-jupyter), TEXTLAB_EVCXR_CACHE (evcxr build cache, default
-# ~/.cache/textlab/evcxr). A cold machine also runs `cargo install evcxr_jupyter` (~20 min on
-# 2 cores) and compiles textlab for evcxr (several minutes); both are cached for later runs.
+# ~/.cache/textlab/evcxr). evcxr_jupyter is linked into textlab-kernel; a cold machine compiles
+# textlab for evcxr once (about 15 minutes on 2 cores), kept in that cache for later runs.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -36,7 +36,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export JUPYTER_PATH=$work/jupyter
 
-step "install the kernelspec into $JUPYTER_PATH (installs evcxr_jupyter if missing, warms the cache)"
+step "install the kernelspec into $JUPYTER_PATH (warms the build cache)"
 "$kernel_bin" install
 "$venv/bin/jupyter" kernelspec list
 

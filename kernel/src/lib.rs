@@ -9,9 +9,13 @@
 //!   uses) and fails on compile errors, panics and returned `Err`s, which Jupyter reports as success.
 //! - [`export`]: turns executed notebooks into the lab report (Markdown or self-contained HTML).
 //!
+//! - [`bench`]: what a notebook user waits for (kernel start, first cell, small cells), next to
+//!   plain evcxr in the same run.
+//!
 //! [`nbformat`] and [`params`] are the plain-JSON notebook plumbing they share; [`cache`] owns the
 //! build-cache directories and the evcxr configuration both the kernel and the runner use.
 
+pub mod bench;
 pub mod cache;
 pub mod export;
 pub mod install;

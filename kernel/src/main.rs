@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use textlab_kernel::runner::{self, Output, RunOptions};
-use textlab_kernel::{cache, export, install, markers, nbformat};
+use textlab_kernel::{bench, cache, export, install, markers, nbformat};
 
 #[derive(Parser)]
 #[command(name = "textlab-kernel", version, about)]
@@ -29,16 +29,6 @@ enum Cmd {
         /// Name shown in Jupyter's kernel menu.
         #[arg(long, default_value = "Rust (textlab)")]
         display_name: String,
-        /// Use this evcxr_jupyter instead of looking it up.
-        #[arg(long, value_name = "PATH")]
-        evcxr_jupyter: Option<PathBuf>,
-        /// Fail instead of running `cargo install evcxr_jupyter` when it is missing.
-        #[arg(long)]
-        no_cargo_install: bool,
-        /// `--target-dir` for `cargo install` (default: $CARGO_TARGET_DIR, so artifacts are
-        /// shared with our own build).
-        #[arg(long, value_name = "DIR")]
-        target_dir: Option<PathBuf>,
         /// Skip compiling textlab into the build cache (the first notebook cell will do it).
         #[arg(long)]
         no_warm: bool,
@@ -87,12 +77,43 @@ enum Cmd {
     },
     /// Compile textlab into the kernel's build cache (what `install` ends with).
     Warm,
+    /// Time what a notebook user waits for (kernel start, first cell, small cells), next to
+    /// plain evcxr without textlab in the same run.
+    Bench {
+        /// Rounds of small cells (each round: a value, a table, a figure).
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        repeat: usize,
+        /// Print the measurements as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Skip the plain-evcxr anchor.
+        #[arg(long)]
+        no_anchor: bool,
+        /// Run one side in this process and print its JSON (the parent starts one per side).
+        #[arg(long, value_enum, hide = true)]
+        side: Option<BenchSide>,
+    },
     /// The kernelspec's entry point (runs evcxr_jupyter on a free build-cache slot).
     #[command(hide = true)]
     Kernel {
         #[arg(long = "control_file")]
         control_file: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BenchSide {
+    Textlab,
+    PlainEvcxr,
+}
+
+impl From<BenchSide> for bench::Side {
+    fn from(s: BenchSide) -> bench::Side {
+        match s {
+            BenchSide::Textlab => bench::Side::Textlab,
+            BenchSide::PlainEvcxr => bench::Side::PlainEvcxr,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -104,23 +125,27 @@ enum ExportFormat {
 fn main() -> ExitCode {
     markers::install_in_runtime_child();
     evcxr::runtime_hook();
+    // The kernelspec's wrapper (`kernel`) execs this binary as the Jupyter kernel itself.
+    if std::env::args().nth(1).as_deref() == Some(install::CONTROL_FILE_ARG) {
+        return match evcxr_jupyter::main() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Install {
             prefix,
             name,
             display_name,
-            evcxr_jupyter,
-            no_cargo_install,
-            target_dir,
             no_warm,
         } => cmd_install(InstallArgs {
             prefix,
             name,
             display_name,
-            evcxr_jupyter,
-            no_cargo_install,
-            target_dir,
             no_warm,
         }),
         Cmd::Run {
@@ -162,6 +187,15 @@ fn main() -> ExitCode {
             cmd_export(&notebooks, format, out.as_deref(), combined, &title)
         }
         Cmd::Warm => warm(None),
+        Cmd::Bench {
+            repeat,
+            json,
+            no_anchor,
+            side,
+        } => match side {
+            Some(side) => cmd_bench_side(side.into(), repeat),
+            None => cmd_bench(repeat, json, no_anchor),
+        },
         Cmd::Kernel { control_file } => install::exec_kernel(&control_file),
     };
     match result {
@@ -291,33 +325,93 @@ fn cmd_export(
     Ok(())
 }
 
+/// One side of the bench, in this process: prints its `SideResult` as JSON on stdout.
+fn cmd_bench_side(side: bench::Side, repeat: usize) -> Result<(), String> {
+    let root = cache::cache_root();
+    let repo = cache::textlab_repo();
+    let config = TempConfigDir::new();
+    let slot = match side {
+        bench::Side::Textlab => {
+            let slot = cache::acquire_slot(&root, &repo)
+                .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
+            runner::prepare_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;
+            slot
+        }
+        bench::Side::PlainEvcxr => {
+            // Its own cache, so the anchor never touches (or benefits from) textlab's.
+            let slot = cache::acquire_slot(&root.join("plain-evcxr"), &repo)
+                .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
+            runner::prepare_plain_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;
+            slot
+        }
+    };
+    eprintln!("[bench {}] build cache {}", side.name(), slot.dir.display());
+    let result = bench::run_side(side, repeat, true)?;
+    println!(
+        "{}",
+        serde_json::to_string(&result).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+/// Runs each side in a child process, one after the other, and prints the comparison.
+fn cmd_bench(repeat: usize, json: bool, no_anchor: bool) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let run_side = |side: &str| -> Result<bench::SideResult, String> {
+        let out = std::process::Command::new(&exe)
+            .args(["bench", "--side", side, "--repeat", &repeat.to_string()])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        if !out.status.success() {
+            return Err(format!("the {side} side failed ({})", out.status));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .unwrap_or("");
+        serde_json::from_str(line).map_err(|e| format!("the {side} side printed no result: {e}"))
+    };
+    let load_before = bench::load_average();
+    let textlab = run_side("textlab")?;
+    let plain_evcxr = if no_anchor {
+        None
+    } else {
+        Some(run_side("plain-evcxr")?)
+    };
+    let report = bench::BenchReport {
+        repeat,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load_before,
+        load_after: bench::load_average(),
+        textlab,
+        plain_evcxr,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}
+
 struct InstallArgs {
     prefix: Option<PathBuf>,
     name: String,
     display_name: String,
-    evcxr_jupyter: Option<PathBuf>,
-    no_cargo_install: bool,
-    target_dir: Option<PathBuf>,
     no_warm: bool,
 }
 
+/// The evcxr / evcxr_jupyter version linked in (pinned in Cargo.toml).
+const EVCXR_VERSION: &str = "0.22.0";
+
 fn cmd_install(args: InstallArgs) -> Result<(), String> {
     let t = Instant::now();
-    let evcxr_jupyter = match args.evcxr_jupyter.or_else(install::find_evcxr_jupyter) {
-        Some(p) => p,
-        None if args.no_cargo_install => {
-            return Err(format!(
-                "evcxr_jupyter not found; install it with `cargo install --locked evcxr_jupyter@{}`",
-                install::EVCXR_JUPYTER_VERSION
-            ));
-        }
-        None => {
-            let target = args
-                .target_dir
-                .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from));
-            install::cargo_install_evcxr_jupyter(target.as_deref())?
-        }
-    };
     let wrapper = std::env::current_exe().map_err(|e| e.to_string())?;
     let kernels = install::kernels_dir(args.prefix.as_deref())?;
     std::fs::create_dir_all(kernels.join(&args.name))
@@ -328,15 +422,16 @@ fn cmd_install(args: InstallArgs) -> Result<(), String> {
         &args.name,
         &args.display_name,
         &wrapper,
-        &evcxr_jupyter,
         &repo,
+        &cache::cache_root(),
     )?;
     eprintln!(
-        "installed kernelspec `{}` (\"{}\") in {}\n  evcxr_jupyter: {}\n  textlab: {}\n  build cache: {}",
+        "installed kernelspec `{}` (\"{}\") in {}\n  kernel: {} (evcxr_jupyter {} built in)\n  textlab: {}\n  build cache: {}",
         args.name,
         args.display_name,
         dir.display(),
-        evcxr_jupyter.display(),
+        wrapper.display(),
+        EVCXR_VERSION,
         repo.display(),
         cache::cache_root().display()
     );

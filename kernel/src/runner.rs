@@ -107,9 +107,26 @@ pub struct NotebookRun {
 /// sets environment variables the evcxr child inherits). Writes the kernel's evcxr configuration
 /// into `config_dir` and points evcxr at it and at the build-cache slot `tmpdir`.
 pub fn prepare_process(config_dir: &Path, tmpdir: &Path) -> std::io::Result<()> {
-    crate::cache::write_config(config_dir, &crate::cache::textlab_repo())?;
-    let library_path = crate::cache::child_library_path();
-    // SAFETY: called from `main` before any other thread exists.
+    crate::cache::write_config(
+        config_dir,
+        &crate::cache::cache_root(),
+        &crate::cache::textlab_repo(),
+    )?;
+    set_engine_env(config_dir, tmpdir);
+    Ok(())
+}
+
+/// Like [`prepare_process`] for an engine without textlab (evcxr's defaults, no `init.evcxr`):
+/// `config_dir` should be an empty directory.
+pub fn prepare_plain_process(config_dir: &Path, tmpdir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(config_dir)?;
+    set_engine_env(config_dir, tmpdir);
+    Ok(())
+}
+
+fn set_engine_env(config_dir: &Path, tmpdir: &Path) {
+    let library_path = crate::cache::child_library_path(tmpdir);
+    // SAFETY: callers run before any other thread exists (see `prepare_process`).
     unsafe {
         if let Some(p) = library_path {
             std::env::set_var("LD_LIBRARY_PATH", p);
@@ -118,7 +135,6 @@ pub fn prepare_process(config_dir: &Path, tmpdir: &Path) -> std::io::Result<()> 
         std::env::set_var("EVCXR_TMPDIR", tmpdir);
         std::env::set_var(markers::ENV, "1");
     }
-    Ok(())
 }
 
 /// Lines the engine delivered on stdout/stderr, in arrival order.
@@ -157,6 +173,63 @@ impl Engine {
                 return std::mem::take(&mut self.collected.lock().unwrap().chunks);
             }
         }
+    }
+}
+
+/// A running engine for callers that time cells themselves (`textlab-kernel bench`).
+pub struct Session {
+    engine: Engine,
+}
+
+/// One executed cell: how long `execute` took, evcxr's phases, and whether it failed.
+#[derive(Debug, Clone)]
+pub struct CellTiming {
+    pub elapsed: Duration,
+    /// evcxr's own split of the time, e.g. `Final compile` (analysis + cargo + rustc + link) and
+    /// `Execution` (loading the cell library and running it).
+    pub phases: Vec<(String, Duration)>,
+    pub output: Vec<(Stream, String)>,
+}
+
+impl Session {
+    /// Starts an engine; with `load_config`, runs the kernel's `init.evcxr` and prelude (what a
+    /// kernel does before its first cell).
+    pub fn start(load_config: bool) -> Result<(Session, Duration), String> {
+        let t = Instant::now();
+        let engine = Engine::start(Arc::default())?;
+        let mut session = Session { engine };
+        if load_config {
+            session.execute(":load_config --quiet")?;
+        }
+        Ok((session, t.elapsed()))
+    }
+
+    /// Runs `src`; a compile error, panic or returned `Err` is an `Err` with the message.
+    pub fn execute(&mut self, src: &str) -> Result<CellTiming, String> {
+        let t = Instant::now();
+        let result = self.engine.ctx.execute(src);
+        let elapsed = t.elapsed();
+        let output = self.engine.take_output();
+        let (phases, result) = match result {
+            Ok(r) => {
+                let phases = r
+                    .phases
+                    .iter()
+                    .map(|p| (p.name.clone(), p.duration))
+                    .collect();
+                (phases, Ok(r))
+            }
+            Err(e) => (Vec::new(), Err(e)),
+        };
+        let (_, failure) = cell_outputs(output.clone(), result, 1, false, Duration::ZERO);
+        if let Some((kind, message)) = failure {
+            return Err(format!("{kind}: {message}"));
+        }
+        Ok(CellTiming {
+            elapsed,
+            phases,
+            output,
+        })
     }
 }
 

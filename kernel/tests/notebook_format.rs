@@ -449,7 +449,6 @@ fn kernelspec_runs_the_wrapper_with_the_config() {
         "Rust (textlab)",
         Path::new("/k/evcxr-config"),
         Path::new("/c/evcxr"),
-        Path::new("/bin/evcxr_jupyter"),
         Path::new("/repo"),
     );
     assert_eq!(
@@ -464,7 +463,10 @@ fn kernelspec_runs_the_wrapper_with_the_config() {
     assert_eq!(spec["display_name"], "Rust (textlab)");
     assert_eq!(spec["language"], "rust");
     assert_eq!(spec["env"]["EVCXR_CONFIG_DIR"], "/k/evcxr-config");
-    assert_eq!(spec["env"]["TEXTLAB_EVCXR_JUPYTER"], "/bin/evcxr_jupyter");
+    assert!(
+        spec["env"].get("TEXTLAB_EVCXR_JUPYTER").is_none(),
+        "evcxr_jupyter is linked into the wrapper"
+    );
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(
         textlab_kernel::install::kernels_dir(Some(dir.path())).unwrap(),
@@ -480,14 +482,21 @@ fn kernelspec_directory_holds_the_rendered_config() {
         "textlab",
         "Rust (textlab)",
         Path::new("/bin/textlab-kernel"),
-        Path::new("/bin/evcxr_jupyter"),
         Path::new("/repo/textlab"),
+        &dir.path().join("cache"),
     )
     .unwrap();
     let init = std::fs::read_to_string(spec_dir.join("evcxr-config/init.evcxr")).unwrap();
+    assert!(init.contains("package = \"textlab-notebook\""), "{init}");
+    let crate_dir = init
+        .split("path = \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("init.evcxr names the notebook crate's path");
+    let toml = std::fs::read_to_string(Path::new(crate_dir).join("Cargo.toml")).unwrap();
     assert!(
-        init.contains(":dep textlab = { path = \"/repo/textlab\" }"),
-        "{init}"
+        toml.contains("textlab = { path = \"/repo/textlab\" }"),
+        "{toml}"
     );
     let prelude = std::fs::read_to_string(spec_dir.join("evcxr-config/prelude.rs")).unwrap();
     assert_eq!(prelude.trim(), "use textlab::prelude::*;");
