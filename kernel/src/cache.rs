@@ -165,6 +165,34 @@ fn write_if_changed(path: &Path, content: &str) -> io::Result<()> {
 /// level too many. In evcxr's default `/tmp/.tmpXXXX` that lands on `/` and libstd still happens
 /// to resolve; in `~/.cache/textlab/evcxr/slot-N` nothing does (`dlopen failed`).
 pub fn child_library_path(slot: &Path) -> Option<std::ffi::OsString> {
+    let (sysroot, host) = (rustc_print(&["--print", "sysroot"])?, rustc_host()?);
+    let lib = Path::new(sysroot.trim())
+        .join("lib")
+        .join("rustlib")
+        .join(&host)
+        .join("lib");
+    let mut paths = vec![lib, deps_dir(slot, &host)];
+    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+        paths.extend(std::env::split_paths(&old));
+    }
+    std::env::join_paths(paths).ok()
+}
+
+/// Where evcxr puts a slot's compiled libraries (it always builds with an explicit `--target`).
+pub fn deps_dir(slot: &Path, host: &str) -> PathBuf {
+    slot.join("target").join(host).join("debug").join("deps")
+}
+
+/// The host triple rustc builds for (`x86_64-unknown-linux-gnu`); evcxr passes it as `--target`.
+pub fn rustc_host() -> Option<String> {
+    let version = rustc_print(&["-vV"])?;
+    version
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim().to_string())
+}
+
+fn rustc_print(args: &[&str]) -> Option<String> {
     // Jupyter may start the kernel without ~/.cargo/bin on PATH (evcxr adds it for cargo).
     let cargo_bin = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
@@ -175,32 +203,81 @@ pub fn child_library_path(slot: &Path) -> Option<std::ffi::OsString> {
         .chain(["rustc".into()])
         .chain(cargo_bin.map(Into::into))
         .collect();
-    let run = |args: &[&str]| {
-        candidates.iter().find_map(|rustc| {
-            let out = std::process::Command::new(rustc).args(args).output().ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-        })
-    };
-    let sysroot = run(&["--print", "sysroot"])?;
-    let version = run(&["-vV"])?;
-    let host = version.lines().find_map(|l| l.strip_prefix("host: "))?;
-    let lib = Path::new(sysroot.trim())
-        .join("lib")
-        .join("rustlib")
-        .join(host.trim())
-        .join("lib");
-    let deps = slot
-        .join("target")
-        .join(host.trim())
-        .join("debug")
-        .join("deps");
-    let mut paths = vec![lib, deps];
-    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
-        paths.extend(std::env::split_paths(&old));
+    candidates.iter().find_map(|rustc| {
+        let out = std::process::Command::new(rustc).args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    })
+}
+
+/// How much of textlab a slot holds, compared with the checkout's sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotState {
+    /// Nothing built yet: the first start compiles textlab and all its dependencies.
+    Cold,
+    /// Built, but this source file changed since: the first start recompiles textlab.
+    Stale(PathBuf),
+    /// Built from the current sources.
+    Warm,
+}
+
+impl SlotState {
+    /// What a user waiting for the kernel should be told, if anything.
+    pub fn message(&self) -> Option<String> {
+        match self {
+            SlotState::Cold => Some(
+                "cold build cache: compiling textlab, polars, candle and their dependencies for \
+                 the notebook (once per machine; about 15 min on 2 cores)"
+                    .into(),
+            ),
+            SlotState::Stale(path) => Some(format!(
+                "textlab changed since this build cache was made ({}): rebuilding textlab \
+                 (about 1-2 min on 2 cores)",
+                path.display()
+            )),
+            SlotState::Warm => None,
+        }
     }
-    std::env::join_paths(paths).ok()
+}
+
+/// Compares the notebook library in `slot` with the newest of `repo`'s `Cargo.toml`,
+/// `Cargo.lock` and `src/**/*.rs`.
+pub fn slot_state(slot: &Path, repo: &Path, host: &str) -> SlotState {
+    let lib = deps_dir(slot, host).join(format!("lib{}.so", NOTEBOOK_CRATE.replace('-', "_")));
+    let Ok(built) = fs::metadata(&lib).and_then(|m| m.modified()) else {
+        return SlotState::Cold;
+    };
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    let mut consider = |path: PathBuf| {
+        if let Ok(t) = fs::metadata(&path).and_then(|m| m.modified())
+            && newest.as_ref().is_none_or(|(n, _)| t > *n)
+        {
+            newest = Some((t, path));
+        }
+    };
+    consider(repo.join("Cargo.toml"));
+    consider(repo.join("Cargo.lock"));
+    visit_rs(&repo.join("src"), &mut consider);
+    match newest {
+        Some((t, path)) if t > built => SlotState::Stale(
+            path.strip_prefix(repo)
+                .map(Path::to_path_buf)
+                .unwrap_or(path),
+        ),
+        _ => SlotState::Warm,
+    }
+}
+
+fn visit_rs(dir: &Path, f: &mut dyn FnMut(PathBuf)) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => visit_rs(&path, f),
+            Ok(_) if path.extension().is_some_and(|e| e == "rs") => f(path),
+            _ => {}
+        }
+    }
 }
 
 /// An exclusively held build directory; the lock is released when this is dropped (or, after
@@ -452,6 +529,44 @@ mod tests {
         assert_eq!(again.index, 1);
         assert_eq!(fs::read(&copied).unwrap(), b"compiled");
         drop(warm);
+    }
+
+    #[test]
+    fn slot_state_compares_the_library_with_the_sources() {
+        let slot = tempfile::tempdir().unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        fs::create_dir_all(repo.path().join("src/lab")).unwrap();
+        fs::write(repo.path().join("Cargo.toml"), "").unwrap();
+        fs::write(repo.path().join("src/lab/classic.rs"), "").unwrap();
+        let host = "x86_64-unknown-linux-gnu";
+        assert_eq!(slot_state(slot.path(), repo.path(), host), SlotState::Cold);
+        assert!(SlotState::Cold.message().unwrap().contains("15 min"));
+
+        let deps = deps_dir(slot.path(), host);
+        fs::create_dir_all(&deps).unwrap();
+        fs::write(deps.join("libtextlab_notebook.so"), "").unwrap();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for f in ["Cargo.toml", "src/lab/classic.rs"] {
+            fs::File::options()
+                .write(true)
+                .open(repo.path().join(f))
+                .unwrap()
+                .set_modified(past)
+                .unwrap();
+        }
+        assert_eq!(slot_state(slot.path(), repo.path(), host), SlotState::Warm);
+        assert_eq!(SlotState::Warm.message(), None);
+
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+        fs::File::options()
+            .write(true)
+            .open(repo.path().join("src/lab/classic.rs"))
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        let state = slot_state(slot.path(), repo.path(), host);
+        assert_eq!(state, SlotState::Stale(PathBuf::from("src/lab/classic.rs")));
+        assert!(state.message().unwrap().contains("src/lab/classic.rs"));
     }
 
     #[test]

@@ -108,6 +108,12 @@ pub fn exec_kernel(control_file: &Path) -> Result<(), String> {
         slot.dir.display(),
         slot.index
     );
+    if let Some(host) = cache::rustc_host()
+        && let Some(message) = cache::slot_state(&slot.dir, &repo, &host).message()
+    {
+        // Jupyter shows the kernel as busy meanwhile; this lands in the server's log.
+        eprintln!("textlab kernel: {message}");
+    }
     let mut cmd = Command::new(&me);
     cmd.arg(CONTROL_FILE_ARG)
         .arg(control_file)

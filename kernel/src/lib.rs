@@ -16,6 +16,7 @@
 //! build-cache directories and the evcxr configuration both the kernel and the runner use.
 
 pub mod bench;
+pub mod build_progress;
 pub mod cache;
 pub mod export;
 pub mod install;

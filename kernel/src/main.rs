@@ -449,26 +449,8 @@ fn warm(config_dir: Option<&Path>) -> Result<(), String> {
     let temp = TempConfigDir::new();
     let config = config_dir.unwrap_or(&temp.0);
     runner::prepare_process(config, &slot.dir).map_err(|e| e.to_string())?;
-    eprintln!(
-        "warming the build cache {} (cold: compiles textlab, polars and candle for evcxr, \
-         several minutes; cargo's progress follows)",
-        slot.dir.display()
-    );
+    eprintln!("warming the build cache {}", slot.dir.display());
     let t = Instant::now();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let ticker = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            let mut last = Instant::now();
-            while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(250));
-                if last.elapsed() >= Duration::from_secs(30) {
-                    eprintln!("  ... still compiling ({:.0} s)", t.elapsed().as_secs_f64());
-                    last = Instant::now();
-                }
-            }
-        })
-    };
     let nb = nbformat::new_notebook(vec![nbformat::code_cell(
         "let warm = Metrics::from_predictions(&[1, 0, 1, 0], &[1, 0, 0, 0])?;\nwarm.f1()",
         &[],
@@ -478,8 +460,6 @@ fn warm(config_dir: Option<&Path>) -> Result<(), String> {
         ..RunOptions::default()
     };
     let run = runner::run_notebook(&slot.dir.join("warm.ipynb"), nb, &opts);
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let _ = ticker.join();
     let run = run?;
     if let Some(f) = run.failure {
         return Err(format!("warm-up failed: {f}"));

@@ -360,7 +360,8 @@ fn run_cells(name: &str, nb: &mut Value, opts: &RunOptions) -> Result<Option<Cel
         }
     }
 
-    say("starting kernel (init.evcxr + prelude; compiles textlab when the cache is cold)".into());
+    say("starting kernel (init.evcxr + prelude)".into());
+    let _watcher = build_watcher(&say);
     let t = Instant::now();
     watchdog.arm(opts.startup_timeout);
     let engine = Engine::start(Arc::default());
@@ -382,6 +383,7 @@ fn run_cells(name: &str, nb: &mut Value, opts: &RunOptions) -> Result<Option<Cel
         }
         return Ok(Some(startup_failure(timed_out, opts, message)));
     }
+    drop(_watcher);
     say(format!(
         "kernel ready in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -434,6 +436,28 @@ fn run_cells(name: &str, nb: &mut Value, opts: &RunOptions) -> Result<Option<Cel
         }
     }
     Ok(None)
+}
+
+/// Says why the start will take long (cold or stale build cache) and watches the build.
+fn build_watcher(say: &dyn Fn(String)) -> Option<crate::build_progress::Watcher> {
+    let slot = PathBuf::from(std::env::var_os("EVCXR_TMPDIR")?);
+    let host = crate::cache::rustc_host()?;
+    let repo = crate::cache::textlab_repo();
+    let state = crate::cache::slot_state(&slot, &repo, &host);
+    say(state.message()?);
+    if state != crate::cache::SlotState::Cold {
+        // Only textlab recompiles: every other crate is already in place, so a bar would sit
+        // at 100% (cargo's own "Compiling textlab" line follows).
+        return None;
+    }
+    let notebook_crate =
+        crate::cache::write_notebook_crate(&crate::cache::cache_root(), &repo).ok()?;
+    Some(crate::build_progress::Watcher::start(
+        notebook_crate,
+        slot,
+        host,
+        Duration::from_secs(15),
+    ))
 }
 
 fn startup_failure(timed_out: bool, opts: &RunOptions, message: String) -> CellFailure {
