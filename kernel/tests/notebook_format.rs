@@ -499,7 +499,11 @@ fn kernelspec_directory_holds_the_rendered_config() {
         "{toml}"
     );
     let prelude = std::fs::read_to_string(spec_dir.join("evcxr-config/prelude.rs")).unwrap();
-    assert_eq!(prelude.trim(), "use textlab::prelude::*;");
+    assert!(prelude.starts_with("use textlab::prelude::*;"), "{prelude}");
+    assert!(
+        prelude.contains("impl<T: ::std::fmt::Debug + ?Sized> EvcxrDebugDisplay for T"),
+        "plain values display in one compile: {prelude}"
+    );
     let spec: Value =
         serde_json::from_str(&std::fs::read_to_string(spec_dir.join("kernel.json")).unwrap())
             .unwrap();

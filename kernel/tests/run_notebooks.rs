@@ -107,6 +107,15 @@ fn notebooks_run_through_evcxr() {
         nbformat::join_text(&value["data"]["text/plain"]).starts_with("\"0.6"),
         "{value}"
     );
+    // A plain value shows as `{:?}` (the kernel prelude's trait: one compile, not two) ...
+    let number = &outputs_of(&nb, "number")[0];
+    assert_eq!(nbformat::join_text(&number["data"]["text/plain"]), "42");
+    // ... while a textlab result, even behind a reference, keeps its own rich display.
+    let rich = &outputs_of(&nb, "rich")[0];
+    assert!(
+        rich["data"]["text/html"].is_string() || rich["data"]["text/html"].is_array(),
+        "a reference to Metrics still shows HTML: {rich}"
+    );
 
     // 2. A panic, a returned Err, a compile error and a timeout each fail, naming the cell.
     let panic = failing(
