@@ -20,6 +20,10 @@ use std::fmt;
 #[serde(rename_all = "kebab-case")]
 pub enum Side {
     Textlab,
+    /// textlab as this project's kernel set it up before 2026-12-01, for a before/after in one
+    /// run: the cells link textlab's `rlib` statically, and the prelude has no `Debug` display
+    /// (a plain value compiles twice).
+    TextlabRlib,
     PlainEvcxr,
 }
 
@@ -27,6 +31,7 @@ impl Side {
     pub fn name(self) -> &'static str {
         match self {
             Side::Textlab => "textlab",
+            Side::TextlabRlib => "textlab-rlib",
             Side::PlainEvcxr => "plain-evcxr",
         }
     }
@@ -34,7 +39,7 @@ impl Side {
     /// The first code cell, then `repeat` rounds of the small cells, each with its kind.
     pub fn cells(self, repeat: usize) -> (String, Vec<(CellKind, String)>) {
         let first = match self {
-            Side::Textlab => {
+            Side::Textlab | Side::TextlabRlib => {
                 "let warm = Metrics::from_predictions(&[1, 0, 1, 0], &[1, 0, 0, 0])?;\nwarm.f1()"
             }
             Side::PlainEvcxr => "let warm = vec![1, 0, 1, 0];\nwarm.len()",
@@ -43,7 +48,7 @@ impl Side {
         for i in 0..repeat {
             // Every cell's text differs, so nothing can be answered from a cache.
             cells.push((CellKind::Value, format!("{} * 2", 21 + i)));
-            if self == Side::Textlab {
+            if self != Side::PlainEvcxr {
                 cells.push((
                     CellKind::Table,
                     format!(
@@ -115,7 +120,7 @@ pub fn run_side(side: Side, repeat: usize, progress: bool) -> Result<SideResult,
     // The kernel's `:load_config`, step by step, to show where the start-up time goes.
     let (mut session, engine) = Session::start(false)?;
     let mut start_parts = vec![("engine".to_string(), engine.as_secs_f64())];
-    if side == Side::Textlab {
+    if side != Side::PlainEvcxr {
         let dir = std::env::var_os("EVCXR_CONFIG_DIR").ok_or("EVCXR_CONFIG_DIR is not set")?;
         for (part, file) in [
             ("init.evcxr (:opt, :dep textlab)", "init.evcxr"),
@@ -213,6 +218,9 @@ pub struct BenchReport {
     pub load_before: Option<f64>,
     pub load_after: Option<f64>,
     pub textlab: SideResult,
+    /// The previous set-up (`--before`), measured in the same run.
+    #[serde(default)]
+    pub textlab_rlib: Option<SideResult>,
     /// `None` with `--no-anchor`.
     pub plain_evcxr: Option<SideResult>,
 }
@@ -264,6 +272,17 @@ impl fmt::Display for BenchReport {
             load(self.load_after)
         )?;
         let anchor = self.plain_evcxr.as_ref();
+        if let Some(before) = &self.textlab_rlib {
+            writeln!(
+                f,
+                "before (textlab as rlib, value cells compiled twice): start {:.2} s, first cell \
+                 {:.2} s, small cells median {:.2} s (now {:.2} s)",
+                before.start_seconds,
+                before.first_cell_seconds,
+                Self::small_median(before).unwrap_or(f64::NAN),
+                Self::small_median(&self.textlab).unwrap_or(f64::NAN),
+            )?;
+        }
         writeln!(
             f,
             "{:<34} {:>16} {:>16} {:>7}",
@@ -405,6 +424,7 @@ mod tests {
             load_before: Some(0.5),
             load_after: None,
             textlab: side(Side::Textlab, 10.0, &[1.0, 3.0, 2.0]),
+            textlab_rlib: None,
             plain_evcxr: Some(side(Side::PlainEvcxr, 1.0, &[0.5, 0.4, 0.6])),
         };
         assert!((report.value_ratio().unwrap() - 4.0).abs() < 1e-12);

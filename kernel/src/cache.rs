@@ -148,6 +148,18 @@ pub fn write_config(dir: &Path, root: &Path, repo: &Path) -> io::Result<()> {
     write_if_changed(&dir.join("prelude.rs"), PRELUDE)
 }
 
+/// The kernel configuration before the notebook crate existed (`:dep textlab` as an `rlib`, a
+/// prelude of one `use`), kept for `textlab-kernel bench --before`.
+pub fn write_rlib_config(dir: &Path, repo: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let init = format!(
+        ":opt {CELL_OPT_LEVEL}\n:linker system\n:dep textlab = {{ path = \"{}\" }}\n",
+        toml_string(repo)
+    );
+    write_if_changed(&dir.join("init.evcxr"), &init)?;
+    write_if_changed(&dir.join("prelude.rs"), "use textlab::prelude::*;\n")
+}
+
 fn write_if_changed(path: &Path, content: &str) -> io::Result<()> {
     if fs::read_to_string(path).ok().as_deref() != Some(content) {
         fs::write(path, content)?;
@@ -433,6 +445,9 @@ mod tests {
     fn init_names_the_notebook_crate_and_opt_level() {
         let init = render_init(Path::new("/x/my \"crate\""), "1");
         assert!(init.contains(":opt 1\n"), "{init}");
+        // evcxr would pick mold or lld by itself when installed, and lld changes RUSTFLAGS:
+        // every dependency rebuilt (406 s measured) on a machine that gained or lost one.
+        assert!(init.contains(":linker system\n"), "{init}");
         assert!(
             init.contains(
                 r#":dep textlab = { path = "/x/my \"crate\"", package = "textlab-notebook" }"#

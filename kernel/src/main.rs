@@ -89,6 +89,10 @@ enum Cmd {
         /// Skip the plain-evcxr anchor.
         #[arg(long)]
         no_anchor: bool,
+        /// Also measure the previous set-up (textlab linked statically into every cell, plain
+        /// values compiled twice) in the same run.
+        #[arg(long)]
+        before: bool,
         /// Run one side in this process and print its JSON (the parent starts one per side).
         #[arg(long, value_enum, hide = true)]
         side: Option<BenchSide>,
@@ -104,6 +108,7 @@ enum Cmd {
 #[derive(Clone, Copy, ValueEnum)]
 enum BenchSide {
     Textlab,
+    TextlabRlib,
     PlainEvcxr,
 }
 
@@ -111,6 +116,7 @@ impl From<BenchSide> for bench::Side {
     fn from(s: BenchSide) -> bench::Side {
         match s {
             BenchSide::Textlab => bench::Side::Textlab,
+            BenchSide::TextlabRlib => bench::Side::TextlabRlib,
             BenchSide::PlainEvcxr => bench::Side::PlainEvcxr,
         }
     }
@@ -191,10 +197,11 @@ fn main() -> ExitCode {
             repeat,
             json,
             no_anchor,
+            before,
             side,
         } => match side {
             Some(side) => cmd_bench_side(side.into(), repeat),
-            None => cmd_bench(repeat, json, no_anchor),
+            None => cmd_bench(repeat, json, no_anchor, before),
         },
         Cmd::Kernel { control_file } => install::exec_kernel(&control_file),
     };
@@ -337,6 +344,13 @@ fn cmd_bench_side(side: bench::Side, repeat: usize) -> Result<(), String> {
             runner::prepare_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;
             slot
         }
+        bench::Side::TextlabRlib => {
+            let slot = cache::acquire_slot(&root, &repo)
+                .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
+            runner::prepare_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;
+            cache::write_rlib_config(&config.0, &repo).map_err(|e| e.to_string())?;
+            slot
+        }
         bench::Side::PlainEvcxr => {
             // Its own cache, so the anchor never touches (or benefits from) textlab's.
             let slot = cache::acquire_slot(&root.join("plain-evcxr"), &repo)
@@ -355,7 +369,7 @@ fn cmd_bench_side(side: bench::Side, repeat: usize) -> Result<(), String> {
 }
 
 /// Runs each side in a child process, one after the other, and prints the comparison.
-fn cmd_bench(repeat: usize, json: bool, no_anchor: bool) -> Result<(), String> {
+fn cmd_bench(repeat: usize, json: bool, no_anchor: bool, before: bool) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let run_side = |side: &str| -> Result<bench::SideResult, String> {
         let out = std::process::Command::new(&exe)
@@ -376,6 +390,11 @@ fn cmd_bench(repeat: usize, json: bool, no_anchor: bool) -> Result<(), String> {
     };
     let load_before = bench::load_average();
     let textlab = run_side("textlab")?;
+    let textlab_rlib = if before {
+        Some(run_side("textlab-rlib")?)
+    } else {
+        None
+    };
     let plain_evcxr = if no_anchor {
         None
     } else {
@@ -387,6 +406,7 @@ fn cmd_bench(repeat: usize, json: bool, no_anchor: bool) -> Result<(), String> {
         load_before,
         load_after: bench::load_average(),
         textlab,
+        textlab_rlib,
         plain_evcxr,
     };
     if json {
