@@ -302,7 +302,7 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Lets the lock survive `exec` (the kernel wrapper execs evcxr_jupyter).
+    /// Lets the lock survive `exec` (the kernel wrapper execs itself as the Jupyter kernel).
     pub fn keep_across_exec(&self) -> io::Result<()> {
         // SAFETY: plain fcntl on a descriptor we own.
         let rc = unsafe { libc::fcntl(self.lock.as_raw_fd(), libc::F_SETFD, 0) };

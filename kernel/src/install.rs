@@ -2,7 +2,8 @@
 //!
 //! `kernel.json` runs `textlab-kernel kernel --control_file {connection_file}`, a thin wrapper
 //! that takes a free build-cache slot (see [`crate::cache`]), sets `EVCXR_TMPDIR` to it and
-//! `exec`s `evcxr_jupyter --control_file ...` with the slot's lock still held. `EVCXR_CONFIG_DIR`
+//! `exec`s itself as `textlab-kernel --control_file ...`, which runs the evcxr_jupyter library
+//! linked into this binary, with the slot's lock still held. `EVCXR_CONFIG_DIR`
 //! (in the kernelspec's `env`) names the rendered `init.evcxr` + `prelude.rs` next to
 //! `kernel.json`.
 
