@@ -71,7 +71,7 @@ impl RegPath {
         super::model::check_matrix(x)?;
         let xt = x.transpose();
         let mut p = RegPath {
-            penalty: model.penalty(),
+            penalty: model.check_ref()?.penalty(),
             cs: cs.clone(),
             nnz: vec![],
             objective: vec![],
