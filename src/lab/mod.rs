@@ -2,9 +2,14 @@
 
 pub mod claims;
 pub mod classic;
+mod profile;
+
+pub use profile::Profile;
 
 pub use claims::{Finding, Outcome, Takeaways, Verdict};
-pub use classic::{ClassicLab, ClassicReport, ClassicRow, Features, ThresholdChoice};
+pub use classic::{
+    ClassicLab, ClassicReport, ClassicRow, Features, ThresholdChoice, ValidClassicLab,
+};
 pub mod classic_bench;
 
 pub use classic_bench::{ClassicBench, bench_classic};

@@ -127,6 +127,14 @@ impl TransformerOptions {
         }
     }
 
+    /// [`TransformerOptions::quick`] or the defaults.
+    pub fn for_profile(profile: crate::lab::Profile) -> Self {
+        match profile {
+            crate::lab::Profile::Quick => Self::quick(),
+            crate::lab::Profile::Full => Self::default(),
+        }
+    }
+
     pub fn check(&self) -> Result<()> {
         // Upper bounds keep every later conversion and size computation in range (a budget of
         // 1e20 minutes overflowed `Duration`); the memory check below catches what is in range

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use textlab::data::Summary;
 use textlab::lab::transformer::TransformerOptions;
-use textlab::lab::{ClassicLab, RunOptions, bench_classic};
+use textlab::lab::{ClassicLab, Profile, RunOptions, bench_classic};
 use transformer::{TransformerBenchArgs, TransformerCmd};
 
 mod data;
@@ -221,12 +221,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
         }
         Command::Classic(a) => {
             let split = a.corpus.source().load_split()?;
-            let lab = if a.quick {
-                ClassicLab::quick()
-            } else {
-                ClassicLab::new()
-            }
-            .seed(a.corpus.seed);
+            let lab = ClassicLab::for_profile(Profile::from_quick(a.quick)).seed(a.corpus.seed);
             let report = lab.run(&split)?;
             if a.json {
                 // One flat line per model (the scores behind the intervals stay in the library).
@@ -283,11 +278,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
         }
         Command::Bench(BenchCmd::Transformer(args)) => transformer::bench(args),
         Command::Run(a) => {
-            let mut transformer = if a.quick {
-                TransformerOptions::quick()
-            } else {
-                TransformerOptions::default()
-            };
+            let mut transformer = TransformerOptions::for_profile(Profile::from_quick(a.quick));
             transformer.model = a.model;
             if let Some(b) = a.budget_minutes {
                 transformer.budget_minutes = Some(b);
@@ -295,7 +286,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
             let opts = RunOptions {
                 corpus: a.corpus.source(),
                 out: a.out,
-                quick: a.quick,
+                profile: Profile::from_quick(a.quick),
                 no_transformer: a.no_transformer,
                 transformer,
             };
