@@ -324,24 +324,24 @@ crate::rich_display!(
 );
 
 /// The training arguments as a table (what a tutorial shows before it trains).
-fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
-    let tiny = o.model == "tiny";
+fn options_table(o: &crate::lab::transformer::ValidTransformerOptions) -> Table {
+    let tiny = o.model() == "tiny";
     let mut rows = vec![
-        ("model", o.model.clone()),
-        ("max length (tokens)", o.max_length.to_string()),
+        ("model", o.model().to_string()),
+        ("max length (tokens)", o.max_length().to_string()),
         (
             "batch",
             format!(
                 "{} x {} accumulated = {} per optimizer step",
-                o.batch_size,
-                o.grad_accum,
-                o.batch_size * o.grad_accum
+                o.batch_size(),
+                o.grad_accum(),
+                o.batch_size() * o.grad_accum()
             ),
         ),
-        ("fine-tuning epochs (every arm)", o.epochs.to_string()),
+        ("fine-tuning epochs (every arm)", o.epochs().to_string()),
         (
             "peak learning rate",
-            o.lr.map_or(
+            o.lr().map_or(
                 if tiny {
                     "3e-4 (default)"
                 } else {
@@ -351,10 +351,10 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
                 |l| format!("{l:e}"),
             ),
         ),
-        ("seed", o.seed.to_string()),
+        ("seed", o.seed().to_string()),
         (
             "device",
-            match o.device {
+            match o.device() {
                 crate::transformer::device::DeviceChoice::Cpu => "cpu".to_string(),
                 crate::transformer::device::DeviceChoice::Cuda(i) => format!("cuda:{i}"),
                 crate::transformer::device::DeviceChoice::Metal(i) => format!("metal:{i}"),
@@ -363,12 +363,12 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
         ),
         (
             "threads",
-            o.threads
+            o.threads()
                 .map_or("the cores this process may use".into(), |t| t.to_string()),
         ),
         (
             "wall-clock cap",
-            o.budget_minutes
+            o.budget_minutes()
                 .map_or("none: stops on steps and epochs".into(), |b| {
                     format!("{b} min (reported if it cuts training)")
                 }),
@@ -380,13 +380,16 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
                 "tiny size",
                 format!(
                     "hidden {}, {} layers, {} heads, {} BPE tokens",
-                    o.tiny.hidden, o.tiny.layers, o.tiny.heads, o.tiny.vocab_size
+                    o.tiny().hidden,
+                    o.tiny().layers,
+                    o.tiny().heads,
+                    o.tiny().vocab_size
                 ),
             ),
-            ("MLM pretraining steps", o.pretrain_steps.to_string()),
+            ("MLM pretraining steps", o.pretrain_steps().to_string()),
             (
                 "pretrain on companion text",
-                if o.pretrain_on_context {
+                if o.pretrain_on_context() {
                     "yes (training rows only)"
                 } else {
                     "no"
@@ -395,7 +398,7 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
             ),
             (
                 "random-init arm",
-                if o.compare_random_init {
+                if o.compare_random_init() {
                     "yes, same fine-tuning steps"
                 } else {
                     "no"
@@ -407,7 +410,7 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
     kv_table("Training arguments", rows)
 }
 
-impl Render for crate::lab::transformer::TransformerOptions {
+impl Render for crate::lab::transformer::ValidTransformerOptions {
     fn html(&self) -> String {
         options_table(self).to_html()
     }
@@ -416,4 +419,26 @@ impl Render for crate::lab::transformer::TransformerOptions {
     }
 }
 
-crate::rich_display!(crate::lab::transformer::TransformerOptions);
+/// Unchecked settings show as their table when valid, else as the reason they are not.
+impl Render for crate::lab::transformer::TransformerOptions {
+    fn html(&self) -> String {
+        match self.check_ref() {
+            Ok(o) => o.html(),
+            Err(e) => format!(
+                "<p>invalid training arguments: {}</p>",
+                escape(&e.to_string())
+            ),
+        }
+    }
+    fn text(&self) -> String {
+        match self.check_ref() {
+            Ok(o) => o.text(),
+            Err(e) => format!("invalid training arguments: {e}\n"),
+        }
+    }
+}
+
+crate::rich_display!(
+    crate::lab::transformer::TransformerOptions,
+    crate::lab::transformer::ValidTransformerOptions
+);

@@ -27,7 +27,7 @@ pub mod results;
 pub mod transformer;
 pub mod transformer_bench;
 
-pub use transformer::{TransformerOptions, TransformerReport, experiment};
+pub use transformer::{TransformerOptions, TransformerReport, ValidTransformerOptions, experiment};
 pub use transformer_bench::{BenchReport, TransformerBench};
 
 pub use results::{Conclusion, Cost, ErrorOverlap, Family, ModelResult, Predictions, ResultsFile};

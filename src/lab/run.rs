@@ -85,7 +85,7 @@ pub fn run(opts: &RunOptions) -> Result<RunResult> {
     // Settings and the output directory are checked before minutes of training, not after.
     crate::fsio::check_out_dir(&opts.out, "--out", &RUN_FILES)?;
     if !opts.no_transformer {
-        opts.transformer.check()?;
+        opts.transformer.check_ref()?;
     }
     crate::transformer::device::tune_allocator();
     let (corpus, load, split) = opts.corpus.load_run()?;
@@ -106,9 +106,8 @@ pub fn run(opts: &RunOptions) -> Result<RunResult> {
     let transformer = if opts.no_transformer {
         None
     } else {
-        eprintln!("[3/4] transformer: {}", opts.transformer.model);
-        let mut t = opts.transformer.clone();
-        t.seed = opts.corpus.seed;
+        let t = opts.transformer.clone().seed(opts.corpus.seed);
+        eprintln!("[3/4] transformer: {}", t.check_ref()?.model());
         Some(experiment(&split, &t)?)
     };
 

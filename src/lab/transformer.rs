@@ -52,43 +52,44 @@ impl Default for TinySize {
     }
 }
 
-/// Settings of [`experiment`]. `TransformerOptions::default()` fits the main job (about 10 minutes on 2 cores
-/// for the default corpus); [`TransformerOptions::quick`] takes about a minute on a small split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransformerOptions {
-    /// `tiny` (train here), a checkpoint directory, or a model id in the Hugging Face cache.
-    pub model: String,
-    /// Optional wall-clock cap on all training, in minutes. Default none: training runs its
-    /// steps and epochs; a cap that stops it early is reported as such.
-    pub budget_minutes: Option<f64>,
-    /// Tokens per sequence including special tokens; longer texts are truncated and counted.
-    /// Default 128.
-    pub max_length: usize,
-    pub batch_size: usize,
-    pub grad_accum: usize,
-    /// Fine-tuning epochs of every arm (the best epoch on validation is kept). Default 5.
-    pub epochs: usize,
-    /// Peak fine-tuning LR; default 3e-4 for `tiny`, 5e-5 for a checkpoint.
-    pub lr: Option<f64>,
-    pub seed: u64,
-    pub device: DeviceChoice,
-    /// CPU threads; default: the cores this process may use (capped at what exists).
-    pub threads: Option<usize>,
-    /// For `tiny`: also fine-tune from random init for the same number of steps. Default true.
-    pub compare_random_init: bool,
-    pub tiny: TinySize,
-    /// MLM pretraining steps of the `tiny` model. Default 1500.
-    pub pretrain_steps: usize,
-    /// Pretrain (and train the tokenizer) on the training rows' unlabelled companion text too
-    /// (the corpus's `context` column, e.g. mail bodies). Default true.
-    pub pretrain_on_context: bool,
-    /// Save the fine-tuned model (HF format) here.
-    pub save_to: Option<PathBuf>,
+/// Settings of [`experiment`] as a builder: one setter per knob (its default in its doc), validated
+/// in one place, [`TransformerOptions::check`], into the [`ValidTransformerOptions`] the experiment
+/// runs on. `TransformerOptions::default()` fits the main job (about 10 minutes on 2 cores for the
+/// default corpus); [`TransformerOptions::quick`] takes about a minute on a small split.
+///
+/// ```
+/// use textlab::lab::{Profile, TransformerOptions};
+/// let o = TransformerOptions::for_profile(Profile::Quick).epochs(2).seed(7).check().unwrap();
+/// assert_eq!((o.epochs(), o.seed(), o.max_length()), (2, 7, 64));
+/// assert!(TransformerOptions::default().max_length(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct TransformerOptions(ValidTransformerOptions);
+
+/// Transformer settings that passed [`TransformerOptions::check`]; read them with the getters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidTransformerOptions {
+    model: String,
+    budget_minutes: Option<f64>,
+    max_length: usize,
+    batch_size: usize,
+    grad_accum: usize,
+    epochs: usize,
+    lr: Option<f64>,
+    seed: u64,
+    device: DeviceChoice,
+    threads: Option<usize>,
+    compare_random_init: bool,
+    tiny: TinySize,
+    pretrain_steps: usize,
+    pretrain_on_context: bool,
+    save_to: Option<PathBuf>,
 }
 
 impl Default for TransformerOptions {
     fn default() -> Self {
-        TransformerOptions {
+        TransformerOptions(ValidTransformerOptions {
             model: "tiny".into(),
             budget_minutes: None,
             max_length: 128,
@@ -104,27 +105,25 @@ impl Default for TransformerOptions {
             pretrain_steps: 1500,
             pretrain_on_context: true,
             save_to: None,
-        }
+        })
     }
 }
 
 impl TransformerOptions {
     /// A small, fast configuration: hidden 64, 2 layers, 2000 tokens, 64-token sequences,
-    /// 150 MLM steps, 3 epochs.
+    /// 150 MLM steps, 3 epochs, learning rate 5e-4.
     pub fn quick() -> Self {
-        TransformerOptions {
-            max_length: 64,
-            epochs: 3,
-            tiny: TinySize {
+        Self::default()
+            .max_length(64)
+            .epochs(3)
+            .tiny(TinySize {
                 hidden: 64,
                 layers: 2,
                 heads: 2,
                 vocab_size: 2000,
-            },
-            pretrain_steps: 150,
-            lr: Some(5e-4),
-            ..Default::default()
-        }
+            })
+            .pretrain_steps(150)
+            .lr(Some(5e-4))
     }
 
     /// [`TransformerOptions::quick`] or the defaults.
@@ -135,11 +134,99 @@ impl TransformerOptions {
         }
     }
 
-    pub fn check(&self) -> Result<()> {
+    /// `tiny` (trained here, the default), a checkpoint directory, or a model id in the Hugging Face cache.
+    pub fn model(mut self, v: impl Into<String>) -> Self {
+        self.0.model = v.into();
+        self
+    }
+    /// Optional wall-clock cap on all training, in minutes (default none: training runs its steps and
+    /// epochs; a cap that stops it early is reported as such).
+    pub fn budget_minutes(mut self, v: Option<f64>) -> Self {
+        self.0.budget_minutes = v;
+        self
+    }
+    /// Tokens per sequence including special tokens (default 128; quick: 64); longer texts are
+    /// truncated and counted.
+    pub fn max_length(mut self, v: usize) -> Self {
+        self.0.max_length = v;
+        self
+    }
+    /// Training sequences per batch (default 16).
+    pub fn batch_size(mut self, v: usize) -> Self {
+        self.0.batch_size = v;
+        self
+    }
+    /// Batches accumulated per optimizer step (default 1).
+    pub fn grad_accum(mut self, v: usize) -> Self {
+        self.0.grad_accum = v;
+        self
+    }
+    /// Fine-tuning epochs of every arm; the best epoch on validation is kept (default 5; quick: 3).
+    pub fn epochs(mut self, v: usize) -> Self {
+        self.0.epochs = v;
+        self
+    }
+    /// Peak fine-tuning learning rate (default `None`: 3e-4 for `tiny`, 5e-5 for a checkpoint;
+    /// quick: 5e-4).
+    pub fn lr(mut self, v: Option<f64>) -> Self {
+        self.0.lr = v;
+        self
+    }
+    /// Seed of initialisation, masking and batch order (default 42).
+    pub fn seed(mut self, v: u64) -> Self {
+        self.0.seed = v;
+        self
+    }
+    /// Where to train (default CPU).
+    pub fn device(mut self, v: DeviceChoice) -> Self {
+        self.0.device = v;
+        self
+    }
+    /// CPU threads (default `None`: the cores this process may use, capped at what exists).
+    pub fn threads(mut self, v: Option<usize>) -> Self {
+        self.0.threads = v;
+        self
+    }
+    /// For `tiny`: also fine-tune from random init for the same number of steps (default true).
+    pub fn compare_random_init(mut self, v: bool) -> Self {
+        self.0.compare_random_init = v;
+        self
+    }
+    /// Size of the `tiny` model (default [`TinySize::default`]; quick: hidden 64, 2000 tokens).
+    pub fn tiny(mut self, v: TinySize) -> Self {
+        self.0.tiny = v;
+        self
+    }
+    /// MLM pretraining steps of the `tiny` model (default 1500; quick: 150).
+    pub fn pretrain_steps(mut self, v: usize) -> Self {
+        self.0.pretrain_steps = v;
+        self
+    }
+    /// Pretrain (and train the tokenizer) on the training rows' unlabelled companion text too (the
+    /// corpus's `context` column, e.g. mail bodies). Default true.
+    pub fn pretrain_on_context(mut self, v: bool) -> Self {
+        self.0.pretrain_on_context = v;
+        self
+    }
+    /// Save the fine-tuned model (HF format) here (default `None`: not saved).
+    pub fn save_to(mut self, v: Option<PathBuf>) -> Self {
+        self.0.save_to = v;
+        self
+    }
+
+    /// Validate every setting (and, for `tiny` on the CPU, that the model fits in memory).
+    pub fn check(self) -> Result<ValidTransformerOptions> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+
+    /// [`TransformerOptions::check`] without giving up the builder.
+    pub fn check_ref(&self) -> Result<&ValidTransformerOptions> {
+        let p = &self.0;
         // Upper bounds keep every later conversion and size computation in range (a budget of
         // 1e20 minutes overflowed `Duration`); the memory check below catches what is in range
         // but does not fit this machine.
-        if let Some(b) = self.budget_minutes
+        if let Some(b) = p.budget_minutes
             && (!b.is_finite() || b <= 0.0 || b > MAX_BUDGET_MINUTES)
         {
             return Err(Error::BadParam {
@@ -148,30 +235,26 @@ impl TransformerOptions {
                 why: format!("must be positive and at most {MAX_BUDGET_MINUTES} (a year)"),
             });
         }
-        if !(8..=MAX_LENGTH).contains(&self.max_length) {
+        if !(8..=MAX_LENGTH).contains(&p.max_length) {
             return Err(Error::BadParam {
                 name: "max_length (--max-length)".into(),
-                value: self.max_length.to_string(),
+                value: p.max_length.to_string(),
                 why: format!("must be between 8 and {MAX_LENGTH} tokens"),
             });
         }
         for (name, v, max) in [
-            ("batch_size (--batch-size)", self.batch_size, 1 << 16),
-            ("grad_accum (--grad-accum)", self.grad_accum, 1 << 16),
-            ("epochs (--epochs)", self.epochs, 1 << 20),
+            ("batch_size (--batch-size)", p.batch_size, 1 << 16),
+            ("grad_accum (--grad-accum)", p.grad_accum, 1 << 16),
+            ("epochs (--epochs)", p.epochs, 1 << 20),
             (
                 "pretrain_steps (--pretrain-steps)",
-                self.pretrain_steps,
+                p.pretrain_steps,
                 1 << 24,
             ),
-            ("tiny hidden size (--hidden)", self.tiny.hidden, 1 << 16),
-            ("tiny layers (--layers)", self.tiny.layers, 1 << 10),
-            ("tiny heads (--heads)", self.tiny.heads, 1 << 10),
-            (
-                "tiny vocabulary (--vocab-size)",
-                self.tiny.vocab_size,
-                1 << 22,
-            ),
+            ("tiny hidden size (--hidden)", p.tiny.hidden, 1 << 16),
+            ("tiny layers (--layers)", p.tiny.layers, 1 << 10),
+            ("tiny heads (--heads)", p.tiny.heads, 1 << 10),
+            ("tiny vocabulary (--vocab-size)", p.tiny.vocab_size, 1 << 22),
         ] {
             if !(1..=max).contains(&v) {
                 return Err(Error::BadParam {
@@ -181,31 +264,82 @@ impl TransformerOptions {
                 });
             }
         }
-        if let Some(lr) = self.lr
+        if let Some(lr) = p.lr
             && (!lr.is_finite() || lr <= 0.0 || lr > 1.0)
         {
-            return Err(Error::config(format!(
-                "learning rate (--lr) {lr} must be in (0, 1]"
-            )));
+            return Err(Error::BadParam {
+                name: "learning rate (--lr)".into(),
+                value: lr.to_string(),
+                why: "must be in (0, 1]".into(),
+            });
         }
-        let t = &self.tiny;
+        let t = &p.tiny;
         if t.heads == 0 || !t.hidden.is_multiple_of(t.heads) || t.layers == 0 {
-            return Err(Error::config(format!(
-                "tiny size: hidden {} must be a multiple of heads {} and layers >= 1",
-                t.hidden, t.heads
-            )));
+            return Err(Error::BadParam {
+                name: "tiny hidden size (--hidden)".into(),
+                value: t.hidden.to_string(),
+                why: format!("must be a multiple of the heads ({})", t.heads),
+            });
         }
-        if self.model == "tiny" && self.device == DeviceChoice::Cpu {
-            let cfg = ModelConfig::tiny_roberta(
-                t.vocab_size,
-                t.hidden,
-                t.layers,
-                t.heads,
-                self.max_length,
-            );
-            crate::transformer::memory::check_fits(&cfg, self.batch_size, self.max_length)?;
+        if p.model == "tiny" && p.device == DeviceChoice::Cpu {
+            let cfg =
+                ModelConfig::tiny_roberta(t.vocab_size, t.hidden, t.layers, t.heads, p.max_length);
+            crate::transformer::memory::check_fits(&cfg, p.batch_size, p.max_length)?;
         }
-        Ok(())
+        Ok(p)
+    }
+}
+
+impl ValidTransformerOptions {
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+    pub fn budget_minutes(&self) -> Option<f64> {
+        self.budget_minutes
+    }
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+    pub fn grad_accum(&self) -> usize {
+        self.grad_accum
+    }
+    pub fn epochs(&self) -> usize {
+        self.epochs
+    }
+    pub fn lr(&self) -> Option<f64> {
+        self.lr
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn device(&self) -> DeviceChoice {
+        self.device
+    }
+    pub fn threads(&self) -> Option<usize> {
+        self.threads
+    }
+    pub fn compare_random_init(&self) -> bool {
+        self.compare_random_init
+    }
+    pub fn tiny(&self) -> TinySize {
+        self.tiny
+    }
+    pub fn pretrain_steps(&self) -> usize {
+        self.pretrain_steps
+    }
+    pub fn pretrain_on_context(&self) -> bool {
+        self.pretrain_on_context
+    }
+    pub fn save_to(&self) -> Option<&std::path::Path> {
+        self.save_to.as_deref()
+    }
+
+    /// Back to a builder, to change a setting.
+    pub fn to_builder(&self) -> TransformerOptions {
+        TransformerOptions(self.clone())
     }
 }
 
@@ -465,7 +599,7 @@ fn chunks(text: &str, chars: usize) -> Vec<String> {
 
 /// Run the transformer experiment on `split` (see the module docs).
 pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<TransformerReport> {
-    opts.check()?;
+    let opts = opts.check_ref()?;
     if let Some(dir) = &opts.save_to {
         crate::fsio::check_out_dir(
             dir,

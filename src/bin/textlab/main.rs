@@ -278,11 +278,9 @@ fn run(cli: Cli) -> textlab::Result<()> {
         }
         Command::Bench(BenchCmd::Transformer(args)) => transformer::bench(args),
         Command::Run(a) => {
-            let mut transformer = TransformerOptions::for_profile(Profile::from_quick(a.quick));
-            transformer.model = a.model;
-            if let Some(b) = a.budget_minutes {
-                transformer.budget_minutes = Some(b);
-            }
+            let transformer = TransformerOptions::for_profile(Profile::from_quick(a.quick))
+                .model(a.model)
+                .budget_minutes(a.budget_minutes);
             let opts = RunOptions {
                 corpus: a.corpus.source(),
                 out: a.out,
