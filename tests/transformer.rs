@@ -188,11 +188,7 @@ fn trained_model(dir: &Path) -> (SequenceClassifier, TextTokenizer) {
     let enc = tok.encode_all(&texts, 32).unwrap();
     let val: Vec<String> = s.val.texts().into_iter().map(str::to_string).collect();
     let venc = tok.encode_all(&val, 32).unwrap();
-    let opts = FineTuneOptions {
-        epochs: 2,
-        lr: 1e-3,
-        ..Default::default()
-    };
+    let opts = FineTuneOptions::default().epochs(2).lr(1e-3);
     fine_tune(
         &model,
         &enc.ids,
@@ -386,13 +382,11 @@ fn bert_family_checkpoint_loads_and_fine_tunes() {
     let yva: Vec<u8> = s.val.labels().into_iter().take(40).collect();
     let tri = m.tokenizer.encode_all(&tr, 16).unwrap();
     let vai = m.tokenizer.encode_all(&va, 16).unwrap();
-    let opts = FineTuneOptions {
-        epochs: 2,
-        lr: 2e-4,
-        batch_size: 16,
-        warmup_frac: 0.0,
-        ..Default::default()
-    };
+    let opts = FineTuneOptions::default()
+        .epochs(2)
+        .lr(2e-4)
+        .batch_size(16)
+        .warmup_frac(0.0);
     let run = fine_tune(
         &m.classifier,
         &tri.ids,

@@ -695,16 +695,14 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         test: enc_test.truncated,
     };
     // Both arms get the same epochs and no early stopping: the same number of steps.
-    let ft = FineTuneOptions {
-        batch_size: opts.batch_size,
-        grad_accum: opts.grad_accum,
-        epochs: opts.epochs,
-        lr: opts.lr.unwrap_or(if tiny { 3e-4 } else { 5e-5 }),
-        seed: opts.seed,
-        patience: 0,
-        ..Default::default()
-    };
-    ft.check()?;
+    let ft = FineTuneOptions::default()
+        .batch_size(opts.batch_size)
+        .grad_accum(opts.grad_accum)
+        .epochs(opts.epochs)
+        .lr(opts.lr.unwrap_or(if tiny { 3e-4 } else { 5e-5 }))
+        .seed(opts.seed)
+        .patience(0)
+        .check()?;
     let mut pretraining = None;
     let mut load_note = None;
     let model = if tiny {
@@ -748,10 +746,7 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         config = m.classifier.config.clone();
         m.classifier
     };
-    let ft_main = FineTuneOptions {
-        budget: left(wall),
-        ..ft.clone()
-    };
+    let ft_main = ft.to_builder().budget(left(wall));
     let run = fine_tune(
         &model,
         &enc_train.ids,
@@ -773,7 +768,7 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
             config.arch.model_type()
         )
     };
-    let test = evaluate_arm(&name, &model, &enc_test, &test_y, ft.eval_batch_size)?;
+    let test = evaluate_arm(&name, &model, &enc_test, &test_y, ft.eval_batch_size())?;
     let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
     let train_seconds = tokenizer_seconds + pre_secs + run.train_seconds;
     let mut saved_to = None;
@@ -786,10 +781,7 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
     drop(model);
     let random_init = if tiny && opts.compare_random_init {
         let fresh = SequenceClassifier::new(config.clone(), Params::fresh(opts.seed, &device))?;
-        let ft_rand = FineTuneOptions {
-            budget: left(wall),
-            ..ft.clone()
-        };
+        let ft_rand = ft.to_builder().budget(left(wall));
         let rrun = fine_tune(
             &fresh,
             &enc_train.ids,
@@ -804,7 +796,7 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
             &fresh,
             &enc_test,
             &test_y,
-            ft.eval_batch_size,
+            ft.eval_batch_size(),
         )?;
         let secs = tokenizer_seconds + rrun.train_seconds;
         Some(ArmResult {
