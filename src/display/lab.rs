@@ -37,23 +37,23 @@ fn rows_table(rows: &[ClassicRow], best: Option<usize>) -> Table {
     for (i, row) in rows.iter().enumerate() {
         let m = &row.test.metrics;
         let mut cells = vec![
-            Cell::text(&row.stage),
+            Cell::text(row.stage()),
             Cell::text(&row.penalty),
             Cell::num(plot::fmt_c(row.c)),
             Cell::text(&row.balancing),
             Cell::num(format!("{:.3}", row.threshold)),
-            Cell::num(fmt3(row.val_f1)),
+            Cell::num(row.val_f1.map_or("n/a".into(), fmt3)),
             Cell::num(fmt3(m.precision())),
             Cell::num(fmt3(m.recall())),
             Cell::num(crate::lab::claims::fmt_interval(&row.test.f1)),
             Cell::num(fmt3(m.accuracy)),
             Cell::num(fmt_count(m.support())),
-            Cell::num(fmt_count(row.nnz)),
-            Cell::num(format!("{:.2}", row.fit_seconds)),
+            Cell::num(fmt_count(row.cost.parameters)),
+            Cell::num(format!("{:.2}", row.model.fit_seconds)),
         ];
         if Some(i) == best {
             cells = cells.into_iter().map(Cell::bold).collect();
-            cells[0] = Cell::text(format!("{} (best on validation)", row.stage)).bold();
+            cells[0] = Cell::text(format!("{} (best on validation)", row.stage())).bold();
         }
         t.push(cells);
     }
@@ -66,7 +66,7 @@ impl Render for ClassicReport {
         section(
             &format!(
                 "Classic models: {} chosen on validation (test F1 {:.3})",
-                best.stage,
+                best.stage(),
                 best.test.metrics.f1()
             ),
             &format!(
@@ -104,7 +104,7 @@ impl Render for ClassicRow {
         section(
             &format!(
                 "{}: test F1 {} with {} of {} positives found",
-                self.stage,
+                self.stage(),
                 crate::lab::claims::fmt_interval(&self.test.f1),
                 fmt_count(m.confusion.tp),
                 fmt_count(m.support())

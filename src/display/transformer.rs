@@ -212,7 +212,7 @@ impl Render for TransformerReport {
         .chain(
             self.random_init
                 .iter()
-                .map(|a| (&a.name, &a.test, &a.fine_tuning, a.train_seconds)),
+                .map(|a| (&a.name, &a.test, &a.fine_tuning, a.cost.fit_seconds)),
         );
         for (i, (name, e, run, secs)) in arms.enumerate() {
             let m = &e.metrics;

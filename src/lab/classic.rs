@@ -10,6 +10,7 @@ use crate::data::{Cleaner, Split};
 use crate::error::Result;
 use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
 use crate::lab::Profile;
+use crate::lab::results::{Cost, Family, ModelResult};
 use crate::linear::{
     LogReg, LogRegModel, Penalty, RegPath, Search, SearchResults, TopFeatures, log_space,
 };
@@ -337,6 +338,7 @@ impl ValidClassicLab {
             f,
         )?;
         r.cv_f1 = Some(row.mean_f1);
+        r.result.cost.search_seconds = search.seconds;
         Ok(r)
     }
 
@@ -350,17 +352,18 @@ impl ValidClassicLab {
         let gain = f1_difference(&f.y_val, &at(sweep.best_threshold), &at(0.5))?;
         let moved = gain.excludes_zero() && gain.estimate > 0.0;
         let threshold = if moved { sweep.best_threshold } else { 0.5 };
-        let stage = format!("{} + validation threshold", row.stage);
+        let stage = format!("{} + validation threshold", row.stage());
         let mut tuned =
             ClassicRow::new(&stage, row.model.clone(), row.balancing_kind, threshold, f)?;
         tuned.cv_f1 = row.cv_f1;
+        tuned.result.cost.search_seconds = row.cost.search_seconds;
         Ok(ThresholdChoice {
             sweep,
             best_threshold: threshold,
             gain,
             moved,
             row: moved.then_some(tuned),
-            base: row.stage.clone(),
+            base: row.stage().to_string(),
         })
     }
 
@@ -378,7 +381,7 @@ impl ValidClassicLab {
             .collect();
         let x = f.tfidf.transform(&clean)?;
         Ok(crate::lab::Predictions::new(
-            &row.stage,
+            row.stage(),
             texts,
             row.model.predict_proba(&x),
             row.threshold,
@@ -458,7 +461,7 @@ pub const OUT_OF_THE_BOX: &str = "out-of-the-box";
 /// Index of the row with the best validation F1 (the first among ties: the simpler story).
 pub fn best_on_validation(rows: &[ClassicRow]) -> usize {
     rows.iter().enumerate().fold(0, |best, (i, r)| {
-        if r.val_f1 > rows[best].val_f1 {
+        if r.val_f1.unwrap_or(f64::MIN) > rows[best].val_f1.unwrap_or(f64::MIN) {
             i
         } else {
             best
@@ -496,10 +499,13 @@ pub struct Features {
     pub seconds: f64,
 }
 
-/// One line of the results table: a model, how it was trained, and its scores.
+/// One line of the results table: a model evaluated (a [`ModelResult`]: its stage as the name,
+/// validation F1, test evaluation, cost) and how it was trained. It dereferences to its
+/// `ModelResult`, so `row.test`, `row.val_f1` and `row.cost` read through.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassicRow {
-    pub stage: String,
+    #[serde(flatten)]
+    pub result: ModelResult,
     pub penalty: String,
     #[serde(rename = "C")]
     pub c: f64,
@@ -509,16 +515,17 @@ pub struct ClassicRow {
     pub threshold: f64,
     /// Mean cross-validated F1 of the setting, for rows chosen by the search.
     pub cv_f1: Option<f64>,
-    /// F1 on the validation split (what choices are made on).
-    pub val_f1: f64,
-    /// Test-set evaluation (support, interval and scores included).
-    pub test: Evaluation,
-    pub nnz: usize,
-    pub fit_seconds: f64,
     /// What resampling did to the training set, for balancing rows.
     pub balance: Option<BalanceReport>,
     #[serde(skip)]
     pub model: LogRegModel,
+}
+
+impl std::ops::Deref for ClassicRow {
+    type Target = ModelResult;
+    fn deref(&self) -> &ModelResult {
+        &self.result
+    }
 }
 
 impl ClassicRow {
@@ -531,26 +538,41 @@ impl ClassicRow {
     ) -> Result<ClassicRow> {
         let val = Metrics::from_scores(&f.y_val, &m.predict_proba(&f.x_val), threshold)?;
         let test = Evaluation::new(stage, &f.y_test, &m.predict_proba(&f.x_test), threshold)?;
+        let result = ModelResult {
+            name: stage.to_string(),
+            family: Family::Classic,
+            val_f1: Some(val.f1()),
+            test,
+            cost: Cost {
+                fit_seconds: f.seconds + m.fit_seconds,
+                search_seconds: 0.0,
+                peak_memory_bytes: None,
+                parameters: m.nnz,
+                // f64 weights plus the intercept; the vocabulary is not counted.
+                size_bytes: 8 * (m.coef.len() as u64 + 1),
+            },
+        };
         Ok(ClassicRow {
-            stage: stage.to_string(),
+            result,
             penalty: m.penalty.to_string(),
             c: m.c,
             balancing: bal.name().to_string(),
             balancing_kind: bal,
             threshold,
             cv_f1: None,
-            val_f1: val.f1(),
-            test,
-            nnz: m.nnz,
-            fit_seconds: m.fit_seconds,
             balance: None,
             model: m,
         })
     }
 
+    /// The stage this row stands for (`out-of-the-box`, `tuned L1`, ...): its result's name.
+    pub fn stage(&self) -> &str {
+        &self.result.name
+    }
+
     /// The test metrics at the row's threshold.
     pub fn metrics(&self) -> &Metrics {
-        &self.test.metrics
+        &self.result.test.metrics
     }
 }
 
@@ -583,7 +605,7 @@ impl ClassicReport {
     }
     /// The row of a stage by name (e.g. `out-of-the-box`, `tuned L1`).
     pub fn row(&self, stage: &str) -> Option<&ClassicRow> {
-        self.rows.iter().find(|r| r.stage == stage)
+        self.rows.iter().find(|r| r.stage() == stage)
     }
 }
 

@@ -13,6 +13,7 @@
 
 use crate::data::{Corpus, Split};
 use crate::error::{Error, Result};
+use crate::lab::results::{Cost, Family, ModelResult};
 use crate::metrics::{Evaluation, Interval};
 use crate::transformer::checkpoint::{LoadNote, TransformerModel, save_classifier_with};
 use crate::transformer::config::{Arch, ModelConfig};
@@ -348,14 +349,20 @@ pub const MAX_BUDGET_MINUTES: f64 = 525_600.0;
 /// Longest sequence the options accept, in tokens (memory is checked separately).
 pub const MAX_LENGTH: usize = 1 << 20;
 
-/// Test-set numbers of one fine-tuned model.
+/// One fine-tuned arm: the model evaluated (a [`ModelResult`], its cost the arm's training wall
+/// seconds, tokenizer included) and its fine-tuning curves. Dereferences to its `ModelResult`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmResult {
-    pub name: String,
-    pub test: Evaluation,
-    /// Training wall seconds of this arm (pretraining included where there was one).
-    pub train_seconds: f64,
+    #[serde(flatten)]
+    pub result: ModelResult,
     pub fine_tuning: FineTuneRun,
+}
+
+impl std::ops::Deref for ArmResult {
+    type Target = ModelResult;
+    fn deref(&self) -> &ModelResult {
+        &self.result
+    }
 }
 
 /// Texts cut to `max_length` tokens, per split.
@@ -489,7 +496,7 @@ impl std::fmt::Display for TransformerReport {
                 rm.f1(),
                 rm.precision(),
                 rm.recall(),
-                r.train_seconds,
+                r.cost.fit_seconds,
                 g.estimate,
                 g.low,
                 g.high
@@ -779,7 +786,7 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
     }
     let params = model.params().num_parameters();
     drop(model);
-    let random_init = if tiny && opts.compare_random_init {
+    let mut random_init = if tiny && opts.compare_random_init {
         let fresh = SequenceClassifier::new(config.clone(), Params::fresh(opts.seed, &device))?;
         let ft_rand = ft.to_builder().budget(left(wall));
         let rrun = fine_tune(
@@ -798,11 +805,21 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
             &test_y,
             ft.eval_batch_size(),
         )?;
-        let secs = tokenizer_seconds + rrun.train_seconds;
         Some(ArmResult {
-            name: ev.name.clone(),
-            test: ev,
-            train_seconds: secs,
+            result: ModelResult {
+                name: ev.name.clone(),
+                family: Family::Transformer,
+                val_f1: Some(rrun.best_val_f1),
+                test: ev,
+                cost: Cost {
+                    fit_seconds: tokenizer_seconds + rrun.train_seconds,
+                    search_seconds: 0.0,
+                    // Filled in below with the run's peak, as for the main arm.
+                    peak_memory_bytes: None,
+                    parameters: params,
+                    size_bytes: 4 * params as u64,
+                },
+            },
             fine_tuning: rrun,
         })
     } else {
@@ -827,6 +844,10 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         .as_ref()
         .map(|r| test.f1_minus(&r.test))
         .transpose()?;
+    let peak = peak_memory_bytes();
+    if let Some(a) = &mut random_init {
+        a.result.cost.peak_memory_bytes = peak;
+    }
     Ok(TransformerReport {
         model: name,
         device: describe(&device),
@@ -834,7 +855,7 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         threshold: 0.5,
         train_seconds,
         seq_per_second: run.seq_per_second,
-        peak_memory_bytes: peak_memory_bytes(),
+        peak_memory_bytes: peak,
         memory_estimate: MemoryEstimate::new(&config, opts.batch_size, max_len, true),
         tokenizer_seconds,
         pretraining,

@@ -232,7 +232,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
                     .map(|(i, r)| {
                         let m = r.metrics();
                         serde_json::json!({
-                            "stage": r.stage,
+                            "stage": r.stage(),
                             "penalty": r.penalty,
                             "C": r.c,
                             "balancing": r.balancing,
@@ -246,8 +246,8 @@ fn run(cli: Cli) -> textlab::Result<()> {
                             "f1_high": r.test.f1.high,
                             "accuracy": m.accuracy,
                             "support": m.support(),
-                            "nnz": r.nnz,
-                            "fit_seconds": r.fit_seconds,
+                            "nnz": r.cost.parameters,
+                            "fit_seconds": r.model.fit_seconds,
                             "best": i == report.best,
                         })
                     })
@@ -293,8 +293,8 @@ fn run(cli: Cli) -> textlab::Result<()> {
             textlab::report::write_run(&mut r, &opts.out)?;
             let best = r.classic.best();
             let mut text = String::new();
-            for (name, e) in std::iter::once((&best.stage, &best.test))
-                .chain(r.transformer.as_ref().map(|t| (&t.model, &t.test)))
+            for (name, e) in std::iter::once((best.stage(), &best.test))
+                .chain(r.transformer.as_ref().map(|t| (t.model.as_str(), &t.test)))
             {
                 let m = &e.metrics;
                 text += &format!(
