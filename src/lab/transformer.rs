@@ -20,7 +20,7 @@ use crate::transformer::config::{Arch, ModelConfig};
 use crate::transformer::device::{
     DeviceChoice, choose_threads, describe, peak_memory_bytes, set_cpu_threads, tune_allocator,
 };
-use crate::transformer::memory::{MemoryEstimate, human_bytes};
+use crate::transformer::memory::MemoryEstimate;
 use crate::transformer::mlm::{MlmOptions, MlmRun, pretrain};
 use crate::transformer::model::SequenceClassifier;
 use crate::transformer::params::Params;
@@ -427,111 +427,6 @@ pub struct TransformerReport {
 impl TransformerReport {
     pub fn to_json(&self) -> Result<String> {
         Ok(serde_json::to_string_pretty(self)?)
-    }
-}
-
-impl std::fmt::Display for TransformerReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = &self.summary;
-        writeln!(f, "Transformer: {}", self.model)?;
-        writeln!(
-            f,
-            "  {} params ({}), hidden {} x {} layers, {} heads, vocab {}, on {}",
-            s.parameters,
-            human_bytes(s.model_bytes),
-            s.hidden,
-            s.layers,
-            s.heads,
-            s.vocab_size,
-            self.device
-        )?;
-        let m = &self.test.metrics;
-        writeln!(
-            f,
-            "  test: precision {:.3}  recall {:.3}  F1 {:.3} (95% interval {:.3}-{:.3})  accuracy {:.3}  support {} (threshold {})",
-            m.precision(),
-            m.recall(),
-            m.f1(),
-            self.test.f1.low,
-            self.test.f1.high,
-            m.accuracy,
-            m.support(),
-            self.threshold
-        )?;
-        if let Some(p) = &self.pretraining {
-            writeln!(
-                f,
-                "  MLM pretraining: {} steps in {:.0}s ({:.1} seq/s, {} companion texts), masked-token loss {:.2} -> {:.2}{}",
-                p.steps,
-                p.seconds,
-                p.seq_per_second,
-                self.context_texts,
-                p.first_loss,
-                p.last_loss,
-                if p.cut_by_budget {
-                    " (cut short by the wall-clock cap)"
-                } else {
-                    ""
-                }
-            )?;
-        }
-        let ft = &self.fine_tuning;
-        writeln!(
-            f,
-            "  fine-tuning: {} steps, {:.0}s, {:.1} seq/s, best epoch {} (val F1 {:.3}), stop: {:?}",
-            ft.steps, ft.train_seconds, ft.seq_per_second, ft.best_epoch, ft.best_val_f1, ft.stop
-        )?;
-        for e in &ft.history {
-            writeln!(
-                f,
-                "    epoch {:>2}: train loss {:.4}  val loss {:.4}  val F1 {:.3}  ({:.0}s)",
-                e.epoch, e.train_loss, e.val_loss, e.val_f1, e.seconds
-            )?;
-        }
-        if let (Some(r), Some(g)) = (&self.random_init, &self.pretraining_gain) {
-            let rm = &r.test.metrics;
-            writeln!(
-                f,
-                "  same steps from random init: F1 {:.3} (precision {:.3}, recall {:.3}) in {:.0}s -> pretraining gain {:+.3} F1 (paired 95% interval {:+.3} to {:+.3})",
-                rm.f1(),
-                rm.precision(),
-                rm.recall(),
-                r.cost.fit_seconds,
-                g.estimate,
-                g.low,
-                g.high
-            )?;
-        }
-        writeln!(
-            f,
-            "  training {:.0}s of {:.0}s wall ({}); truncated to {} tokens: train {}, val {}, test {}",
-            self.train_seconds,
-            self.wall_seconds,
-            self.budget_minutes
-                .map_or("no wall-clock cap".to_string(), |b| format!("cap {b} min")),
-            self.truncated.max_length,
-            self.truncated.train,
-            self.truncated.val,
-            self.truncated.test
-        )?;
-        let peak = self
-            .peak_memory_bytes
-            .map_or("unknown".to_string(), human_bytes);
-        writeln!(
-            f,
-            "  memory: peak {peak}; estimate {}",
-            self.memory_estimate
-        )?;
-        if let Some(n) = &self.load_note {
-            writeln!(f, "  {n}")?;
-        }
-        if let Some(p) = &self.saved_to {
-            writeln!(f, "  saved to {p}")?;
-        }
-        for n in &self.notes {
-            writeln!(f, "  note: {n}")?;
-        }
-        Ok(())
     }
 }
 
