@@ -679,6 +679,7 @@ enum Part {
     /// Tables shown side by side in HTML, one below the other elsewhere.
     Side(Vec<Table>),
     Note(String),
+    Warning(String),
     /// A figure or another rich block: HTML only, the text view has no picture.
     Html(String),
 }
@@ -702,6 +703,11 @@ impl Panel {
         self.parts.push(Part::Note(text.into()));
         self
     }
+    /// A line that must not be missed (shown in red in HTML, `warning: ` in text).
+    pub fn warning(mut self, text: impl Into<String>) -> Panel {
+        self.parts.push(Part::Warning(text.into()));
+        self
+    }
     pub fn html_only(mut self, html: impl Into<String>) -> Panel {
         self.parts.push(Part::Html(html.into()));
         self
@@ -715,6 +721,9 @@ impl Panel {
                 Part::Table(t) => t.to_html(),
                 Part::Side(ts) => flex(&ts.iter().map(Table::to_html).collect::<Vec<_>>()),
                 Part::Note(n) => note(n),
+                Part::Warning(w) => {
+                    format!("<div style=\"color:#c0392b\">warning: {}</div>", escape(w))
+                }
                 Part::Html(h) => h.clone(),
             })
             .collect();
@@ -731,6 +740,7 @@ impl Panel {
                     s += n;
                     s += "\n";
                 }
+                Part::Warning(w) => s += &format!("warning: {w}\n"),
                 Part::Html(_) => {}
             }
         }
@@ -746,6 +756,7 @@ impl Panel {
                     .iter()
                     .for_each(|t| s += &format!("{}\n", t.to_markdown())),
                 Part::Note(n) => s += &format!("{n}\n\n"),
+                Part::Warning(w) => s += &format!("**warning:** {w}\n\n"),
                 Part::Html(_) => {}
             }
         }

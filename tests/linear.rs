@@ -324,11 +324,22 @@ fn search_table_and_best_row() {
     );
     assert!(best.mean_f1 > 0.5, "{res}");
     // Balancing helps the positive-class F1 at small C on this 40%-positive problem, or ties.
+    // The text is the notebook's view: the best setting in the title, the top 12 ranked.
     let table = res.to_string();
     assert!(
-        table.contains("best:") && table.contains("undersample"),
+        table.starts_with(&format!(
+            "Cross-validated search: best {} C = {}",
+            best.penalty,
+            textlab::linear::fmt_c(best.c)
+        )) && table.contains("4-fold CV over 32 settings"),
         "{table}"
     );
+    let ranked = table
+        .lines()
+        .skip_while(|l| !l.starts_with("---"))
+        .skip(1)
+        .count();
+    assert_eq!(ranked, 12, "{table}");
     let again = Search::new()
         .cs(log_space(-1.0, 2.0, 4))
         .penalties([Penalty::L1, Penalty::L2])
@@ -379,7 +390,11 @@ fn regularization_path_grows_with_c() {
     // Each point of the path is the optimum at its C.
     let cold = LogReg::l1().balanced().c(cs[6]).fit(&x, &y).unwrap();
     assert!((cold.objective - p.objective[6]).abs() <= 1e-3 * cold.objective);
-    assert!(p.to_string().contains("nnz"));
+    let text = p.to_string();
+    assert!(
+        text.starts_with("Regularization path (l1)") && text.contains("non-zero"),
+        "{text}"
+    );
 }
 
 #[test]

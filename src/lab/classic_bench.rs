@@ -8,7 +8,6 @@ use crate::error::{Error, IoContext, Result};
 use crate::linear::{LogReg, Penalty};
 use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::process::Command;
 use std::time::Instant;
 
@@ -76,100 +75,6 @@ impl ClassicBench {
         self.sklearn
             .as_ref()
             .map(|s| (self.l1_objective - s.l1_objective) / s.l1_objective.abs())
-    }
-}
-
-impl fmt::Display for ClassicBench {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "classic benchmark: {} train / {} test texts, best of {} runs",
-            self.n_train, self.n_test, self.repeats
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12} {:>12} {:>10}",
-            "", "textlab", "sklearn", "ratio"
-        )?;
-        let s = self.sklearn.as_ref();
-        let cell = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
-        writeln!(
-            f,
-            "{:<28} {:>12} {:>12}",
-            "features",
-            self.n_features,
-            s.map_or("-".into(), |s| s.n_features.to_string())
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.3} {:>12} {:>10}",
-            "TF-IDF fit_transform (s)",
-            self.tfidf_seconds,
-            cell(s.map(|s| s.tfidf_seconds), 3),
-            self.tfidf_speedup()
-                .map_or("-".into(), |r| format!("{r:.1}x faster"))
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.3} {:>12} {:>10}",
-            "L1 fit C=10 balanced (s)",
-            self.l1_fit_seconds,
-            cell(s.map(|s| s.l1_fit_seconds), 3),
-            self.l1_time_ratio()
-                .map_or("-".into(), |r| format!("{r:.2}x time"))
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.6} {:>12}",
-            "L1 objective",
-            self.l1_objective,
-            cell(s.map(|s| s.l1_objective), 6)
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12} {:>12}",
-            "L1 nnz",
-            self.l1_nnz,
-            s.map_or("-".into(), |s| s.l1_nnz.to_string())
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.4} {:>12}",
-            "L1 test F1 (thr 0.5)",
-            self.l1_test_f1,
-            cell(s.map(|s| s.l1_test_f1), 4)
-        )?;
-        if let Some(g) = &self.grid {
-            writeln!(
-                f,
-                "{:<28} {:>12} {:>12}",
-                "grid best (5-fold CV F1)", g.ours_best, g.sklearn_best
-            )?;
-            writeln!(
-                f,
-                "{:<28} {:>12.4} {:>12.4}",
-                "grid best CV F1", g.ours_cv_f1, g.sklearn_cv_f1
-            )?;
-            writeln!(
-                f,
-                "{:<28} {:>12.4} {:>12.4} {:>10}",
-                "grid best test F1",
-                g.ours_test_f1,
-                g.sklearn_test_f1,
-                format!("{:+.4}", g.ours_test_f1 - g.sklearn_test_f1)
-            )?;
-            writeln!(
-                f,
-                "{:<28} {:>12.1} {:>12.1} {:>10}",
-                "grid search (s)",
-                g.ours_seconds,
-                g.sklearn_seconds,
-                format!("{:.2}x time", g.ours_seconds / g.sklearn_seconds)
-            )?;
-        } else if self.sklearn.is_some() {
-            writeln!(f, "(grid comparison: add --grid)")?;
-        }
-        writeln!(f, "{}", self.note)
     }
 }
 

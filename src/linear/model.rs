@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::features::Csr;
 use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::time::Instant;
 
 /// A fitted logistic regression (plain data: clone it, serialize it, display it).
@@ -42,47 +41,6 @@ pub struct TopFeatures {
     pub positive: Vec<(String, f64)>,
     /// Most negative weights first (evidence for class 0).
     pub negative: Vec<(String, f64)>,
-}
-
-impl fmt::Display for TopFeatures {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self
-            .positive
-            .iter()
-            .chain(&self.negative)
-            .map(|(t, _)| t.chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(8, 40);
-        writeln!(
-            f,
-            "{:>w$} {:>9}   {:>w$} {:>9}",
-            "positive",
-            "weight",
-            "negative",
-            "weight",
-            w = width
-        )?;
-        let rows = self.positive.len().max(self.negative.len());
-        for r in 0..rows {
-            let cell = |v: &Vec<(String, f64)>| match v.get(r) {
-                Some((t, x)) => (truncate(t, width), format!("{x:>9.4}")),
-                None => (String::new(), " ".repeat(9)),
-            };
-            let (pt, pw) = cell(&self.positive);
-            let (nt, nw) = cell(&self.negative);
-            writeln!(f, "{pt:>width$} {pw}   {nt:>width$} {nw}")?;
-        }
-        Ok(())
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(['…']).collect()
-    }
 }
 
 impl LogRegModel {
@@ -218,38 +176,6 @@ pub struct KktReport {
     pub sum: f64,
     /// Summed violation at `w = 0, b = 0`.
     pub sum_at_zero: f64,
-}
-
-impl fmt::Display for LogRegModel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "logistic regression")?;
-        writeln!(f, "  {:<14} {}", "penalty", self.penalty)?;
-        writeln!(f, "  {:<14} {}", "C", self.c)?;
-        writeln!(
-            f,
-            "  {:<14} [{:.4}, {:.4}]",
-            "class weights", self.class_weight[0], self.class_weight[1]
-        )?;
-        writeln!(f, "  {:<14} {} / {}", "non-zero", self.nnz, self.coef.len())?;
-        writeln!(f, "  {:<14} {:.6}", "intercept", self.intercept)?;
-        writeln!(f, "  {:<14} {:.6}", "objective", self.objective)?;
-        writeln!(
-            f,
-            "  {:<14} {} ({})",
-            "iterations",
-            self.n_iter,
-            if self.converged {
-                "converged"
-            } else {
-                "NOT converged: raise max_iter"
-            }
-        )?;
-        write!(
-            f,
-            "  {:<14} {:.3}s on {} examples",
-            "fit time", self.fit_seconds, self.n_samples
-        )
-    }
 }
 
 /// The CSR invariants the solver relies on (the fields are public, so check them once).
