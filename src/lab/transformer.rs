@@ -499,26 +499,19 @@ fn chunks(text: &str, chars: usize) -> Vec<String> {
     out
 }
 
-/// Run the transformer experiment on `split` (see the module docs).
-pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<TransformerReport> {
-    let opts = opts.check_ref()?;
-    if let Some(dir) = &opts.save_to {
-        crate::fsio::check_out_dir(
-            dir,
-            "save_to",
-            &crate::transformer::checkpoint::CHECKPOINT_FILES,
-        )?;
-    }
-    tune_allocator();
-    let wall = Instant::now();
-    let cap = opts
-        .budget_minutes
-        .map(|m| Duration::from_secs_f64(m * 60.0));
-    let left = |since: Instant| cap.map(|c| c.saturating_sub(since.elapsed()));
-    let device = opts.device.open()?;
-    if device.is_cpu() {
-        set_cpu_threads(choose_threads(opts.threads));
-    }
+/// The split's texts and labels, checked: no split empty, not every text empty.
+struct SplitTexts {
+    train_x: Vec<String>,
+    train_y: Vec<u8>,
+    val_x: Vec<String>,
+    val_y: Vec<u8>,
+    test_x: Vec<String>,
+    test_y: Vec<u8>,
+    /// Texts with no content (they still get a prediction).
+    empty_texts: usize,
+}
+
+fn split_texts(split: &Split) -> Result<SplitTexts> {
     let (train_x, train_y) = texts_of(&split.train);
     let (val_x, val_y) = texts_of(&split.val);
     let (test_x, test_y) = texts_of(&split.test);
@@ -540,6 +533,128 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
     if empty_texts == train_x.len() + val_x.len() + test_x.len() {
         return Err(Error::data("every text is empty: nothing to learn from"));
     }
+    Ok(SplitTexts {
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        test_x,
+        test_y,
+        empty_texts,
+    })
+}
+
+/// The three splits as token ids, with their labels.
+struct Tokenized<'a> {
+    train: &'a Encoded,
+    train_y: &'a [u8],
+    val: &'a Encoded,
+    val_y: &'a [u8],
+    test: &'a Encoded,
+    test_y: &'a [u8],
+}
+
+/// Fine-tune `model` (validation picks the epoch), then evaluate it on test as `name`.
+fn train_and_test(
+    model: &SequenceClassifier,
+    data: &Tokenized,
+    ft: &FineTuneOptions,
+    progress: &str,
+    name: &str,
+) -> Result<(FineTuneRun, Evaluation)> {
+    let run = fine_tune(
+        model,
+        &data.train.ids,
+        data.train_y,
+        &data.val.ids,
+        data.val_y,
+        ft,
+        progress,
+    )?;
+    let bs = ft.check_ref()?.eval_batch_size();
+    let test = evaluate_arm(name, model, data.test, data.test_y, bs)?;
+    Ok((run, test))
+}
+
+/// The same architecture fine-tuned from random initialisation with the same settings: what the
+/// pretrained arm is measured against. Its cost counts the shared tokenizer's training.
+fn random_init_arm(
+    config: &ModelConfig,
+    seed: u64,
+    device: &candle_core::Device,
+    data: &Tokenized,
+    ft: &FineTuneOptions,
+    tokenizer_seconds: f64,
+    params: usize,
+) -> Result<ArmResult> {
+    let fresh = SequenceClassifier::new(config.clone(), Params::fresh(seed, device))?;
+    let (rrun, ev) = train_and_test(
+        &fresh,
+        data,
+        ft,
+        "fine-tuning from random init",
+        "same architecture, random init",
+    )?;
+    Ok(ArmResult {
+        result: ModelResult {
+            name: ev.name.clone(),
+            family: Family::Transformer,
+            val_f1: Some(rrun.best_val_f1),
+            test: ev,
+            cost: Cost {
+                fit_seconds: tokenizer_seconds + rrun.train_seconds,
+                search_seconds: 0.0,
+                // Filled in by the caller with the run's peak, as for the main arm.
+                peak_memory_bytes: None,
+                parameters: params,
+                size_bytes: 4 * params as u64,
+            },
+        },
+        fine_tuning: rrun,
+    })
+}
+
+/// The report's name of the model: the tiny model by its size, a checkpoint by its name.
+fn model_name(tiny: bool, config: &ModelConfig, model: &str) -> String {
+    if tiny {
+        format!(
+            "tiny RoBERTa (h{} L{} H{}), MLM-pretrained here",
+            config.hidden_size, config.num_hidden_layers, config.num_attention_heads
+        )
+    } else {
+        format!("{} ({})", checkpoint_name(model), config.arch.model_type())
+    }
+}
+
+/// Run the transformer experiment on `split` (see the module docs).
+pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<TransformerReport> {
+    let opts = opts.check_ref()?;
+    if let Some(dir) = &opts.save_to {
+        crate::fsio::check_out_dir(
+            dir,
+            "save_to",
+            &crate::transformer::checkpoint::CHECKPOINT_FILES,
+        )?;
+    }
+    tune_allocator();
+    let wall = Instant::now();
+    let cap = opts
+        .budget_minutes
+        .map(|m| Duration::from_secs_f64(m * 60.0));
+    let left = |since: Instant| cap.map(|c| c.saturating_sub(since.elapsed()));
+    let device = opts.device.open()?;
+    if device.is_cpu() {
+        set_cpu_threads(choose_threads(opts.threads));
+    }
+    let SplitTexts {
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        test_x,
+        test_y,
+        empty_texts,
+    } = split_texts(split)?;
     let mut notes = Vec::new();
     let tiny = opts.model == "tiny";
     // Unlabelled text of the training rows only: nothing from validation or test reaches the model.
@@ -648,29 +763,22 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         config = m.classifier.config.clone();
         m.classifier
     };
-    let ft_main = ft.to_builder().budget(left(wall));
-    let run = fine_tune(
-        &model,
-        &enc_train.ids,
-        &train_y,
-        &enc_val.ids,
-        &val_y,
-        &ft_main,
-        "fine-tuning",
-    )?;
-    let name = if tiny {
-        format!(
-            "tiny RoBERTa (h{} L{} H{}), MLM-pretrained here",
-            config.hidden_size, config.num_hidden_layers, config.num_attention_heads
-        )
-    } else {
-        format!(
-            "{} ({})",
-            checkpoint_name(&opts.model),
-            config.arch.model_type()
-        )
+    let data = Tokenized {
+        train: &enc_train,
+        train_y: &train_y,
+        val: &enc_val,
+        val_y: &val_y,
+        test: &enc_test,
+        test_y: &test_y,
     };
-    let test = evaluate_arm(&name, &model, &enc_test, &test_y, ft.eval_batch_size())?;
+    let name = model_name(tiny, &config, &opts.model);
+    let (run, test) = train_and_test(
+        &model,
+        &data,
+        &ft.to_builder().budget(left(wall)),
+        "fine-tuning",
+        &name,
+    )?;
     let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
     let train_seconds = tokenizer_seconds + pre_secs + run.train_seconds;
     let mut saved_to = None;
@@ -682,41 +790,15 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
     let params = model.params().num_parameters();
     drop(model);
     let mut random_init = if tiny && opts.compare_random_init {
-        let fresh = SequenceClassifier::new(config.clone(), Params::fresh(opts.seed, &device))?;
-        let ft_rand = ft.to_builder().budget(left(wall));
-        let rrun = fine_tune(
-            &fresh,
-            &enc_train.ids,
-            &train_y,
-            &enc_val.ids,
-            &val_y,
-            &ft_rand,
-            "fine-tuning from random init",
-        )?;
-        let ev = evaluate_arm(
-            "same architecture, random init",
-            &fresh,
-            &enc_test,
-            &test_y,
-            ft.eval_batch_size(),
-        )?;
-        Some(ArmResult {
-            result: ModelResult {
-                name: ev.name.clone(),
-                family: Family::Transformer,
-                val_f1: Some(rrun.best_val_f1),
-                test: ev,
-                cost: Cost {
-                    fit_seconds: tokenizer_seconds + rrun.train_seconds,
-                    search_seconds: 0.0,
-                    // Filled in below with the run's peak, as for the main arm.
-                    peak_memory_bytes: None,
-                    parameters: params,
-                    size_bytes: 4 * params as u64,
-                },
-            },
-            fine_tuning: rrun,
-        })
+        Some(random_init_arm(
+            &config,
+            opts.seed,
+            &device,
+            &data,
+            &ft.to_builder().budget(left(wall)),
+            tokenizer_seconds,
+            params,
+        )?)
     } else {
         notes.push(if tiny {
             "random-init comparison skipped (compare_random_init = false)".into()
