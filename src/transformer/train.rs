@@ -326,16 +326,13 @@ pub fn class_weights(y: &[u8], enabled: bool) -> [f32; 2] {
 
 /// Fine-tune `model` in place on (`train_ids`, `train_y`), selecting the epoch by F1 on
 /// (`val_ids`, `val_y`); the best epoch's weights are restored before returning.
-pub fn fine_tune(
-    model: &SequenceClassifier,
+/// Training and validation examples present, one 0/1 label each.
+fn check_data(
     train_ids: &[Vec<u32>],
     train_y: &[u8],
     val_ids: &[Vec<u32>],
     val_y: &[u8],
-    opts: &FineTuneOptions,
-    label: &str,
-) -> Result<FineTuneRun> {
-    let opts = opts.check_ref()?;
+) -> Result<()> {
     if train_ids.is_empty() || val_ids.is_empty() {
         return Err(Error::data(
             "fine-tuning needs training and validation examples",
@@ -347,6 +344,39 @@ pub fn fine_tune(
     if let Some(v) = train_y.iter().chain(val_y).find(|&&v| v > 1) {
         return Err(Error::data(format!("labels must be 0 or 1, found {v}")));
     }
+    Ok(())
+}
+
+/// The class-weighted loss of the training rows `idx` (dropout drawn from `rng`).
+fn batch_loss(
+    model: &SequenceClassifier,
+    (ids, y): (&[Vec<u32>], &[u8]),
+    idx: &[usize],
+    weights: &Tensor,
+    rng: &mut Rng,
+) -> Result<Tensor> {
+    let seqs: Vec<&[u32]> = idx.iter().map(|&i| ids[i].as_slice()).collect();
+    let ys: Vec<u8> = idx.iter().map(|&i| y[i]).collect();
+    let batch = Batch::new(&seqs, Some(&ys), &model.config, model.params().device())?;
+    let logits = model.forward(&batch, Some(rng))?;
+    let labels = batch
+        .labels
+        .as_ref()
+        .ok_or_else(|| Error::model("batch without labels"))?;
+    Ok(loss_of(&logits, labels, weights)?)
+}
+
+pub fn fine_tune(
+    model: &SequenceClassifier,
+    train_ids: &[Vec<u32>],
+    train_y: &[u8],
+    val_ids: &[Vec<u32>],
+    val_y: &[u8],
+    opts: &FineTuneOptions,
+    label: &str,
+) -> Result<FineTuneRun> {
+    let opts = opts.check_ref()?;
+    check_data(train_ids, train_y, val_ids, val_y)?;
     let dev = model.params().device().clone();
     let mut rng = Rng::new(opts.seed);
     let w = class_weights(train_y, opts.class_weighted);
@@ -375,15 +405,7 @@ pub fn fine_tune(
         for group in batches.chunks(opts.grad_accum) {
             let t0 = Instant::now();
             for idx in group {
-                let seqs_b: Vec<&[u32]> = idx.iter().map(|&i| train_ids[i].as_slice()).collect();
-                let ys: Vec<u8> = idx.iter().map(|&i| train_y[i]).collect();
-                let batch = Batch::new(&seqs_b, Some(&ys), &model.config, &dev)?;
-                let logits = model.forward(&batch, Some(&mut rng))?;
-                let labels = batch
-                    .labels
-                    .as_ref()
-                    .ok_or_else(|| Error::model("batch without labels"))?;
-                let loss = loss_of(&logits, labels, &weights)?;
+                let loss = batch_loss(model, (train_ids, train_y), idx, &weights, &mut rng)?;
                 let l = loss.to_scalar::<f32>()? as f64;
                 if !l.is_finite() {
                     return Err(Error::model(format!(
