@@ -145,28 +145,6 @@ pub struct BalanceReport {
     pub class_weight: Option<[f64; 2]>,
 }
 
-impl fmt::Display for BalanceReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "balancing: {} (seed {})", self.method, self.seed)?;
-        writeln!(
-            f,
-            "{:>7} {:>8} {:>8} {:>8}",
-            "class", "before", "after", "weight"
-        )?;
-        let weights = self.class_weight.unwrap_or([1.0, 1.0]);
-        for (c, ((b, a), w)) in self.before.iter().zip(&self.after).zip(weights).enumerate() {
-            writeln!(f, "{c:>7} {b:>8} {a:>8} {w:>8.4}")?;
-        }
-        write!(
-            f,
-            "{:>7} {:>8} {:>8}",
-            "total",
-            self.before[0] + self.before[1],
-            self.after[0] + self.after[1]
-        )
-    }
-}
-
 /// `[negatives, positives]`; an error unless both classes are present and labels are 0/1.
 pub fn class_counts(y: &[u8]) -> Result<[usize; 2]> {
     let mut counts = [0usize; 2];

@@ -10,7 +10,7 @@ pub use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
 pub use crate::lab::transformer::{self as transformer_lab, TransformerOptions, TransformerReport};
 pub use crate::lab::{
     AccumulationPlan, ClassicLab, ClassicReport, ClassicRow, ComputeInfo, Conclusion,
-    ErrorAnalysis, ErrorOverlap, Family, Finding, MemoryTable, ModelResult, Predictions,
+    ErrorAnalysis, ErrorOverlap, Family, Finding, MemoryTable, ModelResult, Predictions, Profile,
     ResultsFile, RunOptions, RunResult, Takeaways, ThresholdChoice, Throughput, Verdict, claims,
 };
 pub use crate::linear::{

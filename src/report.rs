@@ -233,7 +233,7 @@ pub fn lab_report(r: &RunResult) -> Report {
         .rows
         .iter()
         .skip(1)
-        .filter(|r| r.stage.starts_with("balancing"))
+        .filter(|r| r.stage().starts_with("balancing"))
     {
         if let Ok(v) = Verdict::between(&row.test, &ootb.test) {
             rep.text(v.sentence());
@@ -255,7 +255,7 @@ pub fn lab_report(r: &RunResult) -> Report {
     if let Ok(v) = Verdict::between(&cl.best().test, &ootb.test) {
         rep.text(format!(
             "Chosen on validation: {}. {}",
-            cl.best().stage,
+            cl.best().stage(),
             v.sentence()
         ));
     }
@@ -270,7 +270,7 @@ pub fn lab_report(r: &RunResult) -> Report {
     if let (Some(a), Some(b)) = (cl.row("tuned L1"), cl.row("tuned L2")) {
         rep.text(format!(
             "At their tuned settings L1 keeps {} non-zero weights and L2 {}.",
-            a.nnz, b.nnz
+            a.cost.parameters, b.cost.parameters
         ));
         if let Ok(v) = Verdict::between(&a.test, &b.test) {
             rep.text(Finding::new("the report: L1 beat L2", v).sentence());
@@ -279,7 +279,8 @@ pub fn lab_report(r: &RunResult) -> Report {
     let best = cl.best();
     rep.text(format!(
         "Chosen model: {} ({}); its classification report on the test split:",
-        best.stage, best.balancing
+        best.stage(),
+        best.balancing
     ));
     rep.pre(best.metrics().classification_report());
     for (name, fig) in cl.figures() {
@@ -309,7 +310,7 @@ pub fn lab_report(r: &RunResult) -> Report {
     }
 
     rep.h2("Conclusion");
-    let classic_cost = cl.tfidf_seconds + cl.search.seconds + best.fit_seconds;
+    let classic_cost = cl.tfidf_seconds + cl.search.seconds + best.model.fit_seconds;
     let mut stats = vec![
         ModelStats::from_logreg(
             format!("TF-IDF + LR ({})", best.penalty),
@@ -343,7 +344,7 @@ pub fn lab_report(r: &RunResult) -> Report {
         num(bm.accuracy),
         Cell::num(bm.support().to_string()),
         Cell::num(format!("{classic_cost:.1}")),
-        Cell::num(format!("{} weights", best.nnz)),
+        Cell::num(format!("{} weights", best.cost.parameters)),
     ]);
     if let Some(t) = &r.transformer {
         let tm = &t.test.metrics;

@@ -655,3 +655,120 @@ mod tests {
         assert!(s.contains("long name   2"), "{s}");
     }
 }
+
+/// A titled block of tables, notes and figures built once, from which the HTML, the plain text
+/// and the Markdown of a result are all derived (so the three never disagree).
+///
+/// ```
+/// use textlab::view::{Cell, Panel, Table};
+/// let t = Table::new(&["model", "F1"]).row(vec![Cell::text("a"), Cell::num("0.800")]);
+/// let p = Panel::new("Results").table(t).note("threshold 0.5").html_only("<img src=\"x\">");
+/// assert!(p.to_text().starts_with("Results\n") && p.to_text().contains("threshold 0.5"));
+/// assert!(!p.to_text().contains("img") && p.to_html().contains("<img"));
+/// assert!(p.to_markdown().contains("| a | 0.800 |"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Panel {
+    title: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Table(Table),
+    /// Tables shown side by side in HTML, one below the other elsewhere.
+    Side(Vec<Table>),
+    Note(String),
+    Warning(String),
+    /// A figure or another rich block: HTML only, the text view has no picture.
+    Html(String),
+}
+
+impl Panel {
+    pub fn new(title: impl Into<String>) -> Panel {
+        Panel {
+            title: title.into(),
+            parts: Vec::new(),
+        }
+    }
+    pub fn table(mut self, t: Table) -> Panel {
+        self.parts.push(Part::Table(t));
+        self
+    }
+    pub fn side_by_side(mut self, ts: Vec<Table>) -> Panel {
+        self.parts.push(Part::Side(ts));
+        self
+    }
+    pub fn note(mut self, text: impl Into<String>) -> Panel {
+        self.parts.push(Part::Note(text.into()));
+        self
+    }
+    /// A line that must not be missed (shown in red in HTML, `warning: ` in text).
+    pub fn warning(mut self, text: impl Into<String>) -> Panel {
+        self.parts.push(Part::Warning(text.into()));
+        self
+    }
+    pub fn html_only(mut self, html: impl Into<String>) -> Panel {
+        self.parts.push(Part::Html(html.into()));
+        self
+    }
+
+    pub fn to_html(&self) -> String {
+        let body: String = self
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Table(t) => t.to_html(),
+                Part::Side(ts) => flex(&ts.iter().map(Table::to_html).collect::<Vec<_>>()),
+                Part::Note(n) => note(n),
+                Part::Warning(w) => {
+                    format!("<div style=\"color:#c0392b\">warning: {}</div>", escape(w))
+                }
+                Part::Html(h) => h.clone(),
+            })
+            .collect();
+        section(&self.title, &body)
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut s = format!("{}\n", self.title);
+        for p in &self.parts {
+            match p {
+                Part::Table(t) => s += &t.to_text(),
+                Part::Side(ts) => ts.iter().for_each(|t| s += &t.to_text()),
+                Part::Note(n) => {
+                    s += n;
+                    s += "\n";
+                }
+                Part::Warning(w) => s += &format!("warning: {w}\n"),
+                Part::Html(_) => {}
+            }
+        }
+        s
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!("### {}\n\n", self.title);
+        for p in &self.parts {
+            match p {
+                Part::Table(t) => s += &format!("{}\n", t.to_markdown()),
+                Part::Side(ts) => ts
+                    .iter()
+                    .for_each(|t| s += &format!("{}\n", t.to_markdown())),
+                Part::Note(n) => s += &format!("{n}\n\n"),
+                Part::Warning(w) => s += &format!("**warning:** {w}\n\n"),
+                Part::Html(_) => {}
+            }
+        }
+        s
+    }
+}
+
+impl Render for Panel {
+    fn html(&self) -> String {
+        self.to_html()
+    }
+    fn text(&self) -> String {
+        self.to_text()
+    }
+}

@@ -861,10 +861,7 @@ fn errors_a_caller_may_match_on_are_typed() {
     let e = LoadOptions::new().load(&p).unwrap_err();
     assert!(matches!(&e, Error::OneClass { .. }), "{e:?}");
     assert!(e.to_string().contains("a.csv"), "{e}");
-    let opts = textlab::lab::TransformerOptions {
-        budget_minutes: Some(1e20),
-        ..Default::default()
-    };
+    let opts = textlab::lab::TransformerOptions::default().budget_minutes(Some(1e20));
     let e = opts.check().unwrap_err();
     assert!(
         matches!(&e, Error::BadParam { name, .. } if name.contains("--budget-minutes")),

@@ -31,8 +31,12 @@ fn balancing_and_search_tell_the_reports_story() {
         |row| row.metrics().support() == pos && row.metrics().confusion.total() == s.test.len()
     ));
     // The chosen row is the best on validation, never picked on test.
-    let best_val = r.rows.iter().map(|row| row.val_f1).fold(f64::MIN, f64::max);
-    assert_eq!(r.best().val_f1, best_val);
+    let best_val = r
+        .rows
+        .iter()
+        .map(|row| row.val_f1.unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(r.best().val_f1, Some(best_val));
     // The threshold moved only with a validation gain above the noise, and then both rows show.
     let t = &r.threshold;
     assert_eq!(t.moved, t.row.is_some());
@@ -40,17 +44,30 @@ fn balancing_and_search_tell_the_reports_story() {
     assert_eq!(
         r.rows
             .iter()
-            .filter(|row| row.stage.ends_with("validation threshold"))
+            .filter(|row| row.stage().ends_with("validation threshold"))
             .count(),
         usize::from(t.moved)
     );
     let l1 = r.row("tuned L1").unwrap();
     let l2 = r.row("tuned L2").unwrap();
     assert!(
-        l1.nnz * 2 < l2.nnz,
+        l1.cost.parameters * 2 < l2.cost.parameters,
         "L1 is sparse: {} vs {}",
-        l1.nnz,
-        l2.nnz
+        l1.cost.parameters,
+        l2.cost.parameters
+    );
+    // Each row is a complete result: the search that chose a tuned row is part of its cost, and
+    // the stage is its name in the comparison and the results file.
+    assert_eq!(l1.cost.search_seconds, r.search.seconds);
+    assert!(l1.cost.search_seconds > 0.0);
+    assert_eq!(ootb.cost.search_seconds, 0.0);
+    assert_eq!(l1.cost.parameters, l1.model.nnz);
+    let names: Vec<&str> = r.rows.iter().map(|row| row.name.as_str()).collect();
+    assert_eq!(names[0], "out-of-the-box");
+    let saved = l1.result("L1", 0.5, 2.0).cost.total_seconds();
+    assert!(
+        (saved - (2.5 + l1.model.fit_seconds)).abs() < 1e-9,
+        "{saved}"
     );
     // Subject lines at 19% spam: the tuned model is far from perfect but well above chance.
     assert!(r.best().metrics().f1() > 0.5, "{}", r.best().metrics().f1());

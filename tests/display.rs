@@ -316,7 +316,13 @@ fn data_types_display_and_escape_user_text() {
     // Settings in words, not `Cleaner { lowercase: true, .. }`.
     let words = "cleaning: URLs -&gt; &lt;url&gt;, e-mails -&gt; &lt;email&gt;, lowercase, whitespace collapsed (numbers kept)";
     assert!(html.contains(words), "{html}");
-    assert!(preview.to_string().starts_with("cleaning: URLs -> <url>"));
+    // The text comes from the same view as the HTML: title, then the settings in words.
+    assert!(
+        preview
+            .to_string()
+            .starts_with("Cleaning preview\ncleaning: URLs -> <url>"),
+        "{preview}"
+    );
 
     let texts = c.texts();
     let (tfidf, x) = TfidfVectorizer::new().fit_transform(&texts).unwrap();

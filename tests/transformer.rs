@@ -5,7 +5,7 @@
 use candle_core::Device;
 use std::path::{Path, PathBuf};
 use textlab::data::{Corpus, Split};
-use textlab::lab::transformer::{TransformerOptions, experiment as lab};
+use textlab::lab::transformer::{TinySize, TransformerOptions, experiment as lab};
 use textlab::rng::Rng;
 use textlab::transformer::checkpoint::{TransformerModel, save_classifier};
 use textlab::transformer::params::Params;
@@ -67,15 +67,17 @@ fn split() -> Split {
 }
 
 fn test_options() -> TransformerOptions {
-    let mut o = TransformerOptions::quick();
     // Steps and epochs, no wall clock: the run is the same on every machine.
-    o.pretrain_steps = 300;
-    o.max_length = 32;
-    o.tiny.hidden = 32;
-    o.tiny.layers = 1;
-    o.tiny.vocab_size = 400;
-    o.lr = Some(1e-3);
-    o
+    TransformerOptions::quick()
+        .pretrain_steps(300)
+        .max_length(32)
+        .tiny(TinySize {
+            hidden: 32,
+            layers: 1,
+            heads: 2,
+            vocab_size: 400,
+        })
+        .lr(Some(1e-3))
 }
 
 #[test]
@@ -134,9 +136,7 @@ fn lab_pretrains_fine_tunes_and_reports_honestly() {
 
 #[test]
 fn same_seed_same_numbers() {
-    let mut o = test_options();
-    o.pretrain_steps = 40;
-    o.epochs = 2;
+    let o = test_options().pretrain_steps(40).epochs(2);
     let a = lab(&split(), &o).unwrap();
     let b = lab(&split(), &o).unwrap();
     assert_eq!(a.test.scores, b.test.scores);
@@ -168,11 +168,9 @@ fn bad_lab_input_is_a_clear_error() {
             .to_string()
             .contains("training split is empty")
     );
-    let mut o = test_options();
-    o.budget_minutes = Some(0.0);
+    let o = test_options().budget_minutes(Some(0.0));
     assert!(lab(&split(), &o).is_err());
-    let mut o = test_options();
-    o.model = "/no/such/checkpoint".into();
+    let o = test_options().model("/no/such/checkpoint");
     assert!(
         lab(&split(), &o)
             .unwrap_err()
@@ -190,11 +188,7 @@ fn trained_model(dir: &Path) -> (SequenceClassifier, TextTokenizer) {
     let enc = tok.encode_all(&texts, 32).unwrap();
     let val: Vec<String> = s.val.texts().into_iter().map(str::to_string).collect();
     let venc = tok.encode_all(&val, 32).unwrap();
-    let opts = FineTuneOptions {
-        epochs: 2,
-        lr: 1e-3,
-        ..Default::default()
-    };
+    let opts = FineTuneOptions::default().epochs(2).lr(1e-3);
     fine_tune(
         &model,
         &enc.ids,
@@ -388,13 +382,11 @@ fn bert_family_checkpoint_loads_and_fine_tunes() {
     let yva: Vec<u8> = s.val.labels().into_iter().take(40).collect();
     let tri = m.tokenizer.encode_all(&tr, 16).unwrap();
     let vai = m.tokenizer.encode_all(&va, 16).unwrap();
-    let opts = FineTuneOptions {
-        epochs: 2,
-        lr: 2e-4,
-        batch_size: 16,
-        warmup_frac: 0.0,
-        ..Default::default()
-    };
+    let opts = FineTuneOptions::default()
+        .epochs(2)
+        .lr(2e-4)
+        .batch_size(16)
+        .warmup_frac(0.0);
     let run = fine_tune(
         &m.classifier,
         &tri.ids,

@@ -171,17 +171,6 @@ pub struct CleanPreview {
     pub examples: Vec<(String, String)>,
 }
 
-impl std::fmt::Display for CleanPreview {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{}", self.cleaner)?;
-        for (i, (b, a)) in self.examples.iter().enumerate() {
-            writeln!(f, "#{i} before: {}", b.replace('\n', " "))?;
-            writeln!(f, "#{i} after:  {}", a.replace('\n', " "))?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,22 +67,6 @@ pub struct FetchReport {
     pub subsets: Vec<(String, usize)>,
 }
 
-impl std::fmt::Display for FetchReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "SpamAssassin corpus in {} (source: {})",
-            self.dir.display(),
-            self.source
-        )?;
-        writeln!(f, "{} mails, {} spam", self.mails, self.spam)?;
-        for (s, n) in &self.subsets {
-            writeln!(f, "  {s:<12} {n}")?;
-        }
-        Ok(())
-    }
-}
-
 /// Count the mails of each subset against the published counts, and check the corpus's
 /// manifest (every file's size; written when it was unpacked). Contents are checked against the
 /// manifest's hashes as the loader reads them ([`read_mail`]).

@@ -12,7 +12,6 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -74,22 +73,6 @@ impl LoadReport {
                 .extend(r.warnings.into_iter().map(|w| format!("{}: {w}", r.source)));
         }
         out
-    }
-}
-
-impl fmt::Display for LoadReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "loaded {} ({} rows read)", self.source, self.rows_read)?;
-        let map: Vec<String> = self
-            .label_mapping
-            .iter()
-            .map(|(k, v)| format!("{k} -> {v}"))
-            .collect();
-        writeln!(f, "label mapping: {}", map.join(", "))?;
-        for w in &self.warnings {
-            writeln!(f, "warning: {w}")?;
-        }
-        Ok(())
     }
 }
 

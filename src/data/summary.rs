@@ -2,7 +2,6 @@
 
 use super::corpus::Corpus;
 use serde::Serialize;
-use std::fmt;
 
 /// Text length quantiles in characters.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -102,40 +101,5 @@ impl Summary {
             length_positive: LengthQuantiles::of(by(1)),
             subsets,
         }
-    }
-}
-
-impl fmt::Display for Summary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{}: {} rows, {} positive / {} negative ({:.1}% positive)",
-            self.name,
-            self.rows,
-            self.positives,
-            self.negatives,
-            self.positive_ratio * 100.0
-        )?;
-        for (what, q) in [
-            ("all", &self.length),
-            ("negative", &self.length_negative),
-            ("positive", &self.length_positive),
-        ] {
-            if let Some(q) = q {
-                writeln!(
-                    f,
-                    "  length ({what:>8}): min {} p25 {} median {} p75 {} p95 {} max {} (chars)",
-                    q.min, q.p25, q.median, q.p75, q.p95, q.max
-                )?;
-            }
-        }
-        for s in &self.subsets {
-            writeln!(
-                f,
-                "  {:<14} {:>6} rows {:>6} positive",
-                s.subset, s.rows, s.positives
-            )?;
-        }
-        Ok(())
     }
 }

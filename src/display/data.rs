@@ -148,158 +148,129 @@ crate::rich_display!(display: Corpus, Split, Csr);
 // Summaries, loading, cleaning, fetching and TF-IDF print themselves (their owners' `Display`),
 // so `text()` reuses it and only `evcxr_display` is added here.
 
-impl Render for Summary {
-    fn html(&self) -> String {
-        let overview = kv_table(
-            "",
-            vec![
-                ("rows", fmt_count(self.rows)),
-                (
-                    "class 1 (positive)",
-                    format!(
-                        "{} ({})",
-                        fmt_count(self.positives),
-                        fmt_pct(self.positive_ratio)
-                    ),
-                ),
-                ("class 0 (negative)", fmt_count(self.negatives)),
-            ],
-        );
-        let mut lengths = Table::new(&[
-            "length (characters)",
-            "min",
-            "p25",
-            "median",
-            "p75",
-            "p95",
-            "max",
-            "mean",
-        ])
-        .caption("Text length");
-        for (what, q) in [
-            ("all", &self.length),
-            ("class 0", &self.length_negative),
-            ("class 1", &self.length_positive),
-        ] {
-            if let Some(q) = q {
-                let mut row = vec![Cell::text(what)];
-                row.extend(
-                    [q.min, q.p25, q.median, q.p75, q.p95, q.max].map(|v| Cell::num(fmt_count(v))),
-                );
-                row.push(Cell::num(format!("{:.0}", q.mean)));
-                lengths.push(row);
-            }
+fn summary_panel(r: &Summary) -> Panel {
+    let overview = kv_table(
+        "",
+        vec![
+            ("rows", fmt_count(r.rows)),
+            (
+                "class 1 (positive)",
+                format!("{} ({})", fmt_count(r.positives), fmt_pct(r.positive_ratio)),
+            ),
+            ("class 0 (negative)", fmt_count(r.negatives)),
+        ],
+    );
+    let mut lengths = Table::new(&[
+        "length (characters)",
+        "min",
+        "p25",
+        "median",
+        "p75",
+        "p95",
+        "max",
+        "mean",
+    ])
+    .caption("Text length");
+    for (what, q) in [
+        ("all", &r.length),
+        ("class 0", &r.length_negative),
+        ("class 1", &r.length_positive),
+    ] {
+        if let Some(q) = q {
+            let mut row = vec![Cell::text(what)];
+            row.extend(
+                [q.min, q.p25, q.median, q.p75, q.p95, q.max].map(|v| Cell::num(fmt_count(v))),
+            );
+            row.push(Cell::num(format!("{:.0}", q.mean)));
+            lengths.push(row);
         }
-        let mut parts = vec![overview.to_html(), lengths.to_html()];
-        if !self.subsets.is_empty() {
-            let mut t =
-                Table::new(&["subset", "rows", "positive", "positive rate"]).caption("Subsets");
-            for sub in &self.subsets {
-                t.push(vec![
-                    Cell::text(&sub.subset),
-                    Cell::num(fmt_count(sub.rows)),
-                    Cell::num(fmt_count(sub.positives)),
-                    Cell::num(fmt_pct(sub.positives as f64 / sub.rows.max(1) as f64)),
-                ]);
-            }
-            parts.push(t.to_html());
-        }
-        section(&format!("Summary: {}", self.name), &flex(&parts))
     }
-    fn text(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl Render for LoadReport {
-    fn html(&self) -> String {
-        let map = self
-            .label_mapping
-            .iter()
-            .map(|(k, v)| format!("{k} → {v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let t = kv_table(
-            "",
-            vec![
-                ("rows read", fmt_count(self.rows_read)),
-                ("label mapping", map),
-                ("dropped: empty text", fmt_count(self.dropped_empty_text)),
-                ("dropped: no label", fmt_count(self.dropped_null_label)),
-                ("replaced characters", fmt_count(self.replaced_chars)),
-            ],
-        );
-        let warnings: String = self
-            .warnings
-            .iter()
-            .map(|w| format!("<div style=\"color:#c0392b\">warning: {}</div>", escape(w)))
-            .collect();
-        section(
-            &format!("Loaded {}", self.source),
-            &format!("{}{warnings}", t.to_html()),
-        )
-    }
-    fn text(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl Render for CleanPreview {
-    fn html(&self) -> String {
-        let mut t = Table::new(&["#", "before", "after"]);
-        for (i, (before, after)) in self.examples.iter().enumerate() {
+    let mut parts = vec![overview, lengths];
+    if !r.subsets.is_empty() {
+        let mut t = Table::new(&["subset", "rows", "positive", "positive rate"]).caption("Subsets");
+        for sub in &r.subsets {
             t.push(vec![
-                Cell::num(i.to_string()).style(MUTED),
-                Cell::long_text(before, 160).align(Align::Left),
-                Cell::long_text(after, 160).align(Align::Left),
+                Cell::text(&sub.subset),
+                Cell::num(fmt_count(sub.rows)),
+                Cell::num(fmt_count(sub.positives)),
+                Cell::num(fmt_pct(sub.positives as f64 / sub.rows.max(1) as f64)),
             ]);
         }
-        let settings = format!(
-            "<div style=\"font-family:monospace;font-size:12px;{MUTED};margin:2px 0 6px 0\">{}</div>",
-            escape(&self.cleaner.to_string())
-        );
-        let body = if self.examples.is_empty() {
-            format!(
-                "{settings}{}",
-                note("the cleaner changes none of the texts")
-            )
-        } else {
-            format!("{settings}{}", t.to_html())
-        };
-        section("Cleaning preview", &body)
+        parts.push(t);
     }
-    fn text(&self) -> String {
-        self.to_string()
-    }
+    Panel::new(format!("Summary: {}", r.name)).side_by_side(parts)
 }
 
-impl Render for FetchReport {
-    fn html(&self) -> String {
-        let mut rows = vec![
-            ("directory", self.dir.display().to_string()),
-            ("source", self.source.clone()),
-            ("mails", fmt_count(self.mails)),
-            (
-                "spam",
-                format!(
-                    "{} ({})",
-                    fmt_count(self.spam),
-                    fmt_pct(self.spam as f64 / self.mails.max(1) as f64)
-                ),
+fn load_panel(r: &LoadReport) -> Panel {
+    let map = r
+        .label_mapping
+        .iter()
+        .map(|(k, v)| format!("{k} → {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let t = kv_table(
+        "",
+        vec![
+            ("rows read", fmt_count(r.rows_read)),
+            ("label mapping", map),
+            ("dropped: empty text", fmt_count(r.dropped_empty_text)),
+            ("dropped: no label", fmt_count(r.dropped_null_label)),
+            ("replaced characters", fmt_count(r.replaced_chars)),
+        ],
+    );
+    r.warnings.iter().fold(
+        Panel::new(format!("Loaded {}", r.source)).table(t),
+        |p, w| p.warning(w.as_str()),
+    )
+}
+
+fn clean_preview_panel(r: &CleanPreview) -> Panel {
+    let p = Panel::new("Cleaning preview").note(r.cleaner.to_string());
+    if r.examples.is_empty() {
+        return p.note("the cleaner changes none of the texts");
+    }
+    let mut t = Table::new(&["#", "before", "after"]);
+    for (i, (before, after)) in r.examples.iter().enumerate() {
+        t.push(vec![
+            Cell::num(i.to_string()).style(MUTED),
+            Cell::long_text(before, 160).align(Align::Left),
+            Cell::long_text(after, 160).align(Align::Left),
+        ]);
+    }
+    p.table(t)
+}
+
+fn fetch_panel(r: &FetchReport) -> Panel {
+    let subsets = r
+        .subsets
+        .iter()
+        .map(|(s, n)| format!("{s} ({})", fmt_count(*n)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = vec![
+        ("directory", r.dir.display().to_string()),
+        ("source", r.source.clone()),
+        ("mails", fmt_count(r.mails)),
+        (
+            "spam",
+            format!(
+                "{} ({})",
+                fmt_count(r.spam),
+                fmt_pct(r.spam as f64 / r.mails.max(1) as f64)
             ),
-        ];
-        let subsets = self
-            .subsets
-            .iter()
-            .map(|(s, n)| format!("{s} ({})", fmt_count(*n)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        rows.push(("subsets", subsets));
-        section("SpamAssassin corpus", &kv_table("", rows).to_html())
-    }
-    fn text(&self) -> String {
-        self.to_string()
-    }
+        ),
+        ("subsets", subsets),
+    ];
+    Panel::new("SpamAssassin corpus").table(kv_table("", rows))
+}
+
+fn vocabulary_panel(v: &Vocabulary) -> Panel {
+    Panel::new(format!(
+        "Vocabulary: {} terms from {} documents",
+        fmt_count(v.size),
+        fmt_count(v.n_docs)
+    ))
+    .table(vocabulary_table(v))
 }
 
 fn vocabulary_table(v: &Vocabulary) -> Table {
@@ -313,22 +284,6 @@ fn vocabulary_table(v: &Vocabulary) -> Table {
         ]);
     }
     t
-}
-
-impl Render for Vocabulary {
-    fn html(&self) -> String {
-        section(
-            &format!(
-                "Vocabulary: {} terms from {} documents",
-                fmt_count(self.size),
-                fmt_count(self.n_docs)
-            ),
-            &vocabulary_table(self).to_html(),
-        )
-    }
-    fn text(&self) -> String {
-        self.to_string()
-    }
 }
 
 /// TF-IDF settings in words: `word 1-2 grams, lowercase, min_df 2, max_df 95.0%, sublinear tf,
@@ -397,11 +352,12 @@ impl Render for Tfidf {
     }
 }
 
-crate::rich_display!(
-    Summary,
-    LoadReport,
-    CleanPreview,
-    FetchReport,
-    Vocabulary,
-    Tfidf
+panel_render!(
+    Summary => summary_panel,
+    LoadReport => load_panel,
+    CleanPreview => clean_preview_panel,
+    FetchReport => fetch_panel,
+    Vocabulary => vocabulary_panel,
 );
+crate::rich_display!(display: Summary, LoadReport, CleanPreview, FetchReport, Vocabulary);
+crate::rich_display!(Tfidf);

@@ -3,15 +3,6 @@
 use super::*;
 use crate::lab::{ClassicRow, Finding, ThresholdChoice, Verdict};
 
-/// A value's own text in a monospace block (for small reports whose text is already a table).
-fn pre(text: &str) -> String {
-    format!(
-        "<pre style=\"font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;margin:4px 0;\
-white-space:pre-wrap;color:inherit;background:transparent\">{}</pre>",
-        escape(text.trim_end())
-    )
-}
-
 pub(crate) fn classic_table(r: &ClassicReport) -> Table {
     rows_table(&r.rows, Some(r.best))
 }
@@ -37,23 +28,23 @@ fn rows_table(rows: &[ClassicRow], best: Option<usize>) -> Table {
     for (i, row) in rows.iter().enumerate() {
         let m = &row.test.metrics;
         let mut cells = vec![
-            Cell::text(&row.stage),
+            Cell::text(row.stage()),
             Cell::text(&row.penalty),
             Cell::num(plot::fmt_c(row.c)),
             Cell::text(&row.balancing),
             Cell::num(format!("{:.3}", row.threshold)),
-            Cell::num(fmt3(row.val_f1)),
+            Cell::num(row.val_f1.map_or("n/a".into(), fmt3)),
             Cell::num(fmt3(m.precision())),
             Cell::num(fmt3(m.recall())),
             Cell::num(crate::lab::claims::fmt_interval(&row.test.f1)),
             Cell::num(fmt3(m.accuracy)),
             Cell::num(fmt_count(m.support())),
-            Cell::num(fmt_count(row.nnz)),
-            Cell::num(format!("{:.2}", row.fit_seconds)),
+            Cell::num(fmt_count(row.cost.parameters)),
+            Cell::num(format!("{:.2}", row.model.fit_seconds)),
         ];
         if Some(i) == best {
             cells = cells.into_iter().map(Cell::bold).collect();
-            cells[0] = Cell::text(format!("{} (best on validation)", row.stage)).bold();
+            cells[0] = Cell::text(format!("{} (best on validation)", row.stage())).bold();
         }
         t.push(cells);
     }
@@ -66,7 +57,7 @@ impl Render for ClassicReport {
         section(
             &format!(
                 "Classic models: {} chosen on validation (test F1 {:.3})",
-                best.stage,
+                best.stage(),
                 best.test.metrics.f1()
             ),
             &format!(
@@ -104,7 +95,7 @@ impl Render for ClassicRow {
         section(
             &format!(
                 "{}: test F1 {} with {} of {} positives found",
-                self.stage,
+                self.stage(),
                 crate::lab::claims::fmt_interval(&self.test.f1),
                 fmt_count(m.confusion.tp),
                 fmt_count(m.support())
@@ -240,58 +231,159 @@ pub(crate) fn memory_table(m: &MemoryTable) -> Table {
     t
 }
 
-impl Render for MemoryTable {
-    fn html(&self) -> String {
-        let t = memory_table(self);
-        section(
-            &format!(
-                "Training memory: {} ({} parameters)",
-                self.model,
-                fmt_count(self.parameters)
+fn memory_table_panel(m: &MemoryTable) -> Panel {
+    Panel::new(format!(
+        "Training memory: {} ({} parameters, f32, AdamW)",
+        m.model,
+        fmt_count(m.parameters)
+    ))
+    .table(memory_table(m))
+}
+
+fn compute_panel(c: &ComputeInfo) -> Panel {
+    let gpu = |built: bool, avail: bool| match (built, avail) {
+        (false, _) => "not built (enable the feature)",
+        (true, false) => "built, no device found",
+        (true, true) => "available",
+    };
+    let mut rows = vec![
+        ("system", format!("{} / {}", c.os, c.arch)),
+        (
+            "CPU",
+            format!(
+                "{} logical CPUs, {} compute threads",
+                c.logical_cpus, c.compute_threads
             ),
-            &t.to_html(),
-        )
+        ),
+        ("SIMD", c.cpu_features.join(" ")),
+    ];
+    if let Some(m) = c.total_memory_bytes {
+        rows.push(("memory", bytes(m)));
     }
-    fn text(&self) -> String {
-        self.to_string()
-    }
+    rows.extend([
+        ("CUDA", gpu(c.cuda_built, c.cuda_available).to_string()),
+        ("Metal", gpu(c.metal_built, c.metal_available).to_string()),
+        ("--device auto would use", c.best_device().to_string()),
+    ]);
+    Panel::new("Compute").table(kv_table("", rows))
 }
 
-impl Render for ComputeInfo {
-    fn html(&self) -> String {
-        section("Compute", &pre(&self.to_string()))
-    }
-    fn text(&self) -> String {
-        self.to_string()
-    }
+fn accumulation_panel(a: &AccumulationPlan) -> Panel {
+    Panel::new("Gradient accumulation").note(format!(
+        "{} at {} tokens: batch {} needs {} (limit {}); micro-batch {} x {} accumulation steps needs {} and gives the same effective batch{}",
+        a.model,
+        a.seq_len,
+        a.effective_batch,
+        bytes(a.full_batch_bytes),
+        bytes(a.limit_bytes),
+        a.micro_batch,
+        a.accumulation_steps,
+        bytes(a.micro_batch_bytes),
+        if a.fits() {
+            ""
+        } else {
+            " (even batch 1 does not fit: shorten sequences or use a smaller model)"
+        }
+    ))
 }
 
-impl Render for AccumulationPlan {
-    fn html(&self) -> String {
-        section("Gradient accumulation", &note(&self.to_string()))
+fn classic_bench_panel(b: &ClassicBench) -> Panel {
+    let s = b.sklearn.as_ref();
+    let num =
+        |v: Option<f64>, p: usize| Cell::num(v.map_or("-".to_string(), |x| format!("{x:.p$}")));
+    let mut t = Table::new(&["", "textlab", "sklearn", "ratio"]);
+    t.push(vec![
+        Cell::text("features"),
+        Cell::num(b.n_features.to_string()),
+        Cell::num(s.map_or("-".into(), |s| s.n_features.to_string())),
+        Cell::null(),
+    ]);
+    t.push(vec![
+        Cell::text("TF-IDF fit_transform (s)"),
+        num(Some(b.tfidf_seconds), 3),
+        num(s.map(|s| s.tfidf_seconds), 3),
+        Cell::num(
+            b.tfidf_speedup()
+                .map_or("-".into(), |r| format!("{r:.1}x faster")),
+        ),
+    ]);
+    t.push(vec![
+        Cell::text("L1 fit C=10 balanced (s)"),
+        num(Some(b.l1_fit_seconds), 3),
+        num(s.map(|s| s.l1_fit_seconds), 3),
+        Cell::num(
+            b.l1_time_ratio()
+                .map_or("-".into(), |r| format!("{r:.2}x time")),
+        ),
+    ]);
+    t.push(vec![
+        Cell::text("L1 objective"),
+        num(Some(b.l1_objective), 6),
+        num(s.map(|s| s.l1_objective), 6),
+        Cell::null(),
+    ]);
+    t.push(vec![
+        Cell::text("L1 nnz"),
+        Cell::num(b.l1_nnz.to_string()),
+        Cell::num(s.map_or("-".into(), |s| s.l1_nnz.to_string())),
+        Cell::null(),
+    ]);
+    t.push(vec![
+        Cell::text("L1 test F1 (thr 0.5)"),
+        num(Some(b.l1_test_f1), 4),
+        num(s.map(|s| s.l1_test_f1), 4),
+        Cell::null(),
+    ]);
+    let mut notes = Vec::new();
+    if let Some(g) = &b.grid {
+        t.push(vec![
+            Cell::text("grid best (5-fold CV F1)"),
+            Cell::num(&g.ours_best),
+            Cell::num(&g.sklearn_best),
+            Cell::null(),
+        ]);
+        t.push(vec![
+            Cell::text("grid best CV F1"),
+            num(Some(g.ours_cv_f1), 4),
+            num(Some(g.sklearn_cv_f1), 4),
+            Cell::null(),
+        ]);
+        t.push(vec![
+            Cell::text("grid best test F1"),
+            num(Some(g.ours_test_f1), 4),
+            num(Some(g.sklearn_test_f1), 4),
+            Cell::num(format!("{:+.4}", g.ours_test_f1 - g.sklearn_test_f1)),
+        ]);
+        t.push(vec![
+            Cell::text("grid search (s)"),
+            num(Some(g.ours_seconds), 1),
+            num(Some(g.sklearn_seconds), 1),
+            Cell::num(format!("{:.2}x time", g.ours_seconds / g.sklearn_seconds)),
+        ]);
+    } else if b.sklearn.is_some() {
+        notes.push("(grid comparison: add --grid)".to_string());
     }
-    fn text(&self) -> String {
-        self.to_string()
-    }
+    notes.push(b.note.clone());
+    notes.into_iter().fold(
+        Panel::new(format!(
+            "Classic benchmark: {} train / {} test texts, best of {} runs",
+            b.n_train, b.n_test, b.repeats
+        ))
+        .table(t),
+        Panel::note,
+    )
 }
 
-impl Render for ClassicBench {
-    fn html(&self) -> String {
-        section("Classic benchmark", &pre(&self.to_string()))
-    }
-    fn text(&self) -> String {
-        self.to_string()
-    }
-}
+panel_render!(
+    MemoryTable => memory_table_panel,
+    ComputeInfo => compute_panel,
+    AccumulationPlan => accumulation_panel,
+    ClassicBench => classic_bench_panel,
+);
+crate::rich_display!(display: MemoryTable, ComputeInfo, AccumulationPlan, ClassicBench);
 
 crate::rich_display!(display: ClassicReport);
-crate::rich_display!(
-    RunResult,
-    MemoryTable,
-    ComputeInfo,
-    AccumulationPlan,
-    ClassicBench
-);
+crate::rich_display!(RunResult);
 
 fn throughput_table(tp: &Throughput) -> Table {
     let mut t = Table::new(&[

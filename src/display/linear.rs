@@ -2,10 +2,10 @@
 
 use super::*;
 
-impl Render for BalanceReport {
-    fn html(&self) -> String {
+fn balance_panel(r: &BalanceReport) -> Panel {
+    {
         let mut t = Table::new(&["", "class 0", "class 1", "positive rate"]);
-        for (what, c) in [("before", self.before), ("after", self.after)] {
+        for (what, c) in [("before", r.before), ("after", r.after)] {
             t.push(vec![
                 Cell::text(what),
                 Cell::num(fmt_count(c[0])),
@@ -13,23 +13,13 @@ impl Render for BalanceReport {
                 Cell::num(fmt_pct(c[1] as f64 / (c[0] + c[1]).max(1) as f64)),
             ]);
         }
-        let weights = match self.class_weight {
-            Some([w0, w1]) => note(&format!(
+        let mut p = Panel::new(format!("Balancing: {} (seed {})", r.method, r.seed)).table(t);
+        if let Some([w0, w1]) = r.class_weight {
+            p = p.note(format!(
                 "loss weights: class 0 × {w0:.3}, class 1 × {w1:.3}"
-            )),
-            None => String::new(),
-        };
-        section(
-            &format!("Balancing: {} (seed {})", self.method, self.seed),
-            &format!(
-                "{}{weights}{}",
-                t.to_html(),
-                figure_html(plot::balance(self, CLASSES))
-            ),
-        )
-    }
-    fn text(&self) -> String {
-        self.to_string()
+            ));
+        }
+        p.html_only(figure_html(plot::balance(r, CLASSES)))
     }
 }
 
@@ -47,75 +37,62 @@ impl Render for Balanced {
     }
 }
 
-impl Render for LogRegModel {
-    fn html(&self) -> String {
-        let status = if self.converged {
-            format!("{} (converged)", self.n_iter)
+fn logreg_panel(m: &LogRegModel) -> Panel {
+    {
+        let status = if m.converged {
+            format!("{} (converged)", m.n_iter)
         } else {
-            format!("{} (NOT converged: raise max_iter)", self.n_iter)
+            format!("{} (NOT converged: raise max_iter)", m.n_iter)
         };
         let t = kv_table(
             "",
             vec![
-                ("penalty", self.penalty.to_string()),
-                ("C", plot::fmt_c(self.c)),
+                ("penalty", m.penalty.to_string()),
+                ("C", plot::fmt_c(m.c)),
                 (
                     "class weights",
-                    format!("{:.4} / {:.4}", self.class_weight[0], self.class_weight[1]),
+                    format!("{:.4} / {:.4}", m.class_weight[0], m.class_weight[1]),
                 ),
                 (
                     "non-zero weights",
                     format!(
                         "{} of {} ({})",
-                        fmt_count(self.nnz),
-                        fmt_count(self.coef.len()),
-                        fmt_pct(self.nnz as f64 / self.coef.len().max(1) as f64)
+                        fmt_count(m.nnz),
+                        fmt_count(m.coef.len()),
+                        fmt_pct(m.nnz as f64 / m.coef.len().max(1) as f64)
                     ),
                 ),
-                ("intercept", format!("{:.4}", self.intercept)),
-                ("objective", format!("{:.6}", self.objective)),
+                ("intercept", format!("{:.4}", m.intercept)),
+                ("objective", format!("{:.6}", m.objective)),
                 ("iterations", status),
                 (
                     "fit time",
                     format!(
                         "{:.3} s on {} examples",
-                        self.fit_seconds,
-                        fmt_count(self.n_samples)
+                        m.fit_seconds,
+                        fmt_count(m.n_samples)
                     ),
                 ),
             ],
         );
-        section("Logistic regression", &t.to_html())
-    }
-    fn text(&self) -> String {
-        self.to_string()
+        Panel::new("Logistic regression").table(t)
     }
 }
 
-impl Render for TopFeatures {
-    fn html(&self) -> String {
-        let list = |caption: &str, v: &[(String, f64)]| {
-            let mut t = Table::new(&["term", "weight"]).caption(caption);
-            for (f, w) in v {
-                t.push(vec![Cell::text(f), Cell::num(format!("{w:.3}"))]);
-            }
-            t.to_html()
-        };
-        section(
-            "Top features",
-            &format!(
-                "{}{}",
-                flex(&[
-                    list("towards class 1", &self.positive),
-                    list("towards class 0", &self.negative)
-                ]),
-                figure_html(plot::features(self, CLASSES))
-            ),
-        )
-    }
-    fn text(&self) -> String {
-        self.to_string()
-    }
+fn top_features_panel(f: &TopFeatures) -> Panel {
+    let list = |caption: &str, v: &[(String, f64)]| {
+        let mut t = Table::new(&["term", "weight"]).caption(caption);
+        for (f, w) in v {
+            t.push(vec![Cell::text(f), Cell::num(format!("{w:.3}"))]);
+        }
+        t
+    };
+    Panel::new("Top features")
+        .side_by_side(vec![
+            list("towards class 1", &f.positive),
+            list("towards class 0", &f.negative),
+        ])
+        .html_only(figure_html(plot::features(f, CLASSES)))
 }
 
 fn search_table(r: &SearchResults, max_rows: usize) -> Table {
@@ -152,84 +129,68 @@ fn search_table(r: &SearchResults, max_rows: usize) -> Table {
     t
 }
 
-impl Render for SearchResults {
-    fn html(&self) -> String {
-        let b = self.best();
-        let shown = self.rows.len().min(12);
-        section(
-            &format!(
-                "Cross-validated search: best {} C = {} {} (F1 {:.3} ± {:.3})",
-                b.penalty,
-                plot::fmt_c(b.c),
-                b.balancing,
-                b.mean_f1,
-                b.std_f1
-            ),
-            &format!(
-                "{}{}{}",
-                note(&format!(
-                    "{}-fold CV over {} settings in {:.1} s (seed {}); top {shown} by mean F1",
-                    self.folds,
-                    self.rows.len(),
-                    self.seconds,
-                    self.seed
-                )),
-                search_table(self, shown).to_html(),
-                figure_html(plot::search(self))
-            ),
-        )
-    }
-    fn text(&self) -> String {
-        self.to_string()
-    }
+fn search_panel(r: &SearchResults) -> Panel {
+    let b = r.best();
+    let shown = r.rows.len().min(12);
+    Panel::new(format!(
+        "Cross-validated search: best {} C = {} {} (F1 {:.3} ± {:.3})",
+        b.penalty,
+        plot::fmt_c(b.c),
+        b.balancing,
+        b.mean_f1,
+        b.std_f1
+    ))
+    .note(format!(
+        "{}-fold CV over {} settings in {:.1} s (seed {}); top {shown} by mean F1",
+        r.folds,
+        r.rows.len(),
+        r.seconds,
+        r.seed
+    ))
+    .table(search_table(r, shown))
+    .html_only(figure_html(plot::search(r)))
 }
 
-impl Render for RegPath {
-    fn html(&self) -> String {
+fn reg_path_panel(p: &RegPath) -> Panel {
+    {
         let mut header = vec!["C", "non-zero", "train F1"];
-        if self.val_f1.is_some() {
+        if p.val_f1.is_some() {
             header.push("val F1");
         }
         header.extend(["iterations", "seconds"]);
         let mut t = Table::new(&header);
-        for k in 0..self.cs.len() {
+        for k in 0..p.cs.len() {
             let mut row = vec![
-                Cell::num(plot::fmt_c(self.cs[k])),
-                Cell::num(fmt_count(self.nnz[k])),
-                Cell::num(format!("{:.4}", self.train_f1[k])),
+                Cell::num(plot::fmt_c(p.cs[k])),
+                Cell::num(fmt_count(p.nnz[k])),
+                Cell::num(format!("{:.4}", p.train_f1[k])),
             ];
-            if let Some(v) = &self.val_f1 {
+            if let Some(v) = &p.val_f1 {
                 row.push(Cell::num(format!("{:.4}", v[k])));
             }
             row.push(Cell::num(
-                self.n_iter
-                    .get(k)
-                    .map(|n| n.to_string())
-                    .unwrap_or_default(),
+                p.n_iter.get(k).map(|n| n.to_string()).unwrap_or_default(),
             ));
             row.push(Cell::num(
-                self.seconds
+                p.seconds
                     .get(k)
                     .map(|s| format!("{s:.2}"))
                     .unwrap_or_default(),
             ));
             t.push(row);
         }
-        section(
-            &format!("Regularization path ({})", self.penalty),
-            &format!("{}{}", figure_html(plot::reg_paths(&[self])), t.to_html()),
-        )
-    }
-    fn text(&self) -> String {
-        self.to_string()
+        Panel::new(format!("Regularization path ({})", p.penalty))
+            .html_only(figure_html(plot::reg_paths(&[p])))
+            .table(t)
     }
 }
 
-crate::rich_display!(
-    BalanceReport,
-    LogRegModel,
-    TopFeatures,
-    SearchResults,
-    RegPath
+panel_render!(
+    BalanceReport => balance_panel,
+    LogRegModel => logreg_panel,
+    TopFeatures => top_features_panel,
+    SearchResults => search_panel,
+    RegPath => reg_path_panel,
 );
+crate::rich_display!(display: BalanceReport, LogRegModel, TopFeatures, SearchResults, RegPath);
 crate::rich_display!(display: Balanced);

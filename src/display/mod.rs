@@ -46,6 +46,22 @@ use std::fmt::Write as _;
 
 pub use crate::view::*;
 
+/// `Render` from a type's one view (a [`Panel`] built by `$view`).
+macro_rules! panel_render {
+    ($($t:ty => $view:ident),+ $(,)?) => {
+        $(
+            impl Render for $t {
+                fn html(&self) -> String {
+                    $view(self).to_html()
+                }
+                fn text(&self) -> String {
+                    $view(self).to_text()
+                }
+            }
+        )+
+    };
+}
+
 mod data;
 mod frame;
 mod lab;

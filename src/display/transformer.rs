@@ -133,139 +133,143 @@ impl Render for MemoryEstimate {
     }
 }
 
+/// The report's one view: HTML, text (the CLI) and Markdown all come from it.
+fn transformer_panel(r: &TransformerReport) -> Panel {
+    let s = &r.summary;
+    let model = kv_table(
+        "Model",
+        vec![
+            (
+                "architecture",
+                match s.arch {
+                    crate::transformer::config::Arch::Roberta => "RoBERTa",
+                    crate::transformer::config::Arch::Bert => "BERT",
+                }
+                .to_string(),
+            ),
+            (
+                "size",
+                format!(
+                    "hidden {} × {} layers, {} heads, FFN {}",
+                    s.hidden, s.layers, s.heads, s.intermediate
+                ),
+            ),
+            ("vocabulary", fmt_count(s.vocab_size)),
+            (
+                "parameters",
+                format!("{} ({})", fmt_count(s.parameters), bytes(s.model_bytes)),
+            ),
+            ("device", r.device.clone()),
+            (
+                "peak memory",
+                r.peak_memory_bytes.map_or("unknown".into(), bytes),
+            ),
+            (
+                "training time",
+                format!(
+                    "{:.0} s (tokenizer {:.0} s; {})",
+                    r.train_seconds,
+                    r.tokenizer_seconds,
+                    r.budget_minutes
+                        .map_or("stops on steps and epochs".into(), |b| {
+                            format!("wall-clock cap {b} min")
+                        })
+                ),
+            ),
+            ("throughput", format!("{:.1} sequences/s", r.seq_per_second)),
+            (
+                "truncated to",
+                format!(
+                    "{} tokens: {} train / {} val / {} test texts cut",
+                    r.truncated.max_length,
+                    fmt_count(r.truncated.train),
+                    fmt_count(r.truncated.val),
+                    fmt_count(r.truncated.test)
+                ),
+            ),
+        ],
+    );
+    let mut results = Table::new(&[
+        "model",
+        "fine-tuning steps",
+        "precision",
+        "recall",
+        "F1 (95% interval)",
+        "accuracy",
+        "support",
+        "training time",
+    ])
+    .caption("Test set");
+    let arms = std::iter::once((&r.model, &r.test, &r.fine_tuning, r.train_seconds)).chain(
+        r.random_init
+            .iter()
+            .map(|a| (&a.name, &a.test, &a.fine_tuning, a.cost.fit_seconds)),
+    );
+    for (i, (name, e, run, secs)) in arms.enumerate() {
+        let m = &e.metrics;
+        let mut name = Cell::text(name);
+        if i == 0 {
+            name = name.bold();
+        }
+        results.push(vec![
+            name,
+            Cell::num(fmt_count(run.steps)),
+            Cell::num(fmt3(m.precision())),
+            Cell::num(fmt3(m.recall())),
+            Cell::num(crate::lab::claims::fmt_interval(&e.f1)),
+            Cell::num(fmt3(m.accuracy)),
+            Cell::num(fmt_count(m.support())),
+            Cell::num(format!("{secs:.0} s")),
+        ]);
+    }
+    let mut panel = Panel::new(format!("Transformer: {}", r.model)).table(results);
+    if let Some(g) = &r.pretraining_gain {
+        panel = panel.note(format!(
+            "F1 gained by pretraining: {:+.3} (paired 95% interval {:+.3} to {:+.3})",
+            g.estimate, g.low, g.high
+        ));
+    }
+    panel = panel.note(format!("threshold {:.3} on P(class 1)", r.threshold));
+    if let Some(l) = &r.load_note {
+        panel = panel.note(l.to_string());
+    }
+    if let Some(p) = &r.saved_to {
+        panel = panel.note(format!("saved to {p}"));
+    }
+    for n in &r.notes {
+        panel = panel.note(format!("note: {n}"));
+    }
+    panel = panel
+        .side_by_side(vec![model, memory_table(&r.memory_estimate)])
+        .html_only(figure_html(r.training_figure()))
+        .note(format!(
+            "Fine-tuning: {}",
+            fine_tune_summary(&r.fine_tuning)
+        ))
+        .table(history_table(&r.fine_tuning));
+    if let Some(p) = &r.pretraining {
+        panel = panel
+            .note(format!(
+                "MLM pretraining: {} ({} companion texts){}",
+                mlm_summary(p),
+                fmt_count(r.context_texts),
+                if p.cut_by_budget {
+                    ", cut short by the wall-clock cap"
+                } else {
+                    ""
+                }
+            ))
+            .html_only(figure_html(plot::mlm_loss(p)));
+    }
+    panel.html_only(r.test.html())
+}
+
 impl Render for TransformerReport {
     fn html(&self) -> String {
-        let s = &self.summary;
-        let model = kv_table(
-            "Model",
-            vec![
-                (
-                    "architecture",
-                    match s.arch {
-                        crate::transformer::config::Arch::Roberta => "RoBERTa",
-                        crate::transformer::config::Arch::Bert => "BERT",
-                    }
-                    .to_string(),
-                ),
-                (
-                    "size",
-                    format!(
-                        "hidden {} × {} layers, {} heads, FFN {}",
-                        s.hidden, s.layers, s.heads, s.intermediate
-                    ),
-                ),
-                ("vocabulary", fmt_count(s.vocab_size)),
-                (
-                    "parameters",
-                    format!("{} ({})", fmt_count(s.parameters), bytes(s.model_bytes)),
-                ),
-                ("device", self.device.clone()),
-                (
-                    "peak memory",
-                    self.peak_memory_bytes.map_or("unknown".into(), bytes),
-                ),
-                (
-                    "training time",
-                    format!(
-                        "{:.0} s (tokenizer {:.0} s; {})",
-                        self.train_seconds,
-                        self.tokenizer_seconds,
-                        self.budget_minutes
-                            .map_or("stops on steps and epochs".into(), |b| {
-                                format!("wall-clock cap {b} min")
-                            })
-                    ),
-                ),
-                (
-                    "throughput",
-                    format!("{:.1} sequences/s", self.seq_per_second),
-                ),
-                (
-                    "truncated to",
-                    format!(
-                        "{} tokens: {} train / {} val / {} test texts cut",
-                        self.truncated.max_length,
-                        fmt_count(self.truncated.train),
-                        fmt_count(self.truncated.val),
-                        fmt_count(self.truncated.test)
-                    ),
-                ),
-            ],
-        );
-        let mut results = Table::new(&[
-            "model",
-            "fine-tuning steps",
-            "precision",
-            "recall",
-            "F1 (95% interval)",
-            "accuracy",
-            "support",
-            "training time",
-        ])
-        .caption("Test set");
-        let arms = std::iter::once((
-            &self.model,
-            &self.test,
-            &self.fine_tuning,
-            self.train_seconds,
-        ))
-        .chain(
-            self.random_init
-                .iter()
-                .map(|a| (&a.name, &a.test, &a.fine_tuning, a.train_seconds)),
-        );
-        for (i, (name, e, run, secs)) in arms.enumerate() {
-            let m = &e.metrics;
-            let mut name = Cell::text(name);
-            if i == 0 {
-                name = name.bold();
-            }
-            results.push(vec![
-                name,
-                Cell::num(fmt_count(run.steps)),
-                Cell::num(fmt3(m.precision())),
-                Cell::num(fmt3(m.recall())),
-                Cell::num(crate::lab::claims::fmt_interval(&e.f1)),
-                Cell::num(fmt3(m.accuracy)),
-                Cell::num(fmt_count(m.support())),
-                Cell::num(format!("{secs:.0} s")),
-            ]);
-        }
-        let mut notes = String::new();
-        if let Some(g) = &self.pretraining_gain {
-            notes += &note(&format!(
-                "F1 gained by pretraining: {:+.3} (paired 95% interval {:+.3} to {:+.3})",
-                g.estimate, g.low, g.high
-            ));
-        }
-        notes += &note(&format!("threshold {:.3} on P(class 1)", self.threshold));
-        if let Some(l) = &self.load_note {
-            notes += &note(&l.to_string());
-        }
-        for n in &self.notes {
-            notes += &note(n);
-        }
-        let mut figs = vec![figure_html(self.training_figure())];
-        if let Some(p) = &self.pretraining {
-            figs.push(note(&format!("MLM pretraining: {}", mlm_summary(p))));
-            figs.push(figure_html(plot::mlm_loss(p)));
-        }
-        section(
-            &format!("Transformer: {}", self.model),
-            &format!(
-                "{}{notes}{}{}{}",
-                results.to_html(),
-                flex(&[
-                    model.to_html(),
-                    memory_table(&self.memory_estimate).to_html()
-                ]),
-                figs.concat(),
-                self.test.html()
-            ),
-        )
+        transformer_panel(self).to_html()
     }
     fn text(&self) -> String {
-        self.to_string()
+        transformer_panel(self).to_text()
     }
 }
 
@@ -315,33 +319,28 @@ impl Render for BenchReport {
     }
 }
 
-crate::rich_display!(
-    FineTuneRun,
-    MlmRun,
-    MemoryEstimate,
-    TransformerReport,
-    BenchReport
-);
+crate::rich_display!(FineTuneRun, MlmRun, MemoryEstimate, BenchReport);
+crate::rich_display!(display: TransformerReport);
 
 /// The training arguments as a table (what a tutorial shows before it trains).
-fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
-    let tiny = o.model == "tiny";
+fn options_table(o: &crate::lab::transformer::ValidTransformerOptions) -> Table {
+    let tiny = o.model() == "tiny";
     let mut rows = vec![
-        ("model", o.model.clone()),
-        ("max length (tokens)", o.max_length.to_string()),
+        ("model", o.model().to_string()),
+        ("max length (tokens)", o.max_length().to_string()),
         (
             "batch",
             format!(
                 "{} x {} accumulated = {} per optimizer step",
-                o.batch_size,
-                o.grad_accum,
-                o.batch_size * o.grad_accum
+                o.batch_size(),
+                o.grad_accum(),
+                o.batch_size() * o.grad_accum()
             ),
         ),
-        ("fine-tuning epochs (every arm)", o.epochs.to_string()),
+        ("fine-tuning epochs (every arm)", o.epochs().to_string()),
         (
             "peak learning rate",
-            o.lr.map_or(
+            o.lr().map_or(
                 if tiny {
                     "3e-4 (default)"
                 } else {
@@ -351,10 +350,10 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
                 |l| format!("{l:e}"),
             ),
         ),
-        ("seed", o.seed.to_string()),
+        ("seed", o.seed().to_string()),
         (
             "device",
-            match o.device {
+            match o.device() {
                 crate::transformer::device::DeviceChoice::Cpu => "cpu".to_string(),
                 crate::transformer::device::DeviceChoice::Cuda(i) => format!("cuda:{i}"),
                 crate::transformer::device::DeviceChoice::Metal(i) => format!("metal:{i}"),
@@ -363,12 +362,12 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
         ),
         (
             "threads",
-            o.threads
+            o.threads()
                 .map_or("the cores this process may use".into(), |t| t.to_string()),
         ),
         (
             "wall-clock cap",
-            o.budget_minutes
+            o.budget_minutes()
                 .map_or("none: stops on steps and epochs".into(), |b| {
                     format!("{b} min (reported if it cuts training)")
                 }),
@@ -380,13 +379,16 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
                 "tiny size",
                 format!(
                     "hidden {}, {} layers, {} heads, {} BPE tokens",
-                    o.tiny.hidden, o.tiny.layers, o.tiny.heads, o.tiny.vocab_size
+                    o.tiny().hidden,
+                    o.tiny().layers,
+                    o.tiny().heads,
+                    o.tiny().vocab_size
                 ),
             ),
-            ("MLM pretraining steps", o.pretrain_steps.to_string()),
+            ("MLM pretraining steps", o.pretrain_steps().to_string()),
             (
                 "pretrain on companion text",
-                if o.pretrain_on_context {
+                if o.pretrain_on_context() {
                     "yes (training rows only)"
                 } else {
                     "no"
@@ -395,7 +397,7 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
             ),
             (
                 "random-init arm",
-                if o.compare_random_init {
+                if o.compare_random_init() {
                     "yes, same fine-tuning steps"
                 } else {
                     "no"
@@ -407,7 +409,7 @@ fn options_table(o: &crate::lab::transformer::TransformerOptions) -> Table {
     kv_table("Training arguments", rows)
 }
 
-impl Render for crate::lab::transformer::TransformerOptions {
+impl Render for crate::lab::transformer::ValidTransformerOptions {
     fn html(&self) -> String {
         options_table(self).to_html()
     }
@@ -416,4 +418,26 @@ impl Render for crate::lab::transformer::TransformerOptions {
     }
 }
 
-crate::rich_display!(crate::lab::transformer::TransformerOptions);
+/// Unchecked settings show as their table when valid, else as the reason they are not.
+impl Render for crate::lab::transformer::TransformerOptions {
+    fn html(&self) -> String {
+        match self.check_ref() {
+            Ok(o) => o.html(),
+            Err(e) => format!(
+                "<p>invalid training arguments: {}</p>",
+                escape(&e.to_string())
+            ),
+        }
+    }
+    fn text(&self) -> String {
+        match self.check_ref() {
+            Ok(o) => o.text(),
+            Err(e) => format!("invalid training arguments: {e}\n"),
+        }
+    }
+}
+
+crate::rich_display!(
+    crate::lab::transformer::TransformerOptions,
+    crate::lab::transformer::ValidTransformerOptions
+);

@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::fmt;
 
 /// A document frequency bound: an absolute count or a fraction of the documents.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -476,20 +475,6 @@ pub struct Vocabulary {
     pub n_docs: usize,
     /// (term, document frequency, idf), most frequent first.
     pub top: Vec<(String, u32, f64)>,
-}
-
-impl fmt::Display for Vocabulary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} terms from {} documents; most common:",
-            self.size, self.n_docs
-        )?;
-        for (t, df, idf) in &self.top {
-            writeln!(f, "  {t:<24} df {df:>6}  idf {idf:.3}")?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

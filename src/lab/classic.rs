@@ -9,6 +9,8 @@ use crate::balance::{BalanceReport, Balancing};
 use crate::data::{Cleaner, Split};
 use crate::error::Result;
 use crate::features::{Csr, Tfidf, TfidfVectorizer, Vocabulary};
+use crate::lab::Profile;
+use crate::lab::results::{Cost, Family, ModelResult};
 use crate::linear::{
     LogReg, LogRegModel, Penalty, RegPath, Search, SearchResults, TopFeatures, log_space,
 };
@@ -17,24 +19,35 @@ use crate::plot::{self, Figure};
 use serde::Serialize;
 use std::time::Instant;
 
-/// Settings of the classic experiment (a builder with the defaults the main job uses).
+/// Settings of the classic experiment as a builder: one setter per knob (its default in its doc),
+/// validated in one place, [`ClassicLab::check`], into the [`ValidClassicLab`] that runs the steps.
+/// The step methods on the builder (`features`, `out_of_the_box`, ...) check first, then run.
+///
+/// ```
+/// use textlab::lab::{ClassicLab, Profile};
+/// let lab = ClassicLab::for_profile(Profile::Quick).seed(7).check().unwrap();
+/// assert_eq!((lab.folds(), lab.seed(), lab.cs().len()), (3, 7, 5));
+/// assert!(ClassicLab::new().folds(1).check().is_err());
+/// ```
 #[derive(Debug, Clone)]
-pub struct ClassicLab {
-    pub cleaner: Cleaner,
-    pub tfidf: TfidfVectorizer,
-    /// Grid of C for the search and the regularization path.
-    pub cs: Vec<f64>,
-    pub penalties: Vec<Penalty>,
-    pub balancings: Vec<Balancing>,
-    pub folds: usize,
-    pub seed: u64,
-    /// Features tracked along the regularization path and listed as top features.
-    pub top_k: usize,
+pub struct ClassicLab(ValidClassicLab);
+
+/// Classic settings that passed [`ClassicLab::check`]; read them with the getters.
+#[derive(Debug, Clone)]
+pub struct ValidClassicLab {
+    cleaner: Cleaner,
+    tfidf: TfidfVectorizer,
+    cs: Vec<f64>,
+    penalties: Vec<Penalty>,
+    balancings: Vec<Balancing>,
+    folds: usize,
+    seed: u64,
+    top_k: usize,
 }
 
 impl Default for ClassicLab {
     fn default() -> Self {
-        ClassicLab {
+        ClassicLab(ValidClassicLab {
             cleaner: Cleaner::new(),
             tfidf: TfidfVectorizer::new()
                 .ngrams(1, 2)
@@ -47,38 +60,202 @@ impl Default for ClassicLab {
             folds: 5,
             seed: 42,
             top_k: 15,
-        }
+        })
     }
 }
 
 impl ClassicLab {
+    /// The main job's settings: the full profile (see the setters for each default).
     pub fn new() -> Self {
         Self::default()
     }
-    /// A smaller grid (3-fold CV, 5 Cs, two balancings) that runs in seconds: tests, quick notebooks.
+    /// A smaller grid (3-fold CV, 5 Cs) that runs in seconds: tests, quick notebooks.
     pub fn quick() -> Self {
-        ClassicLab {
-            cs: log_space(-1.0, 3.0, 5),
-            balancings: vec![Balancing::None, Balancing::ClassWeight],
-            folds: 3,
-            ..Self::default()
+        Self::default().cs(log_space(-1.0, 3.0, 5)).folds(3)
+    }
+    /// [`ClassicLab::quick`] or [`ClassicLab::new`].
+    pub fn for_profile(profile: Profile) -> Self {
+        match profile {
+            Profile::Quick => Self::quick(),
+            Profile::Full => Self::new(),
         }
     }
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+    /// Text cleaning before vectorizing (default [`Cleaner::new`]).
+    pub fn cleaner(mut self, c: Cleaner) -> Self {
+        self.0.cleaner = c;
         self
     }
-    pub fn cs(mut self, cs: Vec<f64>) -> Self {
-        self.cs = cs;
-        self
-    }
-    pub fn folds(mut self, k: usize) -> Self {
-        self.folds = k;
-        self
-    }
+    /// The vectorizer (default: 1-2 grams, min_df 2, max_df 0.95, sublinear tf).
     pub fn tfidf(mut self, t: TfidfVectorizer) -> Self {
-        self.tfidf = t;
+        self.0.tfidf = t;
         self
+    }
+    /// Grid of C for the search and the regularization paths (default 9 values, 0.1 to 1000;
+    /// quick: 5).
+    pub fn cs(mut self, cs: Vec<f64>) -> Self {
+        self.0.cs = cs;
+        self
+    }
+    /// Penalties searched and tuned (default L1 and L2).
+    pub fn penalties(mut self, p: Vec<Penalty>) -> Self {
+        self.0.penalties = p;
+        self
+    }
+    /// Balancings the search tries (default none and class weights; step 2 shows all three).
+    pub fn balancings(mut self, b: Vec<Balancing>) -> Self {
+        self.0.balancings = b;
+        self
+    }
+    /// Cross-validation folds of the search (default 5; quick: 3).
+    pub fn folds(mut self, k: usize) -> Self {
+        self.0.folds = k;
+        self
+    }
+    /// Seed of the folds and the samplers (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+    /// Features tracked along the regularization path and listed as top features (default 15).
+    pub fn top_k(mut self, k: usize) -> Self {
+        self.0.top_k = k;
+        self
+    }
+
+    /// Validate every setting before any fitting.
+    pub fn check(self) -> Result<ValidClassicLab> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+
+    /// [`ClassicLab::check`] without giving up the builder.
+    pub fn check_ref(&self) -> Result<&ValidClassicLab> {
+        let p = &self.0;
+        let bad = |name: &str, value: String, why: &str| crate::Error::BadParam {
+            name: name.into(),
+            value,
+            why: why.into(),
+        };
+        if p.cs.is_empty() || p.cs.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(bad(
+                "cs",
+                format!("{:?}", p.cs),
+                "must hold at least one C, each positive and finite",
+            ));
+        }
+        if p.penalties.is_empty() {
+            return Err(bad(
+                "penalties",
+                "[]".into(),
+                "must name at least one penalty",
+            ));
+        }
+        for &pen in &p.penalties {
+            LogReg::new(pen).check_ref()?;
+        }
+        if p.balancings.is_empty() {
+            return Err(bad(
+                "balancings",
+                "[]".into(),
+                "must name at least one balancing",
+            ));
+        }
+        if p.folds < 2 {
+            return Err(bad(
+                "folds",
+                p.folds.to_string(),
+                "must be at least 2 (cross-validation)",
+            ));
+        }
+        if p.top_k == 0 {
+            return Err(bad("top_k", "0".into(), "must be at least 1"));
+        }
+        Ok(p)
+    }
+
+    /// See [`ValidClassicLab::features`].
+    pub fn features(&self, split: &Split) -> Result<Features> {
+        self.check_ref()?.features(split)
+    }
+    /// See [`ValidClassicLab::fit_row`].
+    pub fn fit_row(
+        &self,
+        stage: &str,
+        lr: &LogReg,
+        balancing: Balancing,
+        f: &Features,
+    ) -> Result<(ClassicRow, BalanceReport)> {
+        self.check_ref()?.fit_row(stage, lr, balancing, f)
+    }
+    /// See [`ValidClassicLab::out_of_the_box`].
+    pub fn out_of_the_box(&self, f: &Features) -> Result<ClassicRow> {
+        self.check_ref()?.out_of_the_box(f)
+    }
+    /// See [`ValidClassicLab::balanced`].
+    pub fn balanced(&self, f: &Features, balancing: Balancing) -> Result<ClassicRow> {
+        self.check_ref()?.balanced(f, balancing)
+    }
+    /// See [`ValidClassicLab::search`].
+    pub fn search(&self, f: &Features) -> Result<SearchResults> {
+        self.check_ref()?.search(f)
+    }
+    /// See [`ValidClassicLab::tuned`].
+    pub fn tuned(
+        &self,
+        f: &Features,
+        search: &SearchResults,
+        penalty: Penalty,
+    ) -> Result<ClassicRow> {
+        self.check_ref()?.tuned(f, search, penalty)
+    }
+    /// See [`ValidClassicLab::threshold`].
+    pub fn threshold(&self, f: &Features, row: &ClassicRow) -> Result<ThresholdChoice> {
+        self.check_ref()?.threshold(f, row)
+    }
+    /// See [`ValidClassicLab::classify`].
+    pub fn classify<S: AsRef<str>>(
+        &self,
+        f: &Features,
+        row: &ClassicRow,
+        texts: &[S],
+        classes: [&str; 2],
+    ) -> Result<crate::lab::Predictions> {
+        self.check_ref()?.classify(f, row, texts, classes)
+    }
+    /// See [`ValidClassicLab::run`].
+    pub fn run(&self, split: &Split) -> Result<ClassicReport> {
+        self.check_ref()?.run(split)
+    }
+    /// See [`ValidClassicLab::paths`].
+    pub fn paths(&self, f: &Features) -> Result<Vec<RegPath>> {
+        self.check_ref()?.paths(f)
+    }
+}
+
+impl ValidClassicLab {
+    pub fn cleaner(&self) -> &Cleaner {
+        &self.cleaner
+    }
+    pub fn tfidf(&self) -> &TfidfVectorizer {
+        &self.tfidf
+    }
+    pub fn cs(&self) -> &[f64] {
+        &self.cs
+    }
+    pub fn penalties(&self) -> &[Penalty] {
+        &self.penalties
+    }
+    pub fn balancings(&self) -> &[Balancing] {
+        &self.balancings
+    }
+    pub fn folds(&self) -> usize {
+        self.folds
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn top_k(&self) -> usize {
+        self.top_k
     }
 
     /// Clean, vectorize (fitted on train only) and return the three matrices.
@@ -161,6 +338,7 @@ impl ClassicLab {
             f,
         )?;
         r.cv_f1 = Some(row.mean_f1);
+        r.result.cost.search_seconds = search.seconds;
         Ok(r)
     }
 
@@ -174,17 +352,18 @@ impl ClassicLab {
         let gain = f1_difference(&f.y_val, &at(sweep.best_threshold), &at(0.5))?;
         let moved = gain.excludes_zero() && gain.estimate > 0.0;
         let threshold = if moved { sweep.best_threshold } else { 0.5 };
-        let stage = format!("{} + validation threshold", row.stage);
+        let stage = format!("{} + validation threshold", row.stage());
         let mut tuned =
             ClassicRow::new(&stage, row.model.clone(), row.balancing_kind, threshold, f)?;
         tuned.cv_f1 = row.cv_f1;
+        tuned.result.cost.search_seconds = row.cost.search_seconds;
         Ok(ThresholdChoice {
             sweep,
             best_threshold: threshold,
             gain,
             moved,
             row: moved.then_some(tuned),
-            base: row.stage.clone(),
+            base: row.stage().to_string(),
         })
     }
 
@@ -202,7 +381,7 @@ impl ClassicLab {
             .collect();
         let x = f.tfidf.transform(&clean)?;
         Ok(crate::lab::Predictions::new(
-            &row.stage,
+            row.stage(),
             texts,
             row.model.predict_proba(&x),
             row.threshold,
@@ -282,7 +461,7 @@ pub const OUT_OF_THE_BOX: &str = "out-of-the-box";
 /// Index of the row with the best validation F1 (the first among ties: the simpler story).
 pub fn best_on_validation(rows: &[ClassicRow]) -> usize {
     rows.iter().enumerate().fold(0, |best, (i, r)| {
-        if r.val_f1 > rows[best].val_f1 {
+        if r.val_f1.unwrap_or(f64::MIN) > rows[best].val_f1.unwrap_or(f64::MIN) {
             i
         } else {
             best
@@ -320,10 +499,13 @@ pub struct Features {
     pub seconds: f64,
 }
 
-/// One line of the results table: a model, how it was trained, and its scores.
+/// One line of the results table: a model evaluated (a [`ModelResult`]: its stage as the name,
+/// validation F1, test evaluation, cost) and how it was trained. It dereferences to its
+/// `ModelResult`, so `row.test`, `row.val_f1` and `row.cost` read through.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassicRow {
-    pub stage: String,
+    #[serde(flatten)]
+    pub result: ModelResult,
     pub penalty: String,
     #[serde(rename = "C")]
     pub c: f64,
@@ -333,16 +515,17 @@ pub struct ClassicRow {
     pub threshold: f64,
     /// Mean cross-validated F1 of the setting, for rows chosen by the search.
     pub cv_f1: Option<f64>,
-    /// F1 on the validation split (what choices are made on).
-    pub val_f1: f64,
-    /// Test-set evaluation (support, interval and scores included).
-    pub test: Evaluation,
-    pub nnz: usize,
-    pub fit_seconds: f64,
     /// What resampling did to the training set, for balancing rows.
     pub balance: Option<BalanceReport>,
     #[serde(skip)]
     pub model: LogRegModel,
+}
+
+impl std::ops::Deref for ClassicRow {
+    type Target = ModelResult;
+    fn deref(&self) -> &ModelResult {
+        &self.result
+    }
 }
 
 impl ClassicRow {
@@ -355,26 +538,41 @@ impl ClassicRow {
     ) -> Result<ClassicRow> {
         let val = Metrics::from_scores(&f.y_val, &m.predict_proba(&f.x_val), threshold)?;
         let test = Evaluation::new(stage, &f.y_test, &m.predict_proba(&f.x_test), threshold)?;
+        let result = ModelResult {
+            name: stage.to_string(),
+            family: Family::Classic,
+            val_f1: Some(val.f1()),
+            test,
+            cost: Cost {
+                fit_seconds: f.seconds + m.fit_seconds,
+                search_seconds: 0.0,
+                peak_memory_bytes: None,
+                parameters: m.nnz,
+                // f64 weights plus the intercept; the vocabulary is not counted.
+                size_bytes: 8 * (m.coef.len() as u64 + 1),
+            },
+        };
         Ok(ClassicRow {
-            stage: stage.to_string(),
+            result,
             penalty: m.penalty.to_string(),
             c: m.c,
             balancing: bal.name().to_string(),
             balancing_kind: bal,
             threshold,
             cv_f1: None,
-            val_f1: val.f1(),
-            test,
-            nnz: m.nnz,
-            fit_seconds: m.fit_seconds,
             balance: None,
             model: m,
         })
     }
 
+    /// The stage this row stands for (`out-of-the-box`, `tuned L1`, ...): its result's name.
+    pub fn stage(&self) -> &str {
+        &self.result.name
+    }
+
     /// The test metrics at the row's threshold.
     pub fn metrics(&self) -> &Metrics {
-        &self.test.metrics
+        &self.result.test.metrics
     }
 }
 
@@ -407,7 +605,7 @@ impl ClassicReport {
     }
     /// The row of a stage by name (e.g. `out-of-the-box`, `tuned L1`).
     pub fn row(&self, stage: &str) -> Option<&ClassicRow> {
-        self.rows.iter().find(|r| r.stage == stage)
+        self.rows.iter().find(|r| r.stage() == stage)
     }
 }
 

@@ -2,13 +2,12 @@
 //! same run, on the same machine. sklearn is the anchor: ratios are printed only when
 //! `python3 -c "import sklearn"` works (or `$TEXTLAB_PYTHON` points at a Python that has it).
 
-use super::classic::ClassicLab;
+use super::classic::{ClassicLab, ValidClassicLab};
 use crate::data::Split;
 use crate::error::{Error, IoContext, Result};
 use crate::linear::{LogReg, Penalty};
 use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::process::Command;
 use std::time::Instant;
 
@@ -79,103 +78,9 @@ impl ClassicBench {
     }
 }
 
-impl fmt::Display for ClassicBench {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "classic benchmark: {} train / {} test texts, best of {} runs",
-            self.n_train, self.n_test, self.repeats
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12} {:>12} {:>10}",
-            "", "textlab", "sklearn", "ratio"
-        )?;
-        let s = self.sklearn.as_ref();
-        let cell = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
-        writeln!(
-            f,
-            "{:<28} {:>12} {:>12}",
-            "features",
-            self.n_features,
-            s.map_or("-".into(), |s| s.n_features.to_string())
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.3} {:>12} {:>10}",
-            "TF-IDF fit_transform (s)",
-            self.tfidf_seconds,
-            cell(s.map(|s| s.tfidf_seconds), 3),
-            self.tfidf_speedup()
-                .map_or("-".into(), |r| format!("{r:.1}x faster"))
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.3} {:>12} {:>10}",
-            "L1 fit C=10 balanced (s)",
-            self.l1_fit_seconds,
-            cell(s.map(|s| s.l1_fit_seconds), 3),
-            self.l1_time_ratio()
-                .map_or("-".into(), |r| format!("{r:.2}x time"))
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.6} {:>12}",
-            "L1 objective",
-            self.l1_objective,
-            cell(s.map(|s| s.l1_objective), 6)
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12} {:>12}",
-            "L1 nnz",
-            self.l1_nnz,
-            s.map_or("-".into(), |s| s.l1_nnz.to_string())
-        )?;
-        writeln!(
-            f,
-            "{:<28} {:>12.4} {:>12}",
-            "L1 test F1 (thr 0.5)",
-            self.l1_test_f1,
-            cell(s.map(|s| s.l1_test_f1), 4)
-        )?;
-        if let Some(g) = &self.grid {
-            writeln!(
-                f,
-                "{:<28} {:>12} {:>12}",
-                "grid best (5-fold CV F1)", g.ours_best, g.sklearn_best
-            )?;
-            writeln!(
-                f,
-                "{:<28} {:>12.4} {:>12.4}",
-                "grid best CV F1", g.ours_cv_f1, g.sklearn_cv_f1
-            )?;
-            writeln!(
-                f,
-                "{:<28} {:>12.4} {:>12.4} {:>10}",
-                "grid best test F1",
-                g.ours_test_f1,
-                g.sklearn_test_f1,
-                format!("{:+.4}", g.ours_test_f1 - g.sklearn_test_f1)
-            )?;
-            writeln!(
-                f,
-                "{:<28} {:>12.1} {:>12.1} {:>10}",
-                "grid search (s)",
-                g.ours_seconds,
-                g.sklearn_seconds,
-                format!("{:.2}x time", g.ours_seconds / g.sklearn_seconds)
-            )?;
-        } else if self.sklearn.is_some() {
-            writeln!(f, "(grid comparison: add --grid)")?;
-        }
-        writeln!(f, "{}", self.note)
-    }
-}
-
 /// Run the benchmark on `split`; `grid` adds the (slow) best-of-grid comparison.
 pub fn bench_classic(split: &Split, repeats: usize, grid: bool) -> Result<ClassicBench> {
-    let lab = ClassicLab::new();
+    let lab = ClassicLab::new().check()?;
     let repeats = repeats.max(1);
     let f = lab.features(split)?;
     // Cleaning is not timed: sklearn gets the same cleaned texts, so both time TF-IDF alone.
@@ -183,12 +88,12 @@ pub fn bench_classic(split: &Split, repeats: usize, grid: bool) -> Result<Classi
         .train
         .texts()
         .iter()
-        .map(|t| lab.cleaner.clean(t))
+        .map(|t| lab.cleaner().clean(t))
         .collect();
     let mut tf_only = f64::INFINITY;
     for _ in 0..repeats {
         let start = Instant::now();
-        let _ = lab.tfidf.fit_transform(&cleaned)?;
+        let _ = lab.tfidf().fit_transform(&cleaned)?;
         tf_only = tf_only.min(start.elapsed().as_secs_f64());
     }
     // At tol 1e-4 our stopping rule (newGLMNET's, on the subgradient) ends ~1e-4 relative above
@@ -255,31 +160,31 @@ print(json.dumps({"best": f"{p['penalty']} C={p['C']:.3g} {p['class_weight'] or 
 
 fn grid_comparison(
     split: &Split,
-    lab: &ClassicLab,
+    lab: &ValidClassicLab,
     f: &super::classic::Features,
 ) -> Result<GridComparison> {
     let start = Instant::now();
     let search = crate::linear::Search::new()
-        .cs(lab.cs.clone())
+        .cs(lab.cs().to_vec())
         .penalties([Penalty::L1, Penalty::L2])
         .balancings([
             crate::balance::Balancing::None,
             crate::balance::Balancing::ClassWeight,
         ])
         .folds(5)
-        .seed(lab.seed)
+        .seed(lab.seed())
         .run(&f.x_train, &f.y_train)?;
     let best = search.best();
-    let model = search.refit(best, &f.x_train, &f.y_train, lab.seed)?;
+    let model = search.refit(best, &f.x_train, &f.y_train, lab.seed())?;
     let ours_test_f1 = Metrics::from_predictions(&f.y_test, &model.predict(&f.x_test))?.f1();
     let ours_seconds = start.elapsed().as_secs_f64();
     let clean = |c: &crate::data::Corpus| -> Vec<String> {
-        c.texts().iter().map(|t| lab.cleaner.clean(t)).collect()
+        c.texts().iter().map(|t| lab.cleaner().clean(t)).collect()
     };
     let payload = serde_json::json!({
         "train": clean(&split.train), "y_train": split.train.labels(),
         "test": clean(&split.test), "y_test": split.test.labels(),
-        "cs": lab.cs, "folds": 5, "seed": lab.seed,
+        "cs": lab.cs(), "folds": 5, "seed": lab.seed(),
     });
     let v: serde_json::Value = run_python(SKLEARN_GRID, &payload)?;
     let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
@@ -359,7 +264,7 @@ pub fn python() -> String {
     std::env::var("TEXTLAB_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-fn sklearn_bench(split: &Split, lab: &ClassicLab, repeats: usize) -> Result<SklearnBench> {
+fn sklearn_bench(split: &Split, lab: &ValidClassicLab, repeats: usize) -> Result<SklearnBench> {
     let py = python();
     let ok = Command::new(&py).args(["-c", "import sklearn"]).output();
     match ok {
@@ -371,7 +276,7 @@ fn sklearn_bench(split: &Split, lab: &ClassicLab, repeats: usize) -> Result<Skle
         }
     }
     let clean = |c: &crate::data::Corpus| -> Vec<String> {
-        c.texts().iter().map(|t| lab.cleaner.clean(t)).collect()
+        c.texts().iter().map(|t| lab.cleaner().clean(t)).collect()
     };
     let payload = serde_json::json!({
         "repeats": repeats,

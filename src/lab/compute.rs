@@ -5,7 +5,6 @@
 use crate::transformer::config::ModelConfig;
 use crate::transformer::memory::{MemoryEstimate, human_bytes};
 use serde::Serialize;
-use std::fmt;
 
 /// The machine as the lab sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -71,35 +70,6 @@ impl ComputeInfo {
         } else {
             "cpu"
         }
-    }
-}
-
-impl fmt::Display for ComputeInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} / {}: {} logical CPUs, {} compute threads, SIMD: {}",
-            self.os,
-            self.arch,
-            self.logical_cpus,
-            self.compute_threads,
-            self.cpu_features.join(" ")
-        )?;
-        if let Some(m) = self.total_memory_bytes {
-            writeln!(f, "memory: {}", human_bytes(m))?;
-        }
-        let gpu = |built: bool, avail: bool| match (built, avail) {
-            (false, _) => "not built (enable the feature)",
-            (true, false) => "built, no device found",
-            (true, true) => "available",
-        };
-        writeln!(
-            f,
-            "CUDA: {}; Metal: {}",
-            gpu(self.cuda_built, self.cuda_available),
-            gpu(self.metal_built, self.metal_available)
-        )?;
-        writeln!(f, "--device auto would use: {}", self.best_device())
     }
 }
 
@@ -169,29 +139,6 @@ impl MemoryTable {
     }
 }
 
-impl fmt::Display for MemoryTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "training-step memory of {} ({} parameters, f32, AdamW)",
-            self.model, self.parameters
-        )?;
-        write!(f, "{:>8}", "seq\\bs")?;
-        for b in &self.batches {
-            write!(f, " {b:>9}")?;
-        }
-        writeln!(f)?;
-        for (i, l) in self.seq_lens.iter().enumerate() {
-            write!(f, "{l:>8}")?;
-            for e in &self.estimates[i] {
-                write!(f, " {:>9}", human_bytes(e.total_bytes))?;
-            }
-            writeln!(f)?;
-        }
-        Ok(())
-    }
-}
-
 /// How to reach an effective batch within a memory limit: micro-batch x accumulation steps.
 #[derive(Debug, Clone, Serialize)]
 pub struct AccumulationPlan {
@@ -229,28 +176,6 @@ impl AccumulationPlan {
     }
     pub fn fits(&self) -> bool {
         self.micro_batch_bytes <= self.limit_bytes
-    }
-}
-
-impl fmt::Display for AccumulationPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at {} tokens: batch {} needs {} (limit {}); micro-batch {} x {} accumulation steps needs {} and gives the same effective batch{}",
-            self.model,
-            self.seq_len,
-            self.effective_batch,
-            human_bytes(self.full_batch_bytes),
-            human_bytes(self.limit_bytes),
-            self.micro_batch,
-            self.accumulation_steps,
-            human_bytes(self.micro_batch_bytes),
-            if self.fits() {
-                ""
-            } else {
-                " (even batch 1 does not fit: shorten sequences or use a smaller model)"
-            }
-        )
     }
 }
 

@@ -42,7 +42,7 @@ impl ClassicReport {
                 .iter()
                 .map(|r| {
                     ModelStats::from_evaluation(&r.test)
-                        .train_secs(r.fit_seconds)
+                        .train_secs(r.model.fit_seconds)
                         .size_mb((dims + 1) as f64 * 8.0 / MB)
                 })
                 .collect(),
@@ -58,7 +58,7 @@ impl RunResult {
         if let Some(t) = &self.transformer {
             models.push(t.model_stats());
             if let Some(a) = &t.random_init {
-                models.push(ModelStats::from_evaluation(&a.test).train_secs(a.train_seconds));
+                models.push(ModelStats::from_evaluation(&a.test).train_secs(a.cost.fit_seconds));
             }
         }
         Comparison::new(models)

@@ -2,9 +2,14 @@
 
 pub mod claims;
 pub mod classic;
+mod profile;
+
+pub use profile::Profile;
 
 pub use claims::{Finding, Outcome, Takeaways, Verdict};
-pub use classic::{ClassicLab, ClassicReport, ClassicRow, Features, ThresholdChoice};
+pub use classic::{
+    ClassicLab, ClassicReport, ClassicRow, Features, ThresholdChoice, ValidClassicLab,
+};
 pub mod classic_bench;
 
 pub use classic_bench::{ClassicBench, bench_classic};
@@ -22,7 +27,7 @@ pub mod results;
 pub mod transformer;
 pub mod transformer_bench;
 
-pub use transformer::{TransformerOptions, TransformerReport, experiment};
+pub use transformer::{TransformerOptions, TransformerReport, ValidTransformerOptions, experiment};
 pub use transformer_bench::{BenchReport, TransformerBench};
 
 pub use results::{Conclusion, Cost, ErrorOverlap, Family, ModelResult, Predictions, ResultsFile};

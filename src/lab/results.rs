@@ -52,27 +52,27 @@ pub struct ModelResult {
     pub cost: Cost,
 }
 
+impl ModelResult {
+    /// The figure's view of this result: F1, accuracy, time (search included), memory, size.
+    pub fn stats(&self) -> crate::plot::ModelStats {
+        let mut s = crate::plot::ModelStats::from_evaluation(&self.test)
+            .train_secs(self.cost.total_seconds())
+            .size_mb(self.cost.size_bytes as f64 / 1e6);
+        s.memory_mb = self.cost.peak_memory_bytes.map(|b| b as f64 / 1e6);
+        s
+    }
+}
+
 impl ClassicRow {
     /// This row as a [`ModelResult`]; `search_seconds` is the search that chose it (0 if none),
     /// `tfidf_seconds` the vectorizer's fit.
     pub fn result(&self, name: &str, tfidf_seconds: f64, search_seconds: f64) -> ModelResult {
-        ModelResult {
-            name: name.to_string(),
-            family: Family::Classic,
-            val_f1: Some(self.val_f1),
-            test: Evaluation {
-                name: name.to_string(),
-                ..self.test.clone()
-            },
-            cost: Cost {
-                fit_seconds: tfidf_seconds + self.fit_seconds,
-                search_seconds,
-                peak_memory_bytes: None,
-                parameters: self.nnz,
-                // f64 weights plus the intercept; the vocabulary is not counted.
-                size_bytes: 8 * (self.model.coef.len() as u64 + 1),
-            },
-        }
+        let mut r = self.result.clone();
+        r.name = name.to_string();
+        r.test.name = name.to_string();
+        r.cost.fit_seconds = tfidf_seconds + self.model.fit_seconds;
+        r.cost.search_seconds = search_seconds;
+        r
     }
 }
 
@@ -92,21 +92,7 @@ impl TransformerReport {
                 size_bytes: self.summary.model_bytes,
             },
         }];
-        if let Some(a) = &self.random_init {
-            v.push(ModelResult {
-                name: a.name.clone(),
-                family: Family::Transformer,
-                val_f1: Some(a.fine_tuning.best_val_f1),
-                test: a.test.clone(),
-                cost: Cost {
-                    fit_seconds: a.train_seconds,
-                    peak_memory_bytes: self.peak_memory_bytes,
-                    parameters: self.summary.parameters,
-                    size_bytes: self.summary.model_bytes,
-                    search_seconds: 0.0,
-                },
-            });
-        }
+        v.extend(self.random_init.as_ref().map(|a| a.result.clone()));
         v
     }
 }
@@ -183,18 +169,7 @@ impl ResultsFile {
 
     /// Every saved model in the comparison figure and table (time includes the search).
     pub fn comparison(&self) -> crate::plot::Comparison {
-        crate::plot::Comparison::new(
-            self.models
-                .iter()
-                .map(|m| {
-                    let mut s = crate::plot::ModelStats::from_evaluation(&m.test)
-                        .train_secs(m.cost.total_seconds())
-                        .size_mb(m.cost.size_bytes as f64 / 1e6);
-                    s.memory_mb = m.cost.peak_memory_bytes.map(|b| b as f64 / 1e6);
-                    s
-                })
-                .collect(),
-        )
+        crate::plot::Comparison::new(self.models.iter().map(ModelResult::stats).collect())
     }
 
     /// The model of a family with the best validation F1 (chosen without looking at test).

@@ -3,6 +3,7 @@
 //! tuning), II. results (logistic regression; RoBERTa), conclusion. Every number in it comes from
 //! this run.
 
+use super::Profile;
 use super::classic::{ClassicLab, ClassicReport};
 use super::compute::{AccumulationPlan, ComputeInfo, MemoryTable, roberta_base};
 use super::transformer::{TransformerOptions, TransformerReport, experiment};
@@ -19,12 +20,24 @@ use std::time::Instant;
 pub struct RunOptions {
     pub corpus: DataSource,
     pub out: PathBuf,
-    /// Small grid and a ~1.5-minute transformer: minutes in all (tests, demos).
-    pub quick: bool,
+    /// Quick (small grid, a ~1.5-minute transformer: minutes in all) or full. The seed is the
+    /// corpus's (`corpus.seed`), used for the split, the classic lab and the transformer.
+    pub profile: Profile,
     /// Skip the transformer part.
     pub no_transformer: bool,
     /// Transformer options (budget, model, ...).
     pub transformer: TransformerOptions,
+}
+
+impl RunOptions {
+    /// The defaults with `profile`'s transformer settings.
+    pub fn for_profile(profile: Profile) -> RunOptions {
+        RunOptions {
+            profile,
+            transformer: TransformerOptions::for_profile(profile),
+            ..RunOptions::default()
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -32,7 +45,7 @@ impl Default for RunOptions {
         RunOptions {
             corpus: DataSource::default(),
             out: PathBuf::from("reports/latest"),
-            quick: false,
+            profile: Profile::Full,
             no_transformer: false,
             transformer: TransformerOptions::default(),
         }
@@ -72,7 +85,7 @@ pub fn run(opts: &RunOptions) -> Result<RunResult> {
     // Settings and the output directory are checked before minutes of training, not after.
     crate::fsio::check_out_dir(&opts.out, "--out", &RUN_FILES)?;
     if !opts.no_transformer {
-        opts.transformer.check()?;
+        opts.transformer.check_ref()?;
     }
     crate::transformer::device::tune_allocator();
     let (corpus, load, split) = opts.corpus.load_run()?;
@@ -87,20 +100,14 @@ pub fn run(opts: &RunOptions) -> Result<RunResult> {
     let accumulation = AccumulationPlan::new("roberta-base", &base, 512, 16 << 30, 64);
 
     eprintln!("[2/4] classic: TF-IDF + logistic regression");
-    let lab = if opts.quick {
-        ClassicLab::quick()
-    } else {
-        ClassicLab::new()
-    }
-    .seed(opts.corpus.seed);
+    let lab = ClassicLab::for_profile(opts.profile).seed(opts.corpus.seed);
     let classic = lab.run(&split)?;
 
     let transformer = if opts.no_transformer {
         None
     } else {
-        eprintln!("[3/4] transformer: {}", opts.transformer.model);
-        let mut t = opts.transformer.clone();
-        t.seed = opts.corpus.seed;
+        let t = opts.transformer.clone().seed(opts.corpus.seed);
+        eprintln!("[3/4] transformer: {}", t.check_ref()?.model());
         Some(experiment(&split, &t)?)
     };
 

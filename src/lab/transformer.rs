@@ -13,13 +13,14 @@
 
 use crate::data::{Corpus, Split};
 use crate::error::{Error, Result};
+use crate::lab::results::{Cost, Family, ModelResult};
 use crate::metrics::{Evaluation, Interval};
 use crate::transformer::checkpoint::{LoadNote, TransformerModel, save_classifier_with};
 use crate::transformer::config::{Arch, ModelConfig};
 use crate::transformer::device::{
     DeviceChoice, choose_threads, describe, peak_memory_bytes, set_cpu_threads, tune_allocator,
 };
-use crate::transformer::memory::{MemoryEstimate, human_bytes};
+use crate::transformer::memory::MemoryEstimate;
 use crate::transformer::mlm::{MlmOptions, MlmRun, pretrain};
 use crate::transformer::model::SequenceClassifier;
 use crate::transformer::params::Params;
@@ -52,43 +53,44 @@ impl Default for TinySize {
     }
 }
 
-/// Settings of [`experiment`]. `TransformerOptions::default()` fits the main job (about 10 minutes on 2 cores
-/// for the default corpus); [`TransformerOptions::quick`] takes about a minute on a small split.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransformerOptions {
-    /// `tiny` (train here), a checkpoint directory, or a model id in the Hugging Face cache.
-    pub model: String,
-    /// Optional wall-clock cap on all training, in minutes. Default none: training runs its
-    /// steps and epochs; a cap that stops it early is reported as such.
-    pub budget_minutes: Option<f64>,
-    /// Tokens per sequence including special tokens; longer texts are truncated and counted.
-    /// Default 128.
-    pub max_length: usize,
-    pub batch_size: usize,
-    pub grad_accum: usize,
-    /// Fine-tuning epochs of every arm (the best epoch on validation is kept). Default 5.
-    pub epochs: usize,
-    /// Peak fine-tuning LR; default 3e-4 for `tiny`, 5e-5 for a checkpoint.
-    pub lr: Option<f64>,
-    pub seed: u64,
-    pub device: DeviceChoice,
-    /// CPU threads; default: the cores this process may use (capped at what exists).
-    pub threads: Option<usize>,
-    /// For `tiny`: also fine-tune from random init for the same number of steps. Default true.
-    pub compare_random_init: bool,
-    pub tiny: TinySize,
-    /// MLM pretraining steps of the `tiny` model. Default 1500.
-    pub pretrain_steps: usize,
-    /// Pretrain (and train the tokenizer) on the training rows' unlabelled companion text too
-    /// (the corpus's `context` column, e.g. mail bodies). Default true.
-    pub pretrain_on_context: bool,
-    /// Save the fine-tuned model (HF format) here.
-    pub save_to: Option<PathBuf>,
+/// Settings of [`experiment`] as a builder: one setter per knob (its default in its doc), validated
+/// in one place, [`TransformerOptions::check`], into the [`ValidTransformerOptions`] the experiment
+/// runs on. `TransformerOptions::default()` fits the main job (about 10 minutes on 2 cores for the
+/// default corpus); [`TransformerOptions::quick`] takes about a minute on a small split.
+///
+/// ```
+/// use textlab::lab::{Profile, TransformerOptions};
+/// let o = TransformerOptions::for_profile(Profile::Quick).epochs(2).seed(7).check().unwrap();
+/// assert_eq!((o.epochs(), o.seed(), o.max_length()), (2, 7, 64));
+/// assert!(TransformerOptions::default().max_length(0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct TransformerOptions(ValidTransformerOptions);
+
+/// Transformer settings that passed [`TransformerOptions::check`]; read them with the getters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidTransformerOptions {
+    model: String,
+    budget_minutes: Option<f64>,
+    max_length: usize,
+    batch_size: usize,
+    grad_accum: usize,
+    epochs: usize,
+    lr: Option<f64>,
+    seed: u64,
+    device: DeviceChoice,
+    threads: Option<usize>,
+    compare_random_init: bool,
+    tiny: TinySize,
+    pretrain_steps: usize,
+    pretrain_on_context: bool,
+    save_to: Option<PathBuf>,
 }
 
 impl Default for TransformerOptions {
     fn default() -> Self {
-        TransformerOptions {
+        TransformerOptions(ValidTransformerOptions {
             model: "tiny".into(),
             budget_minutes: None,
             max_length: 128,
@@ -104,34 +106,128 @@ impl Default for TransformerOptions {
             pretrain_steps: 1500,
             pretrain_on_context: true,
             save_to: None,
-        }
+        })
     }
 }
 
 impl TransformerOptions {
     /// A small, fast configuration: hidden 64, 2 layers, 2000 tokens, 64-token sequences,
-    /// 150 MLM steps, 3 epochs.
+    /// 150 MLM steps, 3 epochs, learning rate 5e-4.
     pub fn quick() -> Self {
-        TransformerOptions {
-            max_length: 64,
-            epochs: 3,
-            tiny: TinySize {
+        Self::default()
+            .max_length(64)
+            .epochs(3)
+            .tiny(TinySize {
                 hidden: 64,
                 layers: 2,
                 heads: 2,
                 vocab_size: 2000,
-            },
-            pretrain_steps: 150,
-            lr: Some(5e-4),
-            ..Default::default()
+            })
+            .pretrain_steps(150)
+            .lr(Some(5e-4))
+    }
+
+    /// [`TransformerOptions::quick`] or the defaults.
+    pub fn for_profile(profile: crate::lab::Profile) -> Self {
+        match profile {
+            crate::lab::Profile::Quick => Self::quick(),
+            crate::lab::Profile::Full => Self::default(),
         }
     }
 
-    pub fn check(&self) -> Result<()> {
+    /// `tiny` (trained here, the default), a checkpoint directory, or a model id in the Hugging Face cache.
+    pub fn model(mut self, v: impl Into<String>) -> Self {
+        self.0.model = v.into();
+        self
+    }
+    /// Optional wall-clock cap on all training, in minutes (default none: training runs its steps and
+    /// epochs; a cap that stops it early is reported as such).
+    pub fn budget_minutes(mut self, v: Option<f64>) -> Self {
+        self.0.budget_minutes = v;
+        self
+    }
+    /// Tokens per sequence including special tokens (default 128; quick: 64); longer texts are
+    /// truncated and counted.
+    pub fn max_length(mut self, v: usize) -> Self {
+        self.0.max_length = v;
+        self
+    }
+    /// Training sequences per batch (default 16).
+    pub fn batch_size(mut self, v: usize) -> Self {
+        self.0.batch_size = v;
+        self
+    }
+    /// Batches accumulated per optimizer step (default 1).
+    pub fn grad_accum(mut self, v: usize) -> Self {
+        self.0.grad_accum = v;
+        self
+    }
+    /// Fine-tuning epochs of every arm; the best epoch on validation is kept (default 5; quick: 3).
+    pub fn epochs(mut self, v: usize) -> Self {
+        self.0.epochs = v;
+        self
+    }
+    /// Peak fine-tuning learning rate (default `None`: 3e-4 for `tiny`, 5e-5 for a checkpoint;
+    /// quick: 5e-4).
+    pub fn lr(mut self, v: Option<f64>) -> Self {
+        self.0.lr = v;
+        self
+    }
+    /// Seed of initialisation, masking and batch order (default 42).
+    pub fn seed(mut self, v: u64) -> Self {
+        self.0.seed = v;
+        self
+    }
+    /// Where to train (default CPU).
+    pub fn device(mut self, v: DeviceChoice) -> Self {
+        self.0.device = v;
+        self
+    }
+    /// CPU threads (default `None`: the cores this process may use, capped at what exists).
+    pub fn threads(mut self, v: Option<usize>) -> Self {
+        self.0.threads = v;
+        self
+    }
+    /// For `tiny`: also fine-tune from random init for the same number of steps (default true).
+    pub fn compare_random_init(mut self, v: bool) -> Self {
+        self.0.compare_random_init = v;
+        self
+    }
+    /// Size of the `tiny` model (default [`TinySize::default`]; quick: hidden 64, 2000 tokens).
+    pub fn tiny(mut self, v: TinySize) -> Self {
+        self.0.tiny = v;
+        self
+    }
+    /// MLM pretraining steps of the `tiny` model (default 1500; quick: 150).
+    pub fn pretrain_steps(mut self, v: usize) -> Self {
+        self.0.pretrain_steps = v;
+        self
+    }
+    /// Pretrain (and train the tokenizer) on the training rows' unlabelled companion text too (the
+    /// corpus's `context` column, e.g. mail bodies). Default true.
+    pub fn pretrain_on_context(mut self, v: bool) -> Self {
+        self.0.pretrain_on_context = v;
+        self
+    }
+    /// Save the fine-tuned model (HF format) here (default `None`: not saved).
+    pub fn save_to(mut self, v: Option<PathBuf>) -> Self {
+        self.0.save_to = v;
+        self
+    }
+
+    /// Validate every setting (and, for `tiny` on the CPU, that the model fits in memory).
+    pub fn check(self) -> Result<ValidTransformerOptions> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+
+    /// [`TransformerOptions::check`] without giving up the builder.
+    pub fn check_ref(&self) -> Result<&ValidTransformerOptions> {
+        let p = &self.0;
         // Upper bounds keep every later conversion and size computation in range (a budget of
         // 1e20 minutes overflowed `Duration`); the memory check below catches what is in range
         // but does not fit this machine.
-        if let Some(b) = self.budget_minutes
+        if let Some(b) = p.budget_minutes
             && (!b.is_finite() || b <= 0.0 || b > MAX_BUDGET_MINUTES)
         {
             return Err(Error::BadParam {
@@ -140,30 +236,26 @@ impl TransformerOptions {
                 why: format!("must be positive and at most {MAX_BUDGET_MINUTES} (a year)"),
             });
         }
-        if !(8..=MAX_LENGTH).contains(&self.max_length) {
+        if !(8..=MAX_LENGTH).contains(&p.max_length) {
             return Err(Error::BadParam {
                 name: "max_length (--max-length)".into(),
-                value: self.max_length.to_string(),
+                value: p.max_length.to_string(),
                 why: format!("must be between 8 and {MAX_LENGTH} tokens"),
             });
         }
         for (name, v, max) in [
-            ("batch_size (--batch-size)", self.batch_size, 1 << 16),
-            ("grad_accum (--grad-accum)", self.grad_accum, 1 << 16),
-            ("epochs (--epochs)", self.epochs, 1 << 20),
+            ("batch_size (--batch-size)", p.batch_size, 1 << 16),
+            ("grad_accum (--grad-accum)", p.grad_accum, 1 << 16),
+            ("epochs (--epochs)", p.epochs, 1 << 20),
             (
                 "pretrain_steps (--pretrain-steps)",
-                self.pretrain_steps,
+                p.pretrain_steps,
                 1 << 24,
             ),
-            ("tiny hidden size (--hidden)", self.tiny.hidden, 1 << 16),
-            ("tiny layers (--layers)", self.tiny.layers, 1 << 10),
-            ("tiny heads (--heads)", self.tiny.heads, 1 << 10),
-            (
-                "tiny vocabulary (--vocab-size)",
-                self.tiny.vocab_size,
-                1 << 22,
-            ),
+            ("tiny hidden size (--hidden)", p.tiny.hidden, 1 << 16),
+            ("tiny layers (--layers)", p.tiny.layers, 1 << 10),
+            ("tiny heads (--heads)", p.tiny.heads, 1 << 10),
+            ("tiny vocabulary (--vocab-size)", p.tiny.vocab_size, 1 << 22),
         ] {
             if !(1..=max).contains(&v) {
                 return Err(Error::BadParam {
@@ -173,31 +265,82 @@ impl TransformerOptions {
                 });
             }
         }
-        if let Some(lr) = self.lr
+        if let Some(lr) = p.lr
             && (!lr.is_finite() || lr <= 0.0 || lr > 1.0)
         {
-            return Err(Error::config(format!(
-                "learning rate (--lr) {lr} must be in (0, 1]"
-            )));
+            return Err(Error::BadParam {
+                name: "learning rate (--lr)".into(),
+                value: lr.to_string(),
+                why: "must be in (0, 1]".into(),
+            });
         }
-        let t = &self.tiny;
+        let t = &p.tiny;
         if t.heads == 0 || !t.hidden.is_multiple_of(t.heads) || t.layers == 0 {
-            return Err(Error::config(format!(
-                "tiny size: hidden {} must be a multiple of heads {} and layers >= 1",
-                t.hidden, t.heads
-            )));
+            return Err(Error::BadParam {
+                name: "tiny hidden size (--hidden)".into(),
+                value: t.hidden.to_string(),
+                why: format!("must be a multiple of the heads ({})", t.heads),
+            });
         }
-        if self.model == "tiny" && self.device == DeviceChoice::Cpu {
-            let cfg = ModelConfig::tiny_roberta(
-                t.vocab_size,
-                t.hidden,
-                t.layers,
-                t.heads,
-                self.max_length,
-            );
-            crate::transformer::memory::check_fits(&cfg, self.batch_size, self.max_length)?;
+        if p.model == "tiny" && p.device == DeviceChoice::Cpu {
+            let cfg =
+                ModelConfig::tiny_roberta(t.vocab_size, t.hidden, t.layers, t.heads, p.max_length);
+            crate::transformer::memory::check_fits(&cfg, p.batch_size, p.max_length)?;
         }
-        Ok(())
+        Ok(p)
+    }
+}
+
+impl ValidTransformerOptions {
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+    pub fn budget_minutes(&self) -> Option<f64> {
+        self.budget_minutes
+    }
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+    pub fn grad_accum(&self) -> usize {
+        self.grad_accum
+    }
+    pub fn epochs(&self) -> usize {
+        self.epochs
+    }
+    pub fn lr(&self) -> Option<f64> {
+        self.lr
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn device(&self) -> DeviceChoice {
+        self.device
+    }
+    pub fn threads(&self) -> Option<usize> {
+        self.threads
+    }
+    pub fn compare_random_init(&self) -> bool {
+        self.compare_random_init
+    }
+    pub fn tiny(&self) -> TinySize {
+        self.tiny
+    }
+    pub fn pretrain_steps(&self) -> usize {
+        self.pretrain_steps
+    }
+    pub fn pretrain_on_context(&self) -> bool {
+        self.pretrain_on_context
+    }
+    pub fn save_to(&self) -> Option<&std::path::Path> {
+        self.save_to.as_deref()
+    }
+
+    /// Back to a builder, to change a setting.
+    pub fn to_builder(&self) -> TransformerOptions {
+        TransformerOptions(self.clone())
     }
 }
 
@@ -206,14 +349,20 @@ pub const MAX_BUDGET_MINUTES: f64 = 525_600.0;
 /// Longest sequence the options accept, in tokens (memory is checked separately).
 pub const MAX_LENGTH: usize = 1 << 20;
 
-/// Test-set numbers of one fine-tuned model.
+/// One fine-tuned arm: the model evaluated (a [`ModelResult`], its cost the arm's training wall
+/// seconds, tokenizer included) and its fine-tuning curves. Dereferences to its `ModelResult`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmResult {
-    pub name: String,
-    pub test: Evaluation,
-    /// Training wall seconds of this arm (pretraining included where there was one).
-    pub train_seconds: f64,
+    #[serde(flatten)]
+    pub result: ModelResult,
     pub fine_tuning: FineTuneRun,
+}
+
+impl std::ops::Deref for ArmResult {
+    type Target = ModelResult;
+    fn deref(&self) -> &ModelResult {
+        &self.result
+    }
 }
 
 /// Texts cut to `max_length` tokens, per split.
@@ -278,111 +427,6 @@ pub struct TransformerReport {
 impl TransformerReport {
     pub fn to_json(&self) -> Result<String> {
         Ok(serde_json::to_string_pretty(self)?)
-    }
-}
-
-impl std::fmt::Display for TransformerReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = &self.summary;
-        writeln!(f, "Transformer: {}", self.model)?;
-        writeln!(
-            f,
-            "  {} params ({}), hidden {} x {} layers, {} heads, vocab {}, on {}",
-            s.parameters,
-            human_bytes(s.model_bytes),
-            s.hidden,
-            s.layers,
-            s.heads,
-            s.vocab_size,
-            self.device
-        )?;
-        let m = &self.test.metrics;
-        writeln!(
-            f,
-            "  test: precision {:.3}  recall {:.3}  F1 {:.3} (95% interval {:.3}-{:.3})  accuracy {:.3}  support {} (threshold {})",
-            m.precision(),
-            m.recall(),
-            m.f1(),
-            self.test.f1.low,
-            self.test.f1.high,
-            m.accuracy,
-            m.support(),
-            self.threshold
-        )?;
-        if let Some(p) = &self.pretraining {
-            writeln!(
-                f,
-                "  MLM pretraining: {} steps in {:.0}s ({:.1} seq/s, {} companion texts), masked-token loss {:.2} -> {:.2}{}",
-                p.steps,
-                p.seconds,
-                p.seq_per_second,
-                self.context_texts,
-                p.first_loss,
-                p.last_loss,
-                if p.cut_by_budget {
-                    " (cut short by the wall-clock cap)"
-                } else {
-                    ""
-                }
-            )?;
-        }
-        let ft = &self.fine_tuning;
-        writeln!(
-            f,
-            "  fine-tuning: {} steps, {:.0}s, {:.1} seq/s, best epoch {} (val F1 {:.3}), stop: {:?}",
-            ft.steps, ft.train_seconds, ft.seq_per_second, ft.best_epoch, ft.best_val_f1, ft.stop
-        )?;
-        for e in &ft.history {
-            writeln!(
-                f,
-                "    epoch {:>2}: train loss {:.4}  val loss {:.4}  val F1 {:.3}  ({:.0}s)",
-                e.epoch, e.train_loss, e.val_loss, e.val_f1, e.seconds
-            )?;
-        }
-        if let (Some(r), Some(g)) = (&self.random_init, &self.pretraining_gain) {
-            let rm = &r.test.metrics;
-            writeln!(
-                f,
-                "  same steps from random init: F1 {:.3} (precision {:.3}, recall {:.3}) in {:.0}s -> pretraining gain {:+.3} F1 (paired 95% interval {:+.3} to {:+.3})",
-                rm.f1(),
-                rm.precision(),
-                rm.recall(),
-                r.train_seconds,
-                g.estimate,
-                g.low,
-                g.high
-            )?;
-        }
-        writeln!(
-            f,
-            "  training {:.0}s of {:.0}s wall ({}); truncated to {} tokens: train {}, val {}, test {}",
-            self.train_seconds,
-            self.wall_seconds,
-            self.budget_minutes
-                .map_or("no wall-clock cap".to_string(), |b| format!("cap {b} min")),
-            self.truncated.max_length,
-            self.truncated.train,
-            self.truncated.val,
-            self.truncated.test
-        )?;
-        let peak = self
-            .peak_memory_bytes
-            .map_or("unknown".to_string(), human_bytes);
-        writeln!(
-            f,
-            "  memory: peak {peak}; estimate {}",
-            self.memory_estimate
-        )?;
-        if let Some(n) = &self.load_note {
-            writeln!(f, "  {n}")?;
-        }
-        if let Some(p) = &self.saved_to {
-            writeln!(f, "  saved to {p}")?;
-        }
-        for n in &self.notes {
-            writeln!(f, "  note: {n}")?;
-        }
-        Ok(())
     }
 }
 
@@ -455,26 +499,19 @@ fn chunks(text: &str, chars: usize) -> Vec<String> {
     out
 }
 
-/// Run the transformer experiment on `split` (see the module docs).
-pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<TransformerReport> {
-    opts.check()?;
-    if let Some(dir) = &opts.save_to {
-        crate::fsio::check_out_dir(
-            dir,
-            "save_to",
-            &crate::transformer::checkpoint::CHECKPOINT_FILES,
-        )?;
-    }
-    tune_allocator();
-    let wall = Instant::now();
-    let cap = opts
-        .budget_minutes
-        .map(|m| Duration::from_secs_f64(m * 60.0));
-    let left = |since: Instant| cap.map(|c| c.saturating_sub(since.elapsed()));
-    let device = opts.device.open()?;
-    if device.is_cpu() {
-        set_cpu_threads(choose_threads(opts.threads));
-    }
+/// The split's texts and labels, checked: no split empty, not every text empty.
+struct SplitTexts {
+    train_x: Vec<String>,
+    train_y: Vec<u8>,
+    val_x: Vec<String>,
+    val_y: Vec<u8>,
+    test_x: Vec<String>,
+    test_y: Vec<u8>,
+    /// Texts with no content (they still get a prediction).
+    empty_texts: usize,
+}
+
+fn split_texts(split: &Split) -> Result<SplitTexts> {
     let (train_x, train_y) = texts_of(&split.train);
     let (val_x, val_y) = texts_of(&split.val);
     let (test_x, test_y) = texts_of(&split.test);
@@ -496,6 +533,128 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
     if empty_texts == train_x.len() + val_x.len() + test_x.len() {
         return Err(Error::data("every text is empty: nothing to learn from"));
     }
+    Ok(SplitTexts {
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        test_x,
+        test_y,
+        empty_texts,
+    })
+}
+
+/// The three splits as token ids, with their labels.
+struct Tokenized<'a> {
+    train: &'a Encoded,
+    train_y: &'a [u8],
+    val: &'a Encoded,
+    val_y: &'a [u8],
+    test: &'a Encoded,
+    test_y: &'a [u8],
+}
+
+/// Fine-tune `model` (validation picks the epoch), then evaluate it on test as `name`.
+fn train_and_test(
+    model: &SequenceClassifier,
+    data: &Tokenized,
+    ft: &FineTuneOptions,
+    progress: &str,
+    name: &str,
+) -> Result<(FineTuneRun, Evaluation)> {
+    let run = fine_tune(
+        model,
+        &data.train.ids,
+        data.train_y,
+        &data.val.ids,
+        data.val_y,
+        ft,
+        progress,
+    )?;
+    let bs = ft.check_ref()?.eval_batch_size();
+    let test = evaluate_arm(name, model, data.test, data.test_y, bs)?;
+    Ok((run, test))
+}
+
+/// The same architecture fine-tuned from random initialisation with the same settings: what the
+/// pretrained arm is measured against. Its cost counts the shared tokenizer's training.
+fn random_init_arm(
+    config: &ModelConfig,
+    seed: u64,
+    device: &candle_core::Device,
+    data: &Tokenized,
+    ft: &FineTuneOptions,
+    tokenizer_seconds: f64,
+    params: usize,
+) -> Result<ArmResult> {
+    let fresh = SequenceClassifier::new(config.clone(), Params::fresh(seed, device))?;
+    let (rrun, ev) = train_and_test(
+        &fresh,
+        data,
+        ft,
+        "fine-tuning from random init",
+        "same architecture, random init",
+    )?;
+    Ok(ArmResult {
+        result: ModelResult {
+            name: ev.name.clone(),
+            family: Family::Transformer,
+            val_f1: Some(rrun.best_val_f1),
+            test: ev,
+            cost: Cost {
+                fit_seconds: tokenizer_seconds + rrun.train_seconds,
+                search_seconds: 0.0,
+                // Filled in by the caller with the run's peak, as for the main arm.
+                peak_memory_bytes: None,
+                parameters: params,
+                size_bytes: 4 * params as u64,
+            },
+        },
+        fine_tuning: rrun,
+    })
+}
+
+/// The report's name of the model: the tiny model by its size, a checkpoint by its name.
+fn model_name(tiny: bool, config: &ModelConfig, model: &str) -> String {
+    if tiny {
+        format!(
+            "tiny RoBERTa (h{} L{} H{}), MLM-pretrained here",
+            config.hidden_size, config.num_hidden_layers, config.num_attention_heads
+        )
+    } else {
+        format!("{} ({})", checkpoint_name(model), config.arch.model_type())
+    }
+}
+
+/// Run the transformer experiment on `split` (see the module docs).
+pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<TransformerReport> {
+    let opts = opts.check_ref()?;
+    if let Some(dir) = &opts.save_to {
+        crate::fsio::check_out_dir(
+            dir,
+            "save_to",
+            &crate::transformer::checkpoint::CHECKPOINT_FILES,
+        )?;
+    }
+    tune_allocator();
+    let wall = Instant::now();
+    let cap = opts
+        .budget_minutes
+        .map(|m| Duration::from_secs_f64(m * 60.0));
+    let left = |since: Instant| cap.map(|c| c.saturating_sub(since.elapsed()));
+    let device = opts.device.open()?;
+    if device.is_cpu() {
+        set_cpu_threads(choose_threads(opts.threads));
+    }
+    let SplitTexts {
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        test_x,
+        test_y,
+        empty_texts,
+    } = split_texts(split)?;
     let mut notes = Vec::new();
     let tiny = opts.model == "tiny";
     // Unlabelled text of the training rows only: nothing from validation or test reaches the model.
@@ -553,16 +712,14 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         test: enc_test.truncated,
     };
     // Both arms get the same epochs and no early stopping: the same number of steps.
-    let ft = FineTuneOptions {
-        batch_size: opts.batch_size,
-        grad_accum: opts.grad_accum,
-        epochs: opts.epochs,
-        lr: opts.lr.unwrap_or(if tiny { 3e-4 } else { 5e-5 }),
-        seed: opts.seed,
-        patience: 0,
-        ..Default::default()
-    };
-    ft.check()?;
+    let ft = FineTuneOptions::default()
+        .batch_size(opts.batch_size)
+        .grad_accum(opts.grad_accum)
+        .epochs(opts.epochs)
+        .lr(opts.lr.unwrap_or(if tiny { 3e-4 } else { 5e-5 }))
+        .seed(opts.seed)
+        .patience(0)
+        .check()?;
     let mut pretraining = None;
     let mut load_note = None;
     let model = if tiny {
@@ -606,32 +763,22 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         config = m.classifier.config.clone();
         m.classifier
     };
-    let ft_main = FineTuneOptions {
-        budget: left(wall),
-        ..ft.clone()
+    let data = Tokenized {
+        train: &enc_train,
+        train_y: &train_y,
+        val: &enc_val,
+        val_y: &val_y,
+        test: &enc_test,
+        test_y: &test_y,
     };
-    let run = fine_tune(
+    let name = model_name(tiny, &config, &opts.model);
+    let (run, test) = train_and_test(
         &model,
-        &enc_train.ids,
-        &train_y,
-        &enc_val.ids,
-        &val_y,
-        &ft_main,
+        &data,
+        &ft.to_builder().budget(left(wall)),
         "fine-tuning",
+        &name,
     )?;
-    let name = if tiny {
-        format!(
-            "tiny RoBERTa (h{} L{} H{}), MLM-pretrained here",
-            config.hidden_size, config.num_hidden_layers, config.num_attention_heads
-        )
-    } else {
-        format!(
-            "{} ({})",
-            checkpoint_name(&opts.model),
-            config.arch.model_type()
-        )
-    };
-    let test = evaluate_arm(&name, &model, &enc_test, &test_y, ft.eval_batch_size)?;
     let pre_secs = pretraining.as_ref().map_or(0.0, |p| p.seconds);
     let train_seconds = tokenizer_seconds + pre_secs + run.train_seconds;
     let mut saved_to = None;
@@ -642,35 +789,16 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
     }
     let params = model.params().num_parameters();
     drop(model);
-    let random_init = if tiny && opts.compare_random_init {
-        let fresh = SequenceClassifier::new(config.clone(), Params::fresh(opts.seed, &device))?;
-        let ft_rand = FineTuneOptions {
-            budget: left(wall),
-            ..ft.clone()
-        };
-        let rrun = fine_tune(
-            &fresh,
-            &enc_train.ids,
-            &train_y,
-            &enc_val.ids,
-            &val_y,
-            &ft_rand,
-            "fine-tuning from random init",
-        )?;
-        let ev = evaluate_arm(
-            "same architecture, random init",
-            &fresh,
-            &enc_test,
-            &test_y,
-            ft.eval_batch_size,
-        )?;
-        let secs = tokenizer_seconds + rrun.train_seconds;
-        Some(ArmResult {
-            name: ev.name.clone(),
-            test: ev,
-            train_seconds: secs,
-            fine_tuning: rrun,
-        })
+    let mut random_init = if tiny && opts.compare_random_init {
+        Some(random_init_arm(
+            &config,
+            opts.seed,
+            &device,
+            &data,
+            &ft.to_builder().budget(left(wall)),
+            tokenizer_seconds,
+            params,
+        )?)
     } else {
         notes.push(if tiny {
             "random-init comparison skipped (compare_random_init = false)".into()
@@ -693,6 +821,10 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         .as_ref()
         .map(|r| test.f1_minus(&r.test))
         .transpose()?;
+    let peak = peak_memory_bytes();
+    if let Some(a) = &mut random_init {
+        a.result.cost.peak_memory_bytes = peak;
+    }
     Ok(TransformerReport {
         model: name,
         device: describe(&device),
@@ -700,7 +832,7 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
         threshold: 0.5,
         train_seconds,
         seq_per_second: run.seq_per_second,
-        peak_memory_bytes: peak_memory_bytes(),
+        peak_memory_bytes: peak,
         memory_estimate: MemoryEstimate::new(&config, opts.batch_size, max_len, true),
         tokenizer_seconds,
         pretraining,

@@ -26,7 +26,7 @@ pub mod search;
 mod solver;
 
 pub use model::{KktReport, LogRegModel, TopFeatures};
-pub use params::{ClassWeight, LogReg, ParamError, Penalty, WarmStart};
+pub use params::{ClassWeight, LogReg, ParamError, Penalty, ValidLogReg, WarmStart};
 pub use path::RegPath;
 pub use search::{Folds, Search, SearchResults, SearchRow, log_space};
 
@@ -48,6 +48,13 @@ impl Fit<Csr, [u8]> for LogReg {
     type Object = LogRegModel;
     fn fit(&self, x: &Csr, targets: &[u8]) -> Result<LogRegModel> {
         LogReg::fit(self, x, targets)
+    }
+}
+
+impl Fit<Csr, [u8]> for ValidLogReg {
+    type Object = LogRegModel;
+    fn fit(&self, x: &Csr, targets: &[u8]) -> Result<LogRegModel> {
+        ValidLogReg::fit(self, x, targets)
     }
 }
 

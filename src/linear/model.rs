@@ -1,14 +1,13 @@
 //! Fitting ([`LogReg::fit`]) and the fitted model ([`LogRegModel`]): coefficients, intercept, the
 //! objective value reached, predictions and the terms with the largest weights.
 
-use super::params::{ClassWeight, LogReg, Penalty};
+use super::params::{ClassWeight, LogReg, Penalty, ValidLogReg};
 use super::solver::{self, Options, Problem};
 use crate::balance::{BalanceReport, Balancing};
 use crate::error::{Error, Result};
 use crate::features::Csr;
 use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::time::Instant;
 
 /// A fitted logistic regression (plain data: clone it, serialize it, display it).
@@ -42,47 +41,6 @@ pub struct TopFeatures {
     pub positive: Vec<(String, f64)>,
     /// Most negative weights first (evidence for class 0).
     pub negative: Vec<(String, f64)>,
-}
-
-impl fmt::Display for TopFeatures {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self
-            .positive
-            .iter()
-            .chain(&self.negative)
-            .map(|(t, _)| t.chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(8, 40);
-        writeln!(
-            f,
-            "{:>w$} {:>9}   {:>w$} {:>9}",
-            "positive",
-            "weight",
-            "negative",
-            "weight",
-            w = width
-        )?;
-        let rows = self.positive.len().max(self.negative.len());
-        for r in 0..rows {
-            let cell = |v: &Vec<(String, f64)>| match v.get(r) {
-                Some((t, x)) => (truncate(t, width), format!("{x:>9.4}")),
-                None => (String::new(), " ".repeat(9)),
-            };
-            let (pt, pw) = cell(&self.positive);
-            let (nt, nw) = cell(&self.negative);
-            writeln!(f, "{pt:>width$} {pw}   {nt:>width$} {nw}")?;
-        }
-        Ok(())
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(['…']).collect()
-    }
 }
 
 impl LogRegModel {
@@ -220,38 +178,6 @@ pub struct KktReport {
     pub sum_at_zero: f64,
 }
 
-impl fmt::Display for LogRegModel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "logistic regression")?;
-        writeln!(f, "  {:<14} {}", "penalty", self.penalty)?;
-        writeln!(f, "  {:<14} {}", "C", self.c)?;
-        writeln!(
-            f,
-            "  {:<14} [{:.4}, {:.4}]",
-            "class weights", self.class_weight[0], self.class_weight[1]
-        )?;
-        writeln!(f, "  {:<14} {} / {}", "non-zero", self.nnz, self.coef.len())?;
-        writeln!(f, "  {:<14} {:.6}", "intercept", self.intercept)?;
-        writeln!(f, "  {:<14} {:.6}", "objective", self.objective)?;
-        writeln!(
-            f,
-            "  {:<14} {} ({})",
-            "iterations",
-            self.n_iter,
-            if self.converged {
-                "converged"
-            } else {
-                "NOT converged: raise max_iter"
-            }
-        )?;
-        write!(
-            f,
-            "  {:<14} {:.3}s on {} examples",
-            "fit time", self.fit_seconds, self.n_samples
-        )
-    }
-}
-
 /// The CSR invariants the solver relies on (the fields are public, so check them once).
 pub(crate) fn check_matrix(x: &Csr) -> Result<()> {
     let ok = x.indptr.len() == x.n_rows + 1
@@ -333,7 +259,7 @@ pub(crate) fn prepare(
     })
 }
 
-impl LogReg {
+impl ValidLogReg {
     /// Fit on a TF-IDF (or any) matrix with 0/1 labels.
     pub fn fit(&self, x: &Csr, y: &[u8]) -> Result<LogRegModel> {
         self.fit_weighted_opt(x, y, None)
@@ -357,14 +283,13 @@ impl LogReg {
         check_matrix(x)?;
         let data = balancing.apply(x, y, seed)?;
         let lr = match data.class_weight {
-            Some(w) => self.clone().class_weight(w),
+            Some(w) => self.to_builder().class_weight(w).check()?,
             None => self.clone(),
         };
         Ok((lr.fit(&data.x, &data.y)?, data.report))
     }
 
     fn fit_weighted_opt(&self, x: &Csr, y: &[u8], sw: Option<&[f64]>) -> Result<LogRegModel> {
-        self.check()?;
         let start = Instant::now();
         check_matrix(x)?;
         let xt = x.transpose();
@@ -378,7 +303,7 @@ impl LogReg {
         y: &[u8],
         sample_weight: Option<&[f64]>,
     ) -> Result<[f64; 2]> {
-        Ok(match (self.get_class_weight(), sample_weight) {
+        Ok(match (self.class_weight(), sample_weight) {
             (ClassWeight::None, _) => [1.0, 1.0],
             (ClassWeight::Manual(w), _) => w,
             (ClassWeight::Balanced, None) => crate::balance::balanced_class_weights(y)?,
@@ -407,11 +332,10 @@ impl LogReg {
         sw: Option<&[f64]>,
         start: Instant,
     ) -> Result<LogRegModel> {
-        self.check()?;
         prepare(x, y, sw, [1.0, 1.0], 1.0)?;
         let cw = self.resolve_class_weight(y, sw)?;
-        let data = prepare(x, y, sw, cw, self.get_c())?;
-        let init = match self.get_warm_start() {
+        let data = prepare(x, y, sw, cw, self.c())?;
+        let init = match self.warm_start() {
             Some(ws) if ws.coef.len() != x.n_cols => {
                 return Err(Error::config(format!(
                     "warm start has {} coefficients but the matrix has {} columns",
@@ -429,19 +353,19 @@ impl LogReg {
             c: &data.c,
             l1,
             l2,
-            fit_intercept: self.get_fit_intercept(),
+            fit_intercept: self.fit_intercept(),
         };
         let opt = Options {
-            tol: self.get_tol(),
-            max_iter: self.get_max_iter(),
-            seed: self.get_seed(),
+            tol: self.tol(),
+            max_iter: self.max_iter(),
+            seed: self.seed(),
         };
         let sol = solver::solve(&p, init, &opt);
         Ok(LogRegModel {
             penalty: self.penalty(),
-            c: self.get_c(),
+            c: self.c(),
             class_weight: cw,
-            fit_intercept: self.get_fit_intercept(),
+            fit_intercept: self.fit_intercept(),
             nnz: sol.w.iter().filter(|v| **v != 0.0).count(),
             coef: sol.w,
             intercept: sol.b,
@@ -450,7 +374,7 @@ impl LogReg {
             converged: sol.converged,
             fit_seconds: start.elapsed().as_secs_f64(),
             n_samples: y.len(),
-            tol: self.get_tol(),
+            tol: self.tol(),
         })
     }
 
@@ -464,7 +388,6 @@ impl LogReg {
         coef: &[f64],
         intercept: f64,
     ) -> Result<f64> {
-        self.check()?;
         check_matrix(x)?;
         if coef.len() != x.n_cols {
             return Err(Error::data(format!(
@@ -475,12 +398,8 @@ impl LogReg {
         }
         prepare(x, y, sample_weight, [1.0, 1.0], 1.0)?;
         let cw = self.resolve_class_weight(y, sample_weight)?;
-        let data = prepare(x, y, sample_weight, cw, self.get_c())?;
-        let b = if self.get_fit_intercept() {
-            intercept
-        } else {
-            0.0
-        };
+        let data = prepare(x, y, sample_weight, cw, self.c())?;
+        let b = if self.fit_intercept() { intercept } else { 0.0 };
         let z = x.dot(coef);
         let loss: f64 = z
             .iter()
@@ -489,5 +408,62 @@ impl LogReg {
             .map(|((&zi, &yi), &ci)| ci * solver::log1p_exp_neg(yi * (zi + b)))
             .sum();
         Ok(loss + self.penalty().value(coef))
+    }
+}
+
+/// The same methods on the builder: each checks the settings first.
+impl LogReg {
+    /// Fit on a TF-IDF (or any) matrix with 0/1 labels.
+    pub fn fit(&self, x: &Csr, y: &[u8]) -> Result<LogRegModel> {
+        self.check_ref()?.fit(x, y)
+    }
+
+    /// Fit with a non-negative weight per example (multiplies its loss, as sklearn's `sample_weight`).
+    pub fn fit_weighted(&self, x: &Csr, y: &[u8], sample_weight: &[f64]) -> Result<LogRegModel> {
+        self.check_ref()?.fit_weighted(x, y, sample_weight)
+    }
+
+    /// See [`ValidLogReg::fit_balanced`].
+    pub fn fit_balanced(
+        &self,
+        balancing: Balancing,
+        x: &Csr,
+        y: &[u8],
+        seed: u64,
+    ) -> Result<(LogRegModel, BalanceReport)> {
+        self.check_ref()?.fit_balanced(balancing, x, y, seed)
+    }
+
+    /// See [`ValidLogReg::resolve_class_weight`].
+    pub fn resolve_class_weight(
+        &self,
+        y: &[u8],
+        sample_weight: Option<&[f64]>,
+    ) -> Result<[f64; 2]> {
+        self.check_ref()?.resolve_class_weight(y, sample_weight)
+    }
+
+    pub(crate) fn fit_transposed(
+        &self,
+        x: &Csr,
+        xt: &Csr,
+        y: &[u8],
+        sw: Option<&[f64]>,
+        start: Instant,
+    ) -> Result<LogRegModel> {
+        self.check_ref()?.fit_transposed(x, xt, y, sw, start)
+    }
+
+    /// See [`ValidLogReg::objective`].
+    pub fn objective(
+        &self,
+        x: &Csr,
+        y: &[u8],
+        sample_weight: Option<&[f64]>,
+        coef: &[f64],
+        intercept: f64,
+    ) -> Result<f64> {
+        self.check_ref()?
+            .objective(x, y, sample_weight, coef, intercept)
     }
 }

@@ -1,5 +1,5 @@
-//! Hyper-parameters of logistic regression as a builder, validated in one place ([`LogReg::check`])
-//! so that the solver never sees an invalid setting.
+//! Hyper-parameters of logistic regression as a builder ([`LogReg`]), validated in one place
+//! ([`LogReg::check`]) into [`ValidLogReg`], the only settings the solver accepts.
 
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,7 @@ pub enum ClassWeight {
     Manual([f64; 2]),
 }
 
-/// Why a setting was rejected.
+/// Why a setting was rejected (matchable; it converts into [`Error::BadParam`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamError {
     #[error("C must be positive and finite, got {0} (C is the inverse regularization strength)")]
@@ -112,7 +112,31 @@ pub enum ParamError {
 
 impl From<ParamError> for Error {
     fn from(e: ParamError) -> Error {
-        Error::Config(e.to_string())
+        let (name, value, why) = match e {
+            ParamError::NonPositiveC(c) => (
+                "C",
+                c.to_string(),
+                "must be positive and finite (C is the inverse regularization strength)",
+            ),
+            ParamError::L1RatioOutOfRange(r) => ("l1_ratio", r.to_string(), "must be in [0, 1]"),
+            ParamError::NonPositiveTol(t) => ("tol", t.to_string(), "must be positive and finite"),
+            ParamError::ZeroMaxIter => ("max_iter", "0".into(), "must be at least 1"),
+            ParamError::BadClassWeight(w) => (
+                "class_weight",
+                format!("{w:?}"),
+                "must be finite and >= 0 with at least one > 0",
+            ),
+            ParamError::BadWarmStart => (
+                "warm_start",
+                "(coefficients)".into(),
+                "must be finite (no NaN or infinite value)",
+            ),
+        };
+        Error::BadParam {
+            name: name.into(),
+            value,
+            why: why.into(),
+        }
     }
 }
 
@@ -123,18 +147,10 @@ pub struct WarmStart {
     pub intercept: f64,
 }
 
-/// Logistic regression settings (scikit-learn's conventions); `fit` gives a
-/// [`LogRegModel`](super::LogRegModel).
-///
-/// ```
-/// use textlab::linear::{LogReg, Penalty};
-/// let m = LogReg::l1().c(10.0).balanced().tol(1e-6);
-/// assert_eq!(m.penalty(), Penalty::L1);
-/// assert!(m.check().is_ok());
-/// assert!(LogReg::l2().c(0.0).check().is_err());
-/// ```
+/// Logistic regression settings that passed [`LogReg::check`]: what `fit` runs on, so the solver
+/// never sees an invalid setting. Read them with the getters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogReg {
+pub struct ValidLogReg {
     penalty: Penalty,
     c: f64,
     tol: f64,
@@ -146,6 +162,51 @@ pub struct LogReg {
     warm: Option<WarmStart>,
 }
 
+impl ValidLogReg {
+    pub fn penalty(&self) -> Penalty {
+        self.penalty
+    }
+    pub fn c(&self) -> f64 {
+        self.c
+    }
+    pub fn tol(&self) -> f64 {
+        self.tol
+    }
+    pub fn max_iter(&self) -> usize {
+        self.max_iter
+    }
+    pub fn fit_intercept(&self) -> bool {
+        self.fit_intercept
+    }
+    pub fn class_weight(&self) -> ClassWeight {
+        self.class_weight
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn warm_start(&self) -> Option<&WarmStart> {
+        self.warm.as_ref()
+    }
+    /// Back to a builder, to change a setting.
+    pub fn to_builder(&self) -> LogReg {
+        LogReg(self.clone())
+    }
+}
+
+/// Logistic regression settings (scikit-learn's conventions) as a builder: one setter per knob,
+/// validated in one place, [`LogReg::check`], into a [`ValidLogReg`]; `fit` gives a
+/// [`LogRegModel`](super::LogRegModel).
+///
+/// ```
+/// use textlab::linear::{LogReg, ParamError, Penalty};
+/// let m = LogReg::l1().c(10.0).balanced().tol(1e-6).check().unwrap();
+/// assert_eq!((m.penalty(), m.c(), m.tol()), (Penalty::L1, 10.0, 1e-6));
+/// assert_eq!(LogReg::l2().c(0.0).check(), Err(ParamError::NonPositiveC(0.0)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LogReg(ValidLogReg);
+
 impl Default for LogReg {
     fn default() -> Self {
         LogReg::new(Penalty::L2)
@@ -156,7 +217,7 @@ impl LogReg {
     /// Defaults: `C = 1`, `tol = 1e-4`, `max_iter = 100`, intercept fitted, no class weights,
     /// seed 0 (the coordinate order), cold start.
     pub fn new(penalty: Penalty) -> LogReg {
-        LogReg {
+        LogReg(ValidLogReg {
             penalty,
             c: 1.0,
             tol: 1e-4,
@@ -165,7 +226,7 @@ impl LogReg {
             class_weight: ClassWeight::None,
             seed: 0,
             warm: None,
-        }
+        })
     }
     /// L1 (lasso) penalty: sparse coefficients.
     pub fn l1() -> LogReg {
@@ -186,53 +247,53 @@ impl LogReg {
 
     /// Inverse regularization strength (default 1): the loss is multiplied by `C`.
     pub fn c(mut self, c: f64) -> Self {
-        self.c = c;
+        self.0.c = c;
         self
     }
-    /// Change the penalty, keeping the other settings.
+    /// The penalty (default: the constructor's; [`LogReg::default`] is L2).
     pub fn with_penalty(mut self, penalty: Penalty) -> Self {
-        self.penalty = penalty;
+        self.0.penalty = penalty;
         self
     }
     /// Stopping tolerance (default 1e-4, liblinear's rule: the summed KKT violation must fall below
     /// `tol * max(min(#pos, #neg), 1) / n` times its value at `w = 0`).
     pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
+        self.0.tol = tol;
         self
     }
     /// Maximum Newton iterations (default 100); the model's `converged` says if it was enough.
     pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
+        self.0.max_iter = max_iter;
         self
     }
     /// Fit an unpenalized intercept (default true).
     pub fn fit_intercept(mut self, yes: bool) -> Self {
-        self.fit_intercept = yes;
+        self.0.fit_intercept = yes;
         self
     }
     /// scikit-learn's `class_weight="balanced"` (default: no class weights).
     pub fn balanced(mut self) -> Self {
-        self.class_weight = ClassWeight::Balanced;
+        self.0.class_weight = ClassWeight::Balanced;
         self
     }
     /// Loss weights `[w0, w1]` of the two classes (default `[1, 1]`).
     pub fn class_weight(mut self, w: [f64; 2]) -> Self {
-        self.class_weight = ClassWeight::Manual(w);
+        self.0.class_weight = ClassWeight::Manual(w);
         self
     }
-    /// Set the class weighting directly.
+    /// The class weighting as a value (default [`ClassWeight::None`]).
     pub fn class_weighting(mut self, w: ClassWeight) -> Self {
-        self.class_weight = w;
+        self.0.class_weight = w;
         self
     }
     /// Seed of the coordinate order (default 0); results agree across seeds up to `tol`.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.0.seed = seed;
         self
     }
-    /// Start from an earlier model's coefficients (same features) instead of zero.
+    /// Start from an earlier model's coefficients (same features) instead of zero (default: zero).
     pub fn warm_start(mut self, model: &super::LogRegModel) -> Self {
-        self.warm = Some(WarmStart {
+        self.0.warm = Some(WarmStart {
             coef: model.coef.clone(),
             intercept: model.intercept,
         });
@@ -240,67 +301,49 @@ impl LogReg {
     }
     /// Start from given coefficients and intercept.
     pub fn warm_start_from(mut self, coef: Vec<f64>, intercept: f64) -> Self {
-        self.warm = Some(WarmStart { coef, intercept });
+        self.0.warm = Some(WarmStart { coef, intercept });
         self
     }
     /// Forget any warm start.
     pub fn cold_start(mut self) -> Self {
-        self.warm = None;
+        self.0.warm = None;
         self
     }
 
-    pub fn penalty(&self) -> Penalty {
-        self.penalty
-    }
-    pub fn get_c(&self) -> f64 {
-        self.c
-    }
-    pub fn get_tol(&self) -> f64 {
-        self.tol
-    }
-    pub fn get_max_iter(&self) -> usize {
-        self.max_iter
-    }
-    pub fn get_fit_intercept(&self) -> bool {
-        self.fit_intercept
-    }
-    pub fn get_class_weight(&self) -> ClassWeight {
-        self.class_weight
-    }
-    pub fn get_seed(&self) -> u64 {
-        self.seed
-    }
-    pub fn get_warm_start(&self) -> Option<&WarmStart> {
-        self.warm.as_ref()
+    /// Validate every setting, giving the checked settings `fit` runs on.
+    pub fn check(self) -> Result<ValidLogReg, ParamError> {
+        self.check_ref()?;
+        Ok(self.0)
     }
 
-    /// Validate every setting; `fit` calls this first.
-    pub fn check(&self) -> Result<(), ParamError> {
-        if !positive_finite(self.c) {
-            return Err(ParamError::NonPositiveC(self.c));
+    /// [`LogReg::check`] without giving up the builder.
+    pub fn check_ref(&self) -> Result<&ValidLogReg, ParamError> {
+        let p = &self.0;
+        if !positive_finite(p.c) {
+            return Err(ParamError::NonPositiveC(p.c));
         }
-        if let Penalty::ElasticNet { l1_ratio } = self.penalty
+        if let Penalty::ElasticNet { l1_ratio } = p.penalty
             && !(0.0..=1.0).contains(&l1_ratio)
         {
             return Err(ParamError::L1RatioOutOfRange(l1_ratio));
         }
-        if !positive_finite(self.tol) {
-            return Err(ParamError::NonPositiveTol(self.tol));
+        if !positive_finite(p.tol) {
+            return Err(ParamError::NonPositiveTol(p.tol));
         }
-        if self.max_iter == 0 {
+        if p.max_iter == 0 {
             return Err(ParamError::ZeroMaxIter);
         }
-        if let ClassWeight::Manual(w) = self.class_weight
+        if let ClassWeight::Manual(w) = p.class_weight
             && (w.iter().any(|v| !v.is_finite() || *v < 0.0) || w.iter().all(|v| *v == 0.0))
         {
             return Err(ParamError::BadClassWeight(w));
         }
-        if let Some(ws) = &self.warm
+        if let Some(ws) = &p.warm
             && (!ws.intercept.is_finite() || ws.coef.iter().any(|v| !v.is_finite()))
         {
             return Err(ParamError::BadWarmStart);
         }
-        Ok(())
+        Ok(p)
     }
 }
 
@@ -318,6 +361,7 @@ mod tests {
             LogReg::l1().c(0.0).check(),
             Err(ParamError::NonPositiveC(0.0))
         );
+        assert_eq!(LogReg::l1().c(3.0).check().map(|p| p.c()), Ok(3.0));
         assert!(matches!(
             LogReg::l1().c(f64::NAN).check(),
             Err(ParamError::NonPositiveC(_))
@@ -341,7 +385,11 @@ mod tests {
         );
         assert!(LogReg::elastic_net(0.0).check().is_ok());
         let e: Error = ParamError::NonPositiveC(-1.0).into();
-        assert!(e.to_string().contains("C must be positive"), "{e}");
+        assert!(
+            matches!(&e, Error::BadParam { name, value, .. } if name == "C" && value == "-1"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("C -1 must be positive"), "{e}");
     }
 
     #[test]

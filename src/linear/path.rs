@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 use crate::features::Csr;
 use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::time::Instant;
 
 /// Coefficient paths and sparsity against `C`.
@@ -71,7 +70,7 @@ impl RegPath {
         super::model::check_matrix(x)?;
         let xt = x.transpose();
         let mut p = RegPath {
-            penalty: model.penalty(),
+            penalty: model.check_ref()?.penalty(),
             cs: cs.clone(),
             nnz: vec![],
             objective: vec![],
@@ -120,28 +119,5 @@ impl RegPath {
             p.coef.push(all.iter().map(|w| w[j]).collect());
         }
         Ok(p)
-    }
-}
-
-impl fmt::Display for RegPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "regularization path ({})", self.penalty)?;
-        write!(f, "{:>10} {:>7} {:>9}", "C", "nnz", "train F1")?;
-        if self.val_f1.is_some() {
-            write!(f, " {:>7}", "val F1")?;
-        }
-        writeln!(f, " {:>12} {:>6}", "objective", "iters")?;
-        for (k, c) in self.cs.iter().enumerate() {
-            write!(
-                f,
-                "{:>10.4} {:>7} {:>9.4}",
-                c, self.nnz[k], self.train_f1[k]
-            )?;
-            if let Some(v) = &self.val_f1 {
-                write!(f, " {:>7.4}", v[k])?;
-            }
-            writeln!(f, " {:>12.4} {:>6}", self.objective[k], self.n_iter[k])?;
-        }
-        write!(f, "tracked features: {}", self.features.join(", "))
     }
 }

@@ -30,7 +30,6 @@ use crate::progress::Progress;
 use crate::rng::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -459,49 +458,6 @@ impl SearchResults {
             .c(row.c)
             .class_weighting(ClassWeight::None);
         Ok(lr.fit_balanced(row.balancing, x, y, seed)?.0)
-    }
-}
-
-impl fmt::Display for SearchResults {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{}-fold CV search, {} settings, {:.1}s (seed {})",
-            self.folds,
-            self.rows.len(),
-            self.seconds,
-            self.seed
-        )?;
-        writeln!(
-            f,
-            "  {:<16} {:>9} {:<13} {:>8} {:>7} {:>9} {:>8}",
-            "penalty", "C", "balancing", "mean F1", "std", "mean nnz", "seconds"
-        )?;
-        for (i, r) in self.rows.iter().enumerate() {
-            writeln!(
-                f,
-                "{} {:<16} {:>9.4} {:<13} {:>8.4} {:>7.4} {:>9.1} {:>8.2}{}",
-                if i == self.best { "*" } else { " " },
-                r.penalty,
-                r.c,
-                r.balancing,
-                r.mean_f1,
-                r.std_f1,
-                r.mean_nnz,
-                r.seconds,
-                if r.converged { "" } else { "  (not converged)" }
-            )?;
-        }
-        let b = self.best();
-        write!(
-            f,
-            "best: {} C={} {} mean F1 {:.4} ± {:.4}",
-            b.penalty,
-            super::fmt_c(b.c),
-            b.balancing,
-            b.mean_f1,
-            b.std_f1
-        )
     }
 }
 

@@ -274,19 +274,230 @@ fn scatter_axpy(idx: &[u32], val: &[f64], a: f64, v: &mut [f64]) {
     }
 }
 
+const NU: f64 = 1e-12;
+const SIGMA: f64 = 0.01;
+const MAX_INNER: usize = 1000;
+const MAX_LINESEARCH: usize = 20;
+const RHO: f64 = 0.1;
+
+/// The solver's working memory, carried from one Newton step to the next.
+struct State<'a> {
+    p: &'a Problem<'a>,
+    cols: Cols<'a>,
+    w: Vec<f64>,
+    b: f64,
+    /// `X w + b`, one entry per example.
+    z: Vec<f64>,
+    /// Per example: the loss's first and second derivative in `z`, and `1 - sigma(y z)`.
+    g: Vec<f64>,
+    h: Vec<f64>,
+    q: Vec<f64>,
+    /// Per feature: gradient and curvature of the loss, for the features scanned this step.
+    grad: Vec<f64>,
+    hdiag: Vec<f64>,
+    /// The point the quadratic model's minimization reached (`w + d`), and `X d + db`.
+    wpd: Vec<f64>,
+    xtd: Vec<f64>,
+    /// Feature order; a step works on a prefix of it.
+    index: Vec<usize>,
+    rng: Rng,
+}
+
+impl State<'_> {
+    /// One pass over the first `active` features: their gradient and curvature. A feature at zero
+    /// whose gradient sits inside `[-l1, l1]` by more than `band` leaves the step (it is swapped
+    /// behind the prefix). Returns the features kept and their largest and summed violation.
+    fn scan(&mut self, mut active: usize, band: f64) -> (usize, f64, f64) {
+        let (l1, l2) = (self.p.l1, self.p.l2);
+        let mut gmax_new = 0.0f64;
+        let mut gnorm1_new = 0.0;
+        let mut s = 0;
+        while s < active {
+            let j = self.index[s];
+            let (idx, val) = self.cols.col(j);
+            // A non-zero weight always stays active: read its column once for both sums.
+            let (gj, hj) = if self.w[j] != 0.0 {
+                gather_grad_hess(idx, val, &self.g, &self.h)
+            } else {
+                (gather_dot(idx, val, &self.g), f64::NAN)
+            };
+            self.grad[j] = gj;
+            let f = gj + l2 * self.w[j];
+            if self.w[j] == 0.0 && f + l1 > band && f - l1 < -band {
+                active -= 1;
+                self.index.swap(s, active);
+                continue;
+            }
+            self.hdiag[j] = NU
+                + if hj.is_nan() {
+                    gather_dot2(idx, val, &self.h)
+                } else {
+                    hj
+                };
+            let v = violation(f, self.w[j], l1);
+            gmax_new = gmax_new.max(v);
+            gnorm1_new += v;
+            s += 1;
+        }
+        (active, gmax_new, gnorm1_new)
+    }
+
+    /// Coordinate descent on the quadratic model of the loss plus the exact penalty, over the
+    /// first `active` features (random order each pass) and the intercept (gradient `gb`,
+    /// curvature `hb`), until the model's summed violation is at most `tol`. Leaves the reached
+    /// point in `wpd` and `X d + db` in `xtd`; returns the intercept's step `db` and the passes.
+    fn descend(
+        &mut self,
+        active: usize,
+        (gb, hb): (f64, f64),
+        tol: f64,
+        qp_no_change: &mut usize,
+    ) -> (f64, usize) {
+        let (l1, l2) = (self.p.l1, self.p.l2);
+        let lf = self.p.y.len().max(1) as f64;
+        self.xtd.iter_mut().for_each(|v| *v = 0.0);
+        let mut db = 0.0;
+        let mut qp_active = active;
+        let mut qp_gmax_old = f64::INFINITY;
+        let mut iter = 0;
+        while iter < MAX_INNER {
+            let mut qp_gmax_new = 0.0f64;
+            let mut qp_gnorm1_new = 0.0;
+            for k in 0..qp_active {
+                let r = k + self.rng.below(qp_active - k);
+                self.index.swap(k, r);
+            }
+            let mut s = 0;
+            while s < qp_active {
+                let j = self.index[s];
+                let (idx, val) = self.cols.col(j);
+                let gq = self.grad[j]
+                    + (self.wpd[j] - self.w[j]) * NU
+                    + gather_dot_prod(idx, val, &self.h, &self.xtd);
+                let gs = gq + l2 * self.wpd[j];
+                let hs = self.hdiag[j] + l2;
+                let gp = gs + l1;
+                let gn = gs - l1;
+                let wj = self.wpd[j];
+                if wj == 0.0 && gp > qp_gmax_old / lf && gn < -qp_gmax_old / lf {
+                    qp_active -= 1;
+                    self.index.swap(s, qp_active);
+                    continue;
+                }
+                let v = violation(gs, wj, l1);
+                s += 1;
+                let mut step = if gp < hs * wj {
+                    -gp / hs
+                } else if gn > hs * wj {
+                    -gn / hs
+                } else {
+                    -wj
+                };
+                if step.abs() < 1e-12 {
+                    continue;
+                }
+                step = step.clamp(-10.0, 10.0);
+                *qp_no_change = 0;
+                qp_gmax_new = qp_gmax_new.max(v);
+                qp_gnorm1_new += v;
+                self.wpd[j] += step;
+                scatter_axpy(idx, val, step, &mut self.xtd);
+            }
+            if self.p.fit_intercept {
+                let mut gq = gb + db * NU;
+                gq += self
+                    .h
+                    .iter()
+                    .zip(&self.xtd)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>();
+                let step = (-gq / hb).clamp(-10.0, 10.0);
+                if step.abs() >= 1e-12 {
+                    *qp_no_change = 0;
+                    qp_gmax_new = qp_gmax_new.max(gq.abs());
+                    qp_gnorm1_new += gq.abs();
+                    db += step;
+                    self.xtd.iter_mut().for_each(|v| *v += step);
+                }
+            }
+            iter += 1;
+            if qp_gnorm1_new <= tol {
+                if qp_active == active {
+                    break;
+                }
+                qp_active = active;
+                qp_gmax_old = f64::INFINITY;
+                continue;
+            }
+            qp_gmax_old = qp_gmax_new;
+        }
+        (db, iter)
+    }
+
+    /// Line search on the true objective along the step `descend` left: the largest `t` in
+    /// 1, 1/2, 1/4, ... with `F(w + t d) - F(w) <= sigma * t * delta` is taken. The change of each
+    /// loss term is computed directly, `log1p(sigma(-m_i) * expm1(-dm_i))`, so the test stays exact
+    /// down to changes far below the rounding error of the objective itself. Returns the predicted
+    /// decrease `delta` and whether a step was taken; `wpd` is back at `w` afterwards.
+    fn line_search(&mut self, active: usize, gb: f64, db: f64) -> (f64, bool) {
+        let (l1, l2) = (self.p.l1, self.p.l2);
+        let mut delta = gb * db;
+        let mut dpen_full = 0.0;
+        for &j in &self.index[..active] {
+            let d = self.wpd[j] - self.w[j];
+            if d != 0.0 {
+                delta += self.grad[j] * d;
+                dpen_full += pen(l1, l2, self.wpd[j]) - pen(l1, l2, self.w[j]);
+            }
+        }
+        delta += dpen_full;
+        let mut t = 1.0;
+        let mut accepted = false;
+        for _ in 0..MAX_LINESEARCH {
+            let mut dloss = 0.0;
+            for (((&ci, &yi), &qi), &di) in
+                self.p.c.iter().zip(self.p.y).zip(&self.q).zip(&self.xtd)
+            {
+                if ci != 0.0 && di != 0.0 {
+                    dloss += ci * (qi * (-yi * t * di).exp_m1()).ln_1p();
+                }
+            }
+            let mut dpen = 0.0;
+            for &j in &self.index[..active] {
+                let d = self.wpd[j] - self.w[j];
+                if d != 0.0 {
+                    dpen += pen(l1, l2, self.w[j] + t * d) - pen(l1, l2, self.w[j]);
+                }
+            }
+            if dloss + dpen <= SIGMA * t * delta {
+                for &j in &self.index[..active] {
+                    let d = self.wpd[j] - self.w[j];
+                    if d != 0.0 {
+                        self.w[j] += t * d;
+                    }
+                }
+                self.b += t * db;
+                self.z
+                    .iter_mut()
+                    .zip(&self.xtd)
+                    .for_each(|(zi, di)| *zi += t * di);
+                accepted = true;
+                break;
+            }
+            t *= 0.5;
+        }
+        self.wpd.copy_from_slice(&self.w);
+        (delta, accepted)
+    }
+}
+
 pub(crate) fn solve(p: &Problem, init: Option<(&[f64], f64)>, opt: &Options) -> Solution {
-    const NU: f64 = 1e-12;
-    const SIGMA: f64 = 0.01;
-    const MAX_INNER: usize = 1000;
-    const MAX_LINESEARCH: usize = 20;
-    const RHO: f64 = 0.1;
     let n = p.xt.n_rows;
     let l = p.y.len();
     let (l1, l2) = (p.l1, p.l2);
-    let mut rng = Rng::new(opt.seed);
 
-    let mut w = init.map_or_else(|| vec![0.0; n], |(w, _)| w.to_vec());
-    let mut b = if p.fit_intercept {
+    let w = init.map_or_else(|| vec![0.0; n], |(w, _)| w.to_vec());
+    let b = if p.fit_intercept {
         init.map_or(0.0, |(_, b)| b)
     } else {
         0.0
@@ -309,15 +520,22 @@ pub(crate) fn solve(p: &Problem, init: Option<(&[f64], f64)>, opt: &Options) -> 
     };
     let lf = l.max(1) as f64;
 
-    let mut g = vec![0.0; l];
-    let mut h = vec![0.0; l];
-    let mut grad = vec![0.0; n];
-    let mut hdiag = vec![0.0; n];
-    let mut wpd = w.clone();
-    let mut xtd = vec![0.0; l];
-    let mut q = vec![0.0; l];
-    let mut index: Vec<usize> = (0..n).collect();
-    let cols = Cols::new(p.xt, l);
+    let mut st = State {
+        p,
+        cols: Cols::new(p.xt, l),
+        wpd: w.clone(),
+        w,
+        b,
+        z,
+        g: vec![0.0; l],
+        h: vec![0.0; l],
+        q: vec![0.0; l],
+        grad: vec![0.0; n],
+        hdiag: vec![0.0; n],
+        xtd: vec![0.0; l],
+        index: (0..n).collect(),
+        rng: Rng::new(opt.seed),
+    };
     let mut need_full = true;
     let mut ws_len = n;
     let mut gnorm1_full = f64::INFINITY;
@@ -332,45 +550,15 @@ pub(crate) fn solve(p: &Problem, init: Option<(&[f64], f64)>, opt: &Options) -> 
     let mut converged = false;
 
     while newton_iter < opt.max_iter {
-        derivatives(p, &z, &mut g, &mut h, &mut q);
+        derivatives(p, &st.z, &mut st.g, &mut st.h, &mut st.q);
         // Working set (as glmnet's active-set cycling): after a pass over every feature, iterate
         // on the features it left active until their violation has dropped by `RHO`, then check
         // every feature again. Only a pass over every feature may declare convergence.
         let full = need_full;
-        let band = gmax_old / lf;
-        let mut gmax_new = 0.0f64;
-        let mut gnorm1_new = 0.0;
-        let mut active = if full { n } else { ws_len };
-        let mut s = 0;
-        while s < active {
-            let j = index[s];
-            let (idx, val) = cols.col(j);
-            // A non-zero weight always stays active: read its column once for both sums.
-            let (gj, hj) = if w[j] != 0.0 {
-                gather_grad_hess(idx, val, &g, &h)
-            } else {
-                (gather_dot(idx, val, &g), f64::NAN)
-            };
-            grad[j] = gj;
-            let f = gj + l2 * w[j];
-            if w[j] == 0.0 && f + l1 > band && f - l1 < -band {
-                active -= 1;
-                index.swap(s, active);
-                continue;
-            }
-            hdiag[j] = NU
-                + if hj.is_nan() {
-                    gather_dot2(idx, val, &h)
-                } else {
-                    hj
-                };
-            let v = violation(f, w[j], l1);
-            gmax_new = gmax_new.max(v);
-            gnorm1_new += v;
-            s += 1;
-        }
+        let (active, mut gmax_new, mut gnorm1_new) =
+            st.scan(if full { n } else { ws_len }, gmax_old / lf);
         let (gb, hb) = if p.fit_intercept {
-            (g.iter().sum::<f64>(), h.iter().sum::<f64>() + NU)
+            (st.g.iter().sum::<f64>(), st.h.iter().sum::<f64>() + NU)
         } else {
             (0.0, 1.0)
         };
@@ -402,126 +590,13 @@ pub(crate) fn solve(p: &Problem, init: Option<(&[f64], f64)>, opt: &Options) -> 
         }
         qp_no_change += 1;
 
-        // Coordinate descent on the quadratic model over the active features and the intercept.
-        xtd.iter_mut().for_each(|v| *v = 0.0);
-        let mut db = 0.0;
-        let mut qp_active = active;
-        let mut qp_gmax_old = f64::INFINITY;
-        let mut iter = 0;
-        while iter < MAX_INNER {
-            let mut qp_gmax_new = 0.0f64;
-            let mut qp_gnorm1_new = 0.0;
-            for k in 0..qp_active {
-                let r = k + rng.below(qp_active - k);
-                index.swap(k, r);
-            }
-            let mut s = 0;
-            while s < qp_active {
-                let j = index[s];
-                let (idx, val) = cols.col(j);
-                let gq = grad[j] + (wpd[j] - w[j]) * NU + gather_dot_prod(idx, val, &h, &xtd);
-                let gs = gq + l2 * wpd[j];
-                let hs = hdiag[j] + l2;
-                let gp = gs + l1;
-                let gn = gs - l1;
-                let wj = wpd[j];
-                if wj == 0.0 && gp > qp_gmax_old / lf && gn < -qp_gmax_old / lf {
-                    qp_active -= 1;
-                    index.swap(s, qp_active);
-                    continue;
-                }
-                let v = violation(gs, wj, l1);
-                s += 1;
-                let mut step = if gp < hs * wj {
-                    -gp / hs
-                } else if gn > hs * wj {
-                    -gn / hs
-                } else {
-                    -wj
-                };
-                if step.abs() < 1e-12 {
-                    continue;
-                }
-                step = step.clamp(-10.0, 10.0);
-                qp_no_change = 0;
-                qp_gmax_new = qp_gmax_new.max(v);
-                qp_gnorm1_new += v;
-                wpd[j] += step;
-                scatter_axpy(idx, val, step, &mut xtd);
-            }
-            if p.fit_intercept {
-                let mut gq = gb + db * NU;
-                gq += h.iter().zip(&xtd).map(|(a, b)| a * b).sum::<f64>();
-                let step = (-gq / hb).clamp(-10.0, 10.0);
-                if step.abs() >= 1e-12 {
-                    qp_no_change = 0;
-                    qp_gmax_new = qp_gmax_new.max(gq.abs());
-                    qp_gnorm1_new += gq.abs();
-                    db += step;
-                    xtd.iter_mut().for_each(|v| *v += step);
-                }
-            }
-            iter += 1;
-            if qp_gnorm1_new <= inner_eps * gnorm1_init {
-                if qp_active == active {
-                    break;
-                }
-                qp_active = active;
-                qp_gmax_old = f64::INFINITY;
-                continue;
-            }
-            qp_gmax_old = qp_gmax_new;
-        }
-
-        // Line search on the true objective: F(w + t d) - F(w) <= sigma * t * delta. The change of
-        // each loss term is computed directly, log1p(sigma(-m_i) * expm1(-dm_i)), so the test stays
-        // exact down to changes far below the rounding error of the objective itself.
-        let mut delta = gb * db;
-        let mut dpen_full = 0.0;
-        for &j in &index[..active] {
-            let d = wpd[j] - w[j];
-            if d != 0.0 {
-                delta += grad[j] * d;
-                dpen_full += pen(l1, l2, wpd[j]) - pen(l1, l2, w[j]);
-            }
-        }
-        delta += dpen_full;
-        let mut t = 1.0;
-        let mut accepted = false;
-        for _ in 0..MAX_LINESEARCH {
-            let mut dloss = 0.0;
-            for (((&ci, &yi), &qi), &di) in p.c.iter().zip(p.y).zip(&q).zip(&xtd) {
-                if ci != 0.0 && di != 0.0 {
-                    dloss += ci * (qi * (-yi * t * di).exp_m1()).ln_1p();
-                }
-            }
-            let mut dpen = 0.0;
-            for &j in &index[..active] {
-                let d = wpd[j] - w[j];
-                if d != 0.0 {
-                    dpen += pen(l1, l2, w[j] + t * d) - pen(l1, l2, w[j]);
-                }
-            }
-            if dloss + dpen <= SIGMA * t * delta {
-                for &j in &index[..active] {
-                    let d = wpd[j] - w[j];
-                    if d != 0.0 {
-                        w[j] += t * d;
-                    }
-                }
-                b += t * db;
-                z.iter_mut().zip(&xtd).for_each(|(zi, di)| *zi += t * di);
-                accepted = true;
-                break;
-            }
-            t *= 0.5;
-        }
-        wpd.copy_from_slice(&w);
+        let (db, iter) = st.descend(active, (gb, hb), inner_eps * gnorm1_init, &mut qp_no_change);
+        let (delta, accepted) = st.line_search(active, gb, db);
         newton_iter += 1;
         if !accepted {
             // No decrease along the Newton direction: the objective is flat to rounding error.
             converged =
-                gnorm1_new <= 1e3 * eps * gref || delta.abs() <= 1e-13 * (1.0 + loss(p, &z));
+                gnorm1_new <= 1e3 * eps * gref || delta.abs() <= 1e-13 * (1.0 + loss(p, &st.z));
             break;
         }
         if iter == 1 {
@@ -529,6 +604,7 @@ pub(crate) fn solve(p: &Problem, init: Option<(&[f64], f64)>, opt: &Options) -> 
         }
         gmax_old = gmax_new;
     }
+    let State { w, b, .. } = st;
     // Recompute from scratch so rounding in the running sums never reaches the reported value.
     let mut zf = vec![b; l];
     add_xw(p.xt, &w, &mut zf);

@@ -14,43 +14,39 @@ use candle_core::{D, Tensor};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-/// Fine-tuning settings. Build with [`FineTuneOptions::default`] and change fields; [`check`]
-/// validates them in one place.
+/// Fine-tuning settings as a builder: one setter per knob (its default in its doc), validated in
+/// one place, [`FineTuneOptions::check`], into the [`ValidFineTuneOptions`] training runs on.
 ///
-/// [`check`]: FineTuneOptions::check
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FineTuneOptions {
-    /// Sequences per micro-batch (what must fit in memory). Default 16.
-    pub batch_size: usize,
-    /// Micro-batches per optimizer step: the effective batch is `batch_size * grad_accum`
-    /// whatever fits in memory. Default 1.
-    pub grad_accum: usize,
-    /// Maximum epochs. Default 4.
-    pub epochs: usize,
-    /// Peak learning rate. Default 3e-4 (small models trained here); use 2e-5..5e-5 for
-    /// pretrained base-size checkpoints.
-    pub lr: f64,
-    /// AdamW weight decay on weights (not biases / layer norms). Default 0.01.
-    pub weight_decay: f64,
-    /// Fraction of steps spent warming up. Default 0.06.
-    pub warmup_frac: f64,
-    /// Global gradient-norm clip (0 disables). Default 1.0.
-    pub max_grad_norm: f64,
-    /// Weight the loss by inverse class frequency (`n / (2 n_c)`). Default true.
-    pub class_weighted: bool,
-    /// Stop after this many epochs without a better validation F1 (0: never). Default 2.
-    pub patience: usize,
-    /// Optional wall-clock cap: training stops (and says so in the run's `stop`) when this much
-    /// time has passed. Default none: training runs its epochs, the same on every machine.
-    pub budget: Option<Duration>,
-    /// Batch size for evaluation. Default 64.
-    pub eval_batch_size: usize,
-    pub seed: u64,
+/// ```
+/// use textlab::transformer::train::FineTuneOptions;
+/// let o = FineTuneOptions::default().epochs(2).lr(1e-3).check().unwrap();
+/// assert_eq!((o.epochs(), o.lr(), o.batch_size()), (2, 1e-3, 16));
+/// assert!(FineTuneOptions::default().warmup_frac(1.0).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct FineTuneOptions(ValidFineTuneOptions);
+
+/// Fine-tuning settings that passed [`FineTuneOptions::check`]; read them with the getters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidFineTuneOptions {
+    batch_size: usize,
+    grad_accum: usize,
+    epochs: usize,
+    lr: f64,
+    weight_decay: f64,
+    warmup_frac: f64,
+    max_grad_norm: f64,
+    class_weighted: bool,
+    patience: usize,
+    budget: Option<Duration>,
+    eval_batch_size: usize,
+    seed: u64,
 }
 
 impl Default for FineTuneOptions {
     fn default() -> Self {
-        FineTuneOptions {
+        FineTuneOptions(ValidFineTuneOptions {
             batch_size: 16,
             grad_accum: 1,
             epochs: 4,
@@ -63,36 +59,162 @@ impl Default for FineTuneOptions {
             budget: None,
             eval_batch_size: 64,
             seed: 42,
-        }
+        })
     }
 }
 
 impl FineTuneOptions {
-    pub fn check(&self) -> Result<()> {
-        if self.batch_size == 0
-            || self.grad_accum == 0
-            || self.epochs == 0
-            || self.eval_batch_size == 0
-        {
-            return Err(Error::config(
-                "batch_size, grad_accum, epochs and eval_batch_size must be at least 1",
+    /// Sequences per micro-batch, what must fit in memory (default 16).
+    pub fn batch_size(mut self, v: usize) -> Self {
+        self.0.batch_size = v;
+        self
+    }
+    /// Micro-batches per optimizer step: the effective batch is `batch_size * grad_accum`
+    /// whatever fits in memory (default 1).
+    pub fn grad_accum(mut self, v: usize) -> Self {
+        self.0.grad_accum = v;
+        self
+    }
+    /// Maximum epochs (default 4).
+    pub fn epochs(mut self, v: usize) -> Self {
+        self.0.epochs = v;
+        self
+    }
+    /// Peak learning rate (default 3e-4, for small models trained here; use 2e-5..5e-5 for
+    /// pretrained base-size checkpoints).
+    pub fn lr(mut self, v: f64) -> Self {
+        self.0.lr = v;
+        self
+    }
+    /// AdamW weight decay on weights, not biases or layer norms (default 0.01).
+    pub fn weight_decay(mut self, v: f64) -> Self {
+        self.0.weight_decay = v;
+        self
+    }
+    /// Fraction of steps spent warming up, in [0, 1) (default 0.06).
+    pub fn warmup_frac(mut self, v: f64) -> Self {
+        self.0.warmup_frac = v;
+        self
+    }
+    /// Global gradient-norm clip, 0 disables (default 1.0).
+    pub fn max_grad_norm(mut self, v: f64) -> Self {
+        self.0.max_grad_norm = v;
+        self
+    }
+    /// Weight the loss by inverse class frequency `n / (2 n_c)` (default true).
+    pub fn class_weighted(mut self, v: bool) -> Self {
+        self.0.class_weighted = v;
+        self
+    }
+    /// Stop after this many epochs without a better validation F1, 0: never (default 2).
+    pub fn patience(mut self, v: usize) -> Self {
+        self.0.patience = v;
+        self
+    }
+    /// Optional wall-clock cap: training stops (and says so in the run's `stop`) when this
+    /// much time has passed (default none: training runs its epochs, the same on every machine).
+    pub fn budget(mut self, v: Option<Duration>) -> Self {
+        self.0.budget = v;
+        self
+    }
+    /// Batch size for evaluation (default 64).
+    pub fn eval_batch_size(mut self, v: usize) -> Self {
+        self.0.eval_batch_size = v;
+        self
+    }
+    /// Seed of the batch order and dropout masks (default 42).
+    pub fn seed(mut self, v: u64) -> Self {
+        self.0.seed = v;
+        self
+    }
+
+    /// Validate every setting.
+    pub fn check(self) -> Result<ValidFineTuneOptions> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+
+    /// [`FineTuneOptions::check`] without giving up the builder.
+    pub fn check_ref(&self) -> Result<&ValidFineTuneOptions> {
+        let p = &self.0;
+        let bad = |name: &str, value: String, why: &str| Error::BadParam {
+            name: name.into(),
+            value,
+            why: why.into(),
+        };
+        for (name, v) in [
+            ("batch_size", p.batch_size),
+            ("grad_accum", p.grad_accum),
+            ("epochs", p.epochs),
+            ("eval_batch_size", p.eval_batch_size),
+        ] {
+            if v == 0 {
+                return Err(bad(name, "0".into(), "must be at least 1"));
+            }
+        }
+        if !p.lr.is_finite() || p.lr <= 0.0 {
+            return Err(bad("learning rate", p.lr.to_string(), "must be positive"));
+        }
+        if !(0.0..1.0).contains(&p.warmup_frac) {
+            return Err(bad(
+                "warmup_frac",
+                p.warmup_frac.to_string(),
+                "must be in [0, 1)",
             ));
         }
-        if !self.lr.is_finite() || self.lr <= 0.0 {
-            return Err(Error::config(format!(
-                "learning rate {} must be positive",
-                self.lr
-            )));
+        for (name, v) in [
+            ("weight_decay", p.weight_decay),
+            ("max_grad_norm", p.max_grad_norm),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(bad(name, v.to_string(), "must be finite and non-negative"));
+            }
         }
-        if !(0.0..1.0).contains(&self.warmup_frac)
-            || self.weight_decay < 0.0
-            || self.max_grad_norm < 0.0
-        {
-            return Err(Error::config(
-                "warmup_frac must be in [0, 1), weight_decay and max_grad_norm non-negative",
-            ));
-        }
-        Ok(())
+        Ok(p)
+    }
+}
+
+impl ValidFineTuneOptions {
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+    pub fn grad_accum(&self) -> usize {
+        self.grad_accum
+    }
+    pub fn epochs(&self) -> usize {
+        self.epochs
+    }
+    pub fn lr(&self) -> f64 {
+        self.lr
+    }
+    pub fn weight_decay(&self) -> f64 {
+        self.weight_decay
+    }
+    pub fn warmup_frac(&self) -> f64 {
+        self.warmup_frac
+    }
+    pub fn max_grad_norm(&self) -> f64 {
+        self.max_grad_norm
+    }
+    pub fn class_weighted(&self) -> bool {
+        self.class_weighted
+    }
+    pub fn patience(&self) -> usize {
+        self.patience
+    }
+    pub fn budget(&self) -> Option<Duration> {
+        self.budget
+    }
+    pub fn eval_batch_size(&self) -> usize {
+        self.eval_batch_size
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Back to a builder, to change a setting.
+    pub fn to_builder(&self) -> FineTuneOptions {
+        FineTuneOptions(self.clone())
     }
 }
 
@@ -204,16 +326,13 @@ pub fn class_weights(y: &[u8], enabled: bool) -> [f32; 2] {
 
 /// Fine-tune `model` in place on (`train_ids`, `train_y`), selecting the epoch by F1 on
 /// (`val_ids`, `val_y`); the best epoch's weights are restored before returning.
-pub fn fine_tune(
-    model: &SequenceClassifier,
+/// Training and validation examples present, one 0/1 label each.
+fn check_data(
     train_ids: &[Vec<u32>],
     train_y: &[u8],
     val_ids: &[Vec<u32>],
     val_y: &[u8],
-    opts: &FineTuneOptions,
-    label: &str,
-) -> Result<FineTuneRun> {
-    opts.check()?;
+) -> Result<()> {
     if train_ids.is_empty() || val_ids.is_empty() {
         return Err(Error::data(
             "fine-tuning needs training and validation examples",
@@ -225,6 +344,39 @@ pub fn fine_tune(
     if let Some(v) = train_y.iter().chain(val_y).find(|&&v| v > 1) {
         return Err(Error::data(format!("labels must be 0 or 1, found {v}")));
     }
+    Ok(())
+}
+
+/// The class-weighted loss of the training rows `idx` (dropout drawn from `rng`).
+fn batch_loss(
+    model: &SequenceClassifier,
+    (ids, y): (&[Vec<u32>], &[u8]),
+    idx: &[usize],
+    weights: &Tensor,
+    rng: &mut Rng,
+) -> Result<Tensor> {
+    let seqs: Vec<&[u32]> = idx.iter().map(|&i| ids[i].as_slice()).collect();
+    let ys: Vec<u8> = idx.iter().map(|&i| y[i]).collect();
+    let batch = Batch::new(&seqs, Some(&ys), &model.config, model.params().device())?;
+    let logits = model.forward(&batch, Some(rng))?;
+    let labels = batch
+        .labels
+        .as_ref()
+        .ok_or_else(|| Error::model("batch without labels"))?;
+    Ok(loss_of(&logits, labels, weights)?)
+}
+
+pub fn fine_tune(
+    model: &SequenceClassifier,
+    train_ids: &[Vec<u32>],
+    train_y: &[u8],
+    val_ids: &[Vec<u32>],
+    val_y: &[u8],
+    opts: &FineTuneOptions,
+    label: &str,
+) -> Result<FineTuneRun> {
+    let opts = opts.check_ref()?;
+    check_data(train_ids, train_y, val_ids, val_y)?;
     let dev = model.params().device().clone();
     let mut rng = Rng::new(opts.seed);
     let w = class_weights(train_y, opts.class_weighted);
@@ -253,15 +405,7 @@ pub fn fine_tune(
         for group in batches.chunks(opts.grad_accum) {
             let t0 = Instant::now();
             for idx in group {
-                let seqs_b: Vec<&[u32]> = idx.iter().map(|&i| train_ids[i].as_slice()).collect();
-                let ys: Vec<u8> = idx.iter().map(|&i| train_y[i]).collect();
-                let batch = Batch::new(&seqs_b, Some(&ys), &model.config, &dev)?;
-                let logits = model.forward(&batch, Some(&mut rng))?;
-                let labels = batch
-                    .labels
-                    .as_ref()
-                    .ok_or_else(|| Error::model("batch without labels"))?;
-                let loss = loss_of(&logits, labels, &weights)?;
+                let loss = batch_loss(model, (train_ids, train_y), idx, &weights, &mut rng)?;
                 let l = loss.to_scalar::<f32>()? as f64;
                 if !l.is_finite() {
                     return Err(Error::model(format!(
@@ -367,14 +511,12 @@ mod tests {
     fn learns_a_separable_toy_task_and_is_deterministic() {
         let (x, y) = toy(240, 1);
         let (vx, vy) = toy(60, 2);
-        let opts = FineTuneOptions {
-            epochs: 6,
-            batch_size: 8,
-            grad_accum: 2,
-            lr: 3e-3,
-            patience: 0,
-            ..Default::default()
-        };
+        let opts = FineTuneOptions::default()
+            .epochs(6)
+            .batch_size(8)
+            .grad_accum(2)
+            .lr(3e-3)
+            .patience(0);
         let m = tiny();
         let run = fine_tune(&m, &x, &y, &vx, &vy, &opts, "test").unwrap();
         assert!(run.best_val_f1 > 0.9, "{:?}", run.history);
@@ -394,15 +536,13 @@ mod tests {
     fn bad_options_and_data_are_errors() {
         let (x, y) = toy(10, 1);
         let m = tiny();
-        let bad = FineTuneOptions {
-            batch_size: 0,
-            ..Default::default()
-        };
-        assert!(fine_tune(&m, &x, &y, &x, &y, &bad, "t").is_err());
-        let bad = FineTuneOptions {
-            lr: -1.0,
-            ..Default::default()
-        };
+        let bad = FineTuneOptions::default().batch_size(0);
+        let e = fine_tune(&m, &x, &y, &x, &y, &bad, "t").unwrap_err();
+        assert!(
+            matches!(&e, Error::BadParam { name, .. } if name == "batch_size"),
+            "{e:?}"
+        );
+        let bad = FineTuneOptions::default().lr(-1.0);
         assert!(fine_tune(&m, &x, &y, &x, &y, &bad, "t").is_err());
         let e = fine_tune(&m, &x, &y[..5], &x, &y, &FineTuneOptions::default(), "t").unwrap_err();
         assert!(e.to_string().contains("labels"), "{e}");

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use textlab::data::Summary;
 use textlab::lab::transformer::TransformerOptions;
-use textlab::lab::{ClassicLab, RunOptions, bench_classic};
+use textlab::lab::{ClassicLab, Profile, RunOptions, bench_classic};
 use transformer::{TransformerBenchArgs, TransformerCmd};
 
 mod data;
@@ -221,12 +221,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
         }
         Command::Classic(a) => {
             let split = a.corpus.source().load_split()?;
-            let lab = if a.quick {
-                ClassicLab::quick()
-            } else {
-                ClassicLab::new()
-            }
-            .seed(a.corpus.seed);
+            let lab = ClassicLab::for_profile(Profile::from_quick(a.quick)).seed(a.corpus.seed);
             let report = lab.run(&split)?;
             if a.json {
                 // One flat line per model (the scores behind the intervals stay in the library).
@@ -237,7 +232,7 @@ fn run(cli: Cli) -> textlab::Result<()> {
                     .map(|(i, r)| {
                         let m = r.metrics();
                         serde_json::json!({
-                            "stage": r.stage,
+                            "stage": r.stage(),
                             "penalty": r.penalty,
                             "C": r.c,
                             "balancing": r.balancing,
@@ -251,8 +246,8 @@ fn run(cli: Cli) -> textlab::Result<()> {
                             "f1_high": r.test.f1.high,
                             "accuracy": m.accuracy,
                             "support": m.support(),
-                            "nnz": r.nnz,
-                            "fit_seconds": r.fit_seconds,
+                            "nnz": r.cost.parameters,
+                            "fit_seconds": r.model.fit_seconds,
                             "best": i == report.best,
                         })
                     })
@@ -283,19 +278,13 @@ fn run(cli: Cli) -> textlab::Result<()> {
         }
         Command::Bench(BenchCmd::Transformer(args)) => transformer::bench(args),
         Command::Run(a) => {
-            let mut transformer = if a.quick {
-                TransformerOptions::quick()
-            } else {
-                TransformerOptions::default()
-            };
-            transformer.model = a.model;
-            if let Some(b) = a.budget_minutes {
-                transformer.budget_minutes = Some(b);
-            }
+            let transformer = TransformerOptions::for_profile(Profile::from_quick(a.quick))
+                .model(a.model)
+                .budget_minutes(a.budget_minutes);
             let opts = RunOptions {
                 corpus: a.corpus.source(),
                 out: a.out,
-                quick: a.quick,
+                profile: Profile::from_quick(a.quick),
                 no_transformer: a.no_transformer,
                 transformer,
             };
@@ -304,8 +293,8 @@ fn run(cli: Cli) -> textlab::Result<()> {
             textlab::report::write_run(&mut r, &opts.out)?;
             let best = r.classic.best();
             let mut text = String::new();
-            for (name, e) in std::iter::once((&best.stage, &best.test))
-                .chain(r.transformer.as_ref().map(|t| (&t.model, &t.test)))
+            for (name, e) in std::iter::once((best.stage(), &best.test))
+                .chain(r.transformer.as_ref().map(|t| (t.model.as_str(), &t.test)))
             {
                 let m = &e.metrics;
                 text += &format!(

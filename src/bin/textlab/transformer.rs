@@ -5,6 +5,7 @@ use crate::data::CorpusArgs;
 use std::io::Write;
 use std::path::PathBuf;
 use textlab::Result;
+use textlab::lab::Profile;
 use textlab::lab::transformer::{TinySize, TransformerOptions, experiment};
 use textlab::lab::transformer_bench::{TransformerBench, run_bench};
 use textlab::transformer::checkpoint::TransformerModel;
@@ -151,47 +152,32 @@ impl TransformerBenchArgs {
 impl TransformerCmd {
     /// The lab options these flags describe.
     pub fn lab_options(&self) -> Result<TransformerOptions> {
-        let mut o = if self.quick {
-            TransformerOptions::quick()
-        } else {
-            TransformerOptions::default()
-        };
-        o.model = self.model.clone();
-        o.seed = self.corpus.seed;
-        o.device = self.device.parse::<DeviceChoice>()?;
-        o.compare_random_init = !self.no_baseline;
-        o.threads = self.threads;
-        o.save_to = self.save.clone();
-        if self.budget_minutes.is_some() {
-            o.budget_minutes = self.budget_minutes;
-        }
-        if let Some(v) = self.pretrain_steps {
-            o.pretrain_steps = v;
-        }
-        o.pretrain_on_context = !self.no_context;
-        if let Some(v) = self.max_length {
-            o.max_length = v;
-        }
-        if let Some(v) = self.batch_size {
-            o.batch_size = v;
-        }
-        if let Some(v) = self.grad_accum {
-            o.grad_accum = v;
-        }
-        if let Some(v) = self.epochs {
-            o.epochs = v;
-        }
-        if self.lr.is_some() {
-            o.lr = self.lr;
-        }
-        let t = o.tiny;
-        o.tiny = TinySize {
-            hidden: self.hidden.unwrap_or(t.hidden),
-            layers: self.layers.unwrap_or(t.layers),
-            heads: self.heads.unwrap_or(t.heads),
-            vocab_size: self.vocab_size.unwrap_or(t.vocab_size),
-        };
-        o.check()?;
+        // Flags left out keep the profile's value.
+        let base = TransformerOptions::for_profile(Profile::from_quick(self.quick)).check()?;
+        let t = base.tiny();
+        let o = base
+            .to_builder()
+            .model(self.model.clone())
+            .seed(self.corpus.seed)
+            .device(self.device.parse::<DeviceChoice>()?)
+            .compare_random_init(!self.no_baseline)
+            .threads(self.threads)
+            .save_to(self.save.clone())
+            .budget_minutes(self.budget_minutes.or(base.budget_minutes()))
+            .pretrain_steps(self.pretrain_steps.unwrap_or(base.pretrain_steps()))
+            .pretrain_on_context(!self.no_context)
+            .max_length(self.max_length.unwrap_or(base.max_length()))
+            .batch_size(self.batch_size.unwrap_or(base.batch_size()))
+            .grad_accum(self.grad_accum.unwrap_or(base.grad_accum()))
+            .epochs(self.epochs.unwrap_or(base.epochs()))
+            .lr(self.lr.or(base.lr()))
+            .tiny(TinySize {
+                hidden: self.hidden.unwrap_or(t.hidden),
+                layers: self.layers.unwrap_or(t.layers),
+                heads: self.heads.unwrap_or(t.heads),
+                vocab_size: self.vocab_size.unwrap_or(t.vocab_size),
+            });
+        o.check_ref()?;
         Ok(o)
     }
 }
@@ -203,7 +189,7 @@ pub fn run(cmd: TransformerCmd) -> Result<()> {
         return predict(p);
     }
     let opts = cmd.lab_options()?;
-    if let Some(dir) = &opts.save_to {
+    if let Some(dir) = opts.check_ref()?.save_to() {
         textlab::fsio::check_out_dir(
             dir,
             "--save",
@@ -301,14 +287,14 @@ mod tests {
         ])
         .unwrap();
         assert!(c.cmd.json && c.cmd.action.is_none());
-        let o = c.cmd.lab_options().unwrap();
+        let o = c.cmd.lab_options().unwrap().check().unwrap();
         assert_eq!(
             (
-                o.budget_minutes,
-                o.grad_accum,
-                o.max_length,
-                o.seed,
-                o.threads
+                o.budget_minutes(),
+                o.grad_accum(),
+                o.max_length(),
+                o.seed(),
+                o.threads()
             ),
             (Some(2.0), 4, 64, 7, Some(1))
         );
@@ -317,13 +303,7 @@ mod tests {
             .cmd
             .lab_options()
             .unwrap();
-        assert_eq!(
-            q,
-            TransformerOptions {
-                seed: 42,
-                ..TransformerOptions::quick()
-            }
-        );
+        assert_eq!(q, TransformerOptions::quick().seed(42));
         let p = Cli::try_parse_from([
             "t",
             "predict",
