@@ -75,26 +75,7 @@ impl Linear {
     }
 
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        ops::bias_add(&self.matmul(x)?, &self.bias)
-    }
-
-    /// `gelu_erf(x W^T + b)`, the bias and the activation in one pass.
-    pub fn forward_gelu(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        ops::bias_gelu(&self.matmul(x)?, &self.bias)
-    }
-
-    fn matmul(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        // Flatten leading dims into one 2-D matmul: a broadcast batched matmul is slower on CPU.
-        let dims = x.dims();
-        let Some((&input, lead)) = dims.split_last() else {
-            candle_core::bail!("linear layer on a scalar")
-        };
-        let y = x
-            .reshape((lead.iter().product::<usize>(), input))?
-            .matmul(&self.weight.t()?)?;
-        let mut out = dims.to_vec();
-        out[lead.len()] = self.weight.dim(0)?;
-        y.reshape(out)
+        ops::linear(x, &self.weight, &self.bias)
     }
 }
 
@@ -218,7 +199,7 @@ impl EncoderLayer {
     ) -> candle_core::Result<Tensor> {
         let a = self.attention.forward(x, mask_bias, rng.as_deref_mut())?;
         // Exact erf GELU, as HF's `gelu`; `Tensor::gelu` is the tanh approximation.
-        let i = self.intermediate.forward_gelu(&a)?;
+        let i = ops::gelu_erf(&self.intermediate.forward(&a)?)?;
         let o = self.output.forward(&i)?;
         let drop = DropMask::draw(o.elem_count(), self.hidden_dropout, rng);
         self.norm.forward(&ops::dropout_add(&o, &a, drop.as_ref())?)
