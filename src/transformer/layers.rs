@@ -95,7 +95,6 @@ pub struct Attention {
     output: Linear,
     norm: LayerNorm,
     heads: usize,
-    head_dim: usize,
     attn_dropout: f64,
     hidden_dropout: f64,
 }
@@ -122,7 +121,6 @@ impl Attention {
             output: Linear::load(p, &format!("{name}.output.dense"), h, h, d.std)?,
             norm: LayerNorm::load(p, &format!("{name}.output.LayerNorm"), h, d.eps)?,
             heads: d.heads,
-            head_dim: h / d.heads,
             attn_dropout: d.attn_dropout,
             hidden_dropout: d.hidden_dropout,
         })
@@ -136,20 +134,16 @@ impl Attention {
         mask_bias: &Tensor,
         mut rng: Option<&mut Rng>,
     ) -> candle_core::Result<Tensor> {
-        let (b, l, h) = x.dims3()?;
-        let split = |t: Tensor| {
-            t.reshape((b, l, self.heads, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let q = split(self.query.forward(x)?)?;
-        let k = split(self.key.forward(x)?)?;
-        let v = split(self.value.forward(x)?)?;
-        let scores = q.matmul(&k.t()?)?;
-        let drop = DropMask::draw(scores.elem_count(), self.attn_dropout, rng.as_deref_mut());
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let probs = ops::attention_softmax(&scores, mask_bias, scale, drop.as_ref())?;
-        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, l, h))?;
+        let (b, l, _) = x.dims3()?;
+        let q = self.query.forward(x)?;
+        let k = self.key.forward(x)?;
+        let v = self.value.forward(x)?;
+        let drop = DropMask::draw(
+            b * self.heads * l * l,
+            self.attn_dropout,
+            rng.as_deref_mut(),
+        );
+        let ctx = ops::attention(&q, &k, &v, mask_bias, self.heads, drop.as_ref())?;
         let out = self.output.forward(&ctx)?;
         let drop = DropMask::draw(out.elem_count(), self.hidden_dropout, rng);
         self.norm

@@ -1,5 +1,6 @@
 //! Fused kernels, each with a hand-written backward pass, for the encoder's non-matmul work:
-//! the attention softmax (scale, additive mask and dropout in one pass), layer norm, the linear
+//! multi-head attention (heads read in place, softmax with scale, mask and dropout in one pass;
+//! also alone as [`attention_softmax`]), layer norm, the linear
 //! layer (bias folded into the product), exact-erf GELU, and dropout (alone or with the
 //! residual add).
 //!
@@ -336,9 +337,15 @@ struct AttentionSoftmax {
 /// `out = softmax(s * scale + m)`, as candle's composition: subtract the max, exp, divide by
 /// the sum.
 fn softmax_row<T: Real>(s: &[T], m: &[T], scale: T, out: &mut [T]) {
+    out.copy_from_slice(s);
+    softmax_in_place(out, m, scale);
+}
+
+/// [`softmax_row`] over the scores already in `out`.
+fn softmax_in_place<T: Real>(out: &mut [T], m: &[T], scale: T) {
     let mut max = T::NEG_INFINITY;
-    for ((o, &s), &m) in out.iter_mut().zip(s).zip(m) {
-        *o = s * scale + m;
+    for (o, &m) in out.iter_mut().zip(m) {
+        *o = *o * scale + m;
         max = max.maximum(*o);
     }
     let mut sum = T::zero();
@@ -524,6 +531,346 @@ pub fn attention_softmax(
         AttentionSoftmax {
             scale,
             drop: drop.cloned(),
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multi-head attention core
+
+/// `softmax(Q K^T * scale + mask) * dropout . V` for every head, from `q`, `k`, `v` `[b, l, h]`
+/// (heads side by side in the last dim) to the context `[b, l, h]`. Heads are read and written
+/// in place through strides, so the head split and merge copies, their graph nodes and the
+/// score-sized intermediates of the composition are gone. Keeps the probabilities (before
+/// dropout) for the backward pass, as the composition kept its softmax output.
+struct Attention {
+    heads: usize,
+    /// `[b, 1, 1, l]` additive mask, in the inputs' dtype.
+    mask: Tensor,
+    drop: Option<DropMask>,
+    /// The forward pass's probabilities `[b, heads, l, l]`.
+    probs: std::sync::Mutex<Option<CpuStorage>>,
+}
+
+/// Sizes of one attention call: batch, length, hidden, heads, head size.
+#[derive(Debug, Clone, Copy)]
+struct AttnDims {
+    b: usize,
+    l: usize,
+    h: usize,
+    heads: usize,
+    d: usize,
+}
+
+impl AttnDims {
+    /// Offset of head `bh` (batch-major) in a `[b, l, h]` buffer.
+    fn offset(&self, bh: usize) -> usize {
+        (bh / self.heads) * self.l * self.h + (bh % self.heads) * self.d
+    }
+
+    /// Head-major `[b, heads, l, d]` to `[b, l, h]`, into `out`.
+    fn merge<T: Real>(&self, heads: &[T], out: &mut [T]) {
+        let AttnDims {
+            l, h, heads: nh, d, ..
+        } = *self;
+        out.par_chunks_mut(l * h).enumerate().for_each(|(bi, o)| {
+            for hi in 0..nh {
+                let src = &heads[(bi * nh + hi) * l * d..][..l * d];
+                for (li, row) in src.chunks(d).enumerate() {
+                    o[li * h + hi * d..][..d].copy_from_slice(row);
+                }
+            }
+        });
+    }
+}
+
+/// The contiguous CPU data of `t` as `&[T]`, for `f`.
+fn with_slice<T: Real, R>(t: &Tensor, op: &str, f: impl FnOnce(&[T]) -> Result<R>) -> Result<R> {
+    let (storage, layout) = t.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(c) => f(slice::<T>(c, layout, op)?),
+        _ => bail!("{op}: the fused kernel runs on the CPU"),
+    }
+}
+
+impl Attention {
+    fn dims(&self, l1: &Layout, l2: &Layout, l3: &Layout) -> Result<AttnDims> {
+        let (b, l, h) = l1.shape().dims3()?;
+        if l2.dims() != l1.dims() || l3.dims() != l1.dims() {
+            bail!(
+                "attention: q {:?}, k {:?} and v {:?} differ",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            )
+        }
+        if self.heads == 0 || h % self.heads != 0 {
+            bail!(
+                "attention: {} heads do not divide hidden size {h}",
+                self.heads
+            )
+        }
+        if self.mask.dims() != [b, 1, 1, l] {
+            bail!(
+                "attention: mask {:?} for {b} sequences of {l}",
+                self.mask.dims()
+            )
+        }
+        Ok(AttnDims {
+            b,
+            l,
+            h,
+            heads: self.heads,
+            d: h / self.heads,
+        })
+    }
+
+    fn scale(d: usize) -> f64 {
+        1.0 / (d as f64).sqrt()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fwd<T: Real>(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let dm = self.dims(l1, l2, l3)?;
+        let AttnDims { b, l, h, heads, d } = dm;
+        let q = slice::<T>(s1, l1, self.name())?;
+        let k = slice::<T>(s2, l2, self.name())?;
+        let v = slice::<T>(s3, l3, self.name())?;
+        let scale = T::from_f64(Self::scale(d));
+        let drop = self.drop.as_ref().map(DropMask::values);
+        let mut probs = vec![T::zero(); b * heads * l * l];
+        let mut ctx = vec![T::zero(); b * heads * l * d];
+        with_slice::<T, _>(&self.mask, self.name(), |mask| {
+            probs
+                .par_chunks_mut(l * l)
+                .zip(ctx.par_chunks_mut(l * d))
+                .enumerate()
+                .try_for_each(|(bh, (p, c))| {
+                    let off = dm.offset(bh);
+                    gemm_into((l, l, d), p, false, &q[off..], (h, 1), &k[off..], (1, h))?;
+                    let m = &mask[(bh / heads) * l..][..l];
+                    p.chunks_mut(l)
+                        .for_each(|row| softmax_in_place(row, m, scale));
+                    match drop {
+                        Some(dr) => {
+                            let pd: Vec<T> = p
+                                .iter()
+                                .zip(&dr[bh * l * l..][..l * l])
+                                .map(|(&p, &k)| p * T::from_f64(k as f64))
+                                .collect();
+                            gemm_into((l, d, l), c, false, &pd, (l, 1), &v[off..], (h, 1))
+                        }
+                        None => gemm_into((l, d, l), c, false, p, (l, 1), &v[off..], (h, 1)),
+                    }
+                })
+        })?;
+        let mut out = vec![T::zero(); b * l * h];
+        dm.merge(&ctx, &mut out);
+        if let Ok(mut saved) = self.probs.lock() {
+            *saved = Some(T::to_cpu_storage_owned(probs));
+        }
+        Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+    }
+
+    /// `[dq, dk, dv]`, each `[b, l, h]`, in one buffer.
+    fn bwd_kernel<T: Real>(
+        &self,
+        dm: AttnDims,
+        q: &[T],
+        k: &[T],
+        v: &[T],
+        g: &[T],
+    ) -> Result<Vec<T>> {
+        let AttnDims { b, l, h, heads, d } = dm;
+        let saved = self.probs.lock().map_err(|_| {
+            candle_core::Error::Msg("attention: probabilities lock poisoned".into())
+        })?;
+        let Some(probs) = saved.as_ref() else {
+            bail!("attention: backward before forward")
+        };
+        let probs = T::cpu_storage_as_slice(probs)?;
+        let scale = T::from_f64(Self::scale(d));
+        let drop = self.drop.as_ref().map(DropMask::values);
+        let n = b * heads * l * d;
+        let mut grads = vec![T::zero(); 3 * n];
+        let (dq, rest) = grads.split_at_mut(n);
+        let (dk, dv) = rest.split_at_mut(n);
+        dq.par_chunks_mut(l * d)
+            .zip(dk.par_chunks_mut(l * d))
+            .zip(dv.par_chunks_mut(l * d))
+            .enumerate()
+            .try_for_each(|(bh, ((dq, dk), dv))| {
+                let off = dm.offset(bh);
+                let p = &probs[bh * l * l..][..l * l];
+                let dr = drop.map(|dr| &dr[bh * l * l..][..l * l]);
+                // dV = (P * drop)^T dCtx
+                let pd: Vec<T> = match dr {
+                    Some(dr) => p
+                        .iter()
+                        .zip(dr)
+                        .map(|(&p, &k)| p * T::from_f64(k as f64))
+                        .collect(),
+                    None => p.to_vec(),
+                };
+                gemm_into((l, d, l), dv, false, &pd, (1, l), &g[off..], (h, 1))?;
+                // d(P * drop) = dCtx V^T, then through dropout and the softmax
+                let mut ds = vec![T::zero(); l * l];
+                gemm_into(
+                    (l, l, d),
+                    &mut ds,
+                    false,
+                    &g[off..],
+                    (h, 1),
+                    &v[off..],
+                    (1, h),
+                )?;
+                if let Some(dr) = dr {
+                    for (x, &k) in ds.iter_mut().zip(dr) {
+                        *x *= T::from_f64(k as f64);
+                    }
+                }
+                for (row, p) in ds.chunks_mut(l).zip(p.chunks(l)) {
+                    let mut dot = T::zero();
+                    for (&x, &p) in row.iter().zip(p) {
+                        dot += x * p;
+                    }
+                    for (x, &p) in row.iter_mut().zip(p) {
+                        *x = scale * p * (*x - dot);
+                    }
+                }
+                // dQ = dS K, dK = dS^T Q
+                gemm_into((l, d, l), dq, false, &ds, (l, 1), &k[off..], (h, 1))?;
+                gemm_into((l, d, l), dk, false, &ds, (1, l), &q[off..], (h, 1))
+            })?;
+        let mut out = vec![T::zero(); 3 * b * l * h];
+        for (o, hd) in out.chunks_mut(b * l * h).zip(grads.chunks(n)) {
+            dm.merge(hd, o);
+        }
+        Ok(out)
+    }
+
+    fn bwd_typed<T: Real>(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dm = self.dims(q.layout(), k.layout(), v.layout())?;
+        let out = with_slice::<T, _>(q, self.name(), |q| {
+            with_slice::<T, _>(k, self.name(), |k| {
+                with_slice::<T, _>(v, self.name(), |v| {
+                    with_slice::<T, _>(g, self.name(), |g| self.bwd_kernel(dm, q, k, v, g))
+                })
+            })
+        })?;
+        let n = dm.b * dm.l * dm.h;
+        let out = Tensor::from_vec(out, 3 * n, q.device())?;
+        let part = |i: usize| out.narrow(0, i * n, n)?.reshape(q.shape());
+        Ok((Some(part(0)?), Some(part(1)?), Some(part(2)?)))
+    }
+}
+
+impl CustomOp3 for Attention {
+    fn name(&self) -> &'static str {
+        "textlab-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
+    }
+
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?;
+        match q.dtype() {
+            DType::F32 => self.bwd_typed::<f32>(q, k, v, &g),
+            DType::F64 => self.bwd_typed::<f64>(q, k, v, &g),
+            other => bail!("{}: no kernel for {other:?}", self.name()),
+        }
+    }
+}
+
+/// The composition of candle ops that [`attention`] fuses (and runs where it cannot).
+fn attention_unfused(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask_bias: &Tensor,
+    heads: usize,
+    drop: Option<&DropMask>,
+) -> Result<Tensor> {
+    let (b, l, h) = q.dims3()?;
+    if heads == 0 || h % heads != 0 {
+        bail!("attention: {heads} heads do not divide hidden size {h}")
+    }
+    let d = h / heads;
+    let split = |t: &Tensor| t.reshape((b, l, heads, d))?.transpose(1, 2)?.contiguous();
+    let (q, k, v) = (split(q)?, split(k)?, split(v)?);
+    let scores = q.matmul(&k.t()?)?;
+    let probs = attention_softmax(&scores, mask_bias, 1.0 / (d as f64).sqrt(), drop)?;
+    probs.matmul(&v)?.transpose(1, 2)?.reshape((b, l, h))
+}
+
+/// Multi-head scaled dot-product attention: `q`, `k`, `v` `[b, l, h]` with `heads` heads side
+/// by side in the last dim, `mask_bias` `[b, 1, 1, l]` (0 for tokens, a huge negative number for
+/// padding), `drop` a dropout mask over the `[b, heads, l, l]` probabilities (or `None`).
+/// Returns the context `[b, l, h]`, heads merged.
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask_bias: &Tensor,
+    heads: usize,
+    drop: Option<&DropMask>,
+) -> Result<Tensor> {
+    let (b, l, h) = q.dims3()?;
+    if let Some(dr) = drop
+        && (heads == 0 || dr.values().len() != b * heads * l * l)
+    {
+        bail!(
+            "attention: dropout mask of {} values for {b} x {heads} heads x {l} x {l}",
+            dr.values().len()
+        )
+    }
+    let shapes_fit = k.dims() == q.dims()
+        && v.dims() == q.dims()
+        && mask_bias.dims() == [b, 1, 1, l]
+        && heads > 0
+        && h % heads == 0;
+    if !fused(&[q, k, v]) || !shapes_fit || !mask_bias.device().is_cpu() {
+        return attention_unfused(q, k, v, mask_bias, heads, drop);
+    }
+    q.contiguous()?.apply_op3(
+        &k.contiguous()?,
+        &v.contiguous()?,
+        Attention {
+            heads,
+            mask: mask_bias.to_dtype(q.dtype())?.contiguous()?,
+            drop: drop.cloned(),
+            probs: std::sync::Mutex::new(None),
         },
     )
 }
@@ -744,7 +1091,8 @@ fn gemm_into<T: Real>(
         return Ok(());
     }
     let threads = candle_core::utils::get_num_threads();
-    let parallelism = if threads > 1 {
+    // Inside a rayon task (one attention head of many) the product runs on that task's thread.
+    let parallelism = if threads > 1 && rayon::current_thread_index().is_none() {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
@@ -1173,6 +1521,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn attention_matches_the_composition_with_masks_and_dropout() {
+        for dtype in [DType::F32, DType::F64] {
+            let mut rng = Rng::new(6);
+            let (b, l, heads, d) = (3, 6, 2, 4);
+            let vars = [
+                var(&[b, l, heads * d], dtype, &mut rng),
+                var(&[b, l, heads * d], dtype, &mut rng),
+                var(&[b, l, heads * d], dtype, &mut rng),
+            ];
+            let mask = mask_bias(b, l, &[6, 3, 1], DType::F32);
+            for drop in [None, DropMask::draw(b * heads * l * l, 0.2, Some(&mut rng))] {
+                check(
+                    &vars,
+                    |t| attention(&t[0], &t[1], &t[2], &mask, heads, drop.as_ref()).unwrap(),
+                    |t| {
+                        let m = mask.to_dtype(dtype).unwrap();
+                        attention_unfused(&t[0], &t[1], &t[2], &m, heads, drop.as_ref()).unwrap()
+                    },
+                    1e-5,
+                );
+            }
+        }
+        let x = Tensor::ones((2, 3, 4), DType::F32, &Device::Cpu).unwrap();
+        let mask = mask_bias(2, 3, &[3, 3], DType::F32);
+        assert!(attention(&x, &x, &x, &mask, 3, None).is_err());
+        assert!(attention(&x, &x, &x, &mask, 0, None).is_err());
+        let short = DropMask(Arc::new(vec![1.0; 5]));
+        assert!(attention(&x, &x, &x, &mask, 2, Some(&short)).is_err());
     }
 
     #[test]
