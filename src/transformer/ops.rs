@@ -183,8 +183,17 @@ impl DropMask {
             return None;
         }
         let scale = (1.0 / (1.0 - p)) as f32;
+        // `rng.next_f64() < p` is `(u >> 11) * 2^-53 < p`, i.e. `u >> 11 < ceil(p * 2^53)`: the
+        // same draws compared as integers, without a float conversion per element.
+        let threshold = (p * (1u64 << 53) as f64).ceil() as u64;
         let mask = (0..n)
-            .map(|_| if rng.next_f64() < p { 0.0 } else { scale })
+            .map(|_| {
+                if rng.next_u64() >> 11 < threshold {
+                    0.0
+                } else {
+                    scale
+                }
+            })
             .collect();
         Some(DropMask(Arc::new(mask)))
     }
@@ -1626,19 +1635,17 @@ mod tests {
             var(&[4, 9, 8], DType::F32, &mut rng),
             var(&[4, 9, 8], DType::F32, &mut rng),
         ];
+        // the same draws as the per-element float comparison the encoder used before
+        for p in [0.1, 0.25, 1.0 / 3.0, 0.9] {
+            let mask = DropMask::draw(5000, p, Some(&mut Rng::new(5))).unwrap();
+            let mut r = Rng::new(5);
+            let scale = (1.0 / (1.0 - p)) as f32;
+            let expected: Vec<f32> = (0..5000)
+                .map(|_| if r.next_f64() < p { 0.0 } else { scale })
+                .collect();
+            assert_eq!(mask.values(), &expected[..], "p = {p}");
+        }
         let mask = DropMask::draw(4 * 9 * 8, 0.25, Some(&mut Rng::new(5))).unwrap();
-        // the same draws as the per-element loop the encoder used before
-        let mut r = Rng::new(5);
-        let expected: Vec<f32> = (0..288)
-            .map(|_| {
-                if r.next_f64() < 0.25 {
-                    0.0
-                } else {
-                    (1.0 / 0.75) as f32
-                }
-            })
-            .collect();
-        assert_eq!(mask.values(), &expected[..]);
         let m = mask.tensor(vars[0].as_tensor()).unwrap();
         check(
             &vars,
