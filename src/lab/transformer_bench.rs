@@ -196,7 +196,8 @@ pub fn time_steps(
 }
 
 // Peak memory is measured as ours is: reset the high-water mark (`clear_refs` 5), then peak minus
-// the resident memory before each shape; `ru_maxrss` (never reset) is the fallback.
+// the resident memory before each shape; `ru_maxrss` (never reset) is the fallback. A throwaway
+// step first, so that torch's one-time start-up allocations are not charged to the first shape.
 const TORCH_SCRIPT: &str = r#"
 import gc, json, resource, sys, time, torch, torch.nn as nn
 torch.manual_seed(0)
@@ -227,6 +228,10 @@ class M(nn.Module):
         x = s.ln(s.word(ids) + s.pos(torch.arange(2, ids.shape[1] + 2)))
         x = s.enc(x)
         return s.out(torch.tanh(s.dense(x[:, 0])))
+def warm_up():
+    m = M(8, 1, 2, 16); opt = torch.optim.AdamW(m.parameters()); ids = torch.randint(5, 16, (2, 4))
+    nn.functional.cross_entropy(m(ids), torch.arange(2) % 2).backward(); opt.step()
+warm_up()
 for (h, l, nh, v, b, t) in shapes:
     gc.collect()
     reset = reset_peak(); rss0 = status("VmRSS:"); max0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
