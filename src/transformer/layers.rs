@@ -1,8 +1,7 @@
-//! The encoder's building blocks, written with differentiable tensor ops only.
-//!
-//! candle-nn's fused `ops::layer_norm` and `ops::softmax_last_dim` have no backward pass:
-//! gradients would silently stop at them. Here layer norm is mean/variance arithmetic and
-//! softmax is `candle_nn::ops::softmax(x, D::Minus1)`, so every parameter gets its gradient.
+//! The encoder's building blocks. Their elementwise parts (layer norm, attention softmax,
+//! bias + GELU, dropout) go through [`super::ops`], fused kernels with hand-written backward
+//! passes: candle-nn's fused `ops::layer_norm` and `ops::softmax_last_dim` have no backward,
+//! and gradients would silently stop at them.
 //!
 //! ```
 //! use candle_core::{Device, Tensor};
@@ -14,10 +13,11 @@
 //! # Ok::<(), candle_core::Error>(())
 //! ```
 
+use super::ops::{self, DropMask};
 use super::params::{Init, Params};
 use crate::error::Result;
 use crate::rng::Rng;
-use candle_core::{D, Tensor};
+use candle_core::Tensor;
 
 /// Layer normalisation over the last dimension: `(x - mean) / sqrt(var + eps) * weight + bias`.
 #[derive(Debug, Clone)]
@@ -42,11 +42,7 @@ impl LayerNorm {
     }
 
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let mean = x.mean_keepdim(D::Minus1)?;
-        let xc = x.broadcast_sub(&mean)?;
-        let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
-        let xn = xc.broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        xn.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+        ops::layer_norm(x, &self.weight, &self.bias, self.eps)
     }
 }
 
@@ -79,35 +75,14 @@ impl Linear {
     }
 
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        // Flatten leading dims into one 2-D matmul: a broadcast batched matmul is slower on CPU.
-        let dims = x.dims();
-        let (rows, input) = (
-            dims[..dims.len() - 1].iter().product::<usize>(),
-            dims[dims.len() - 1],
-        );
-        let y = x
-            .reshape((rows, input))?
-            .matmul(&self.weight.t()?)?
-            .broadcast_add(&self.bias)?;
-        let mut out = dims.to_vec();
-        *out.last_mut().unwrap_or(&mut 0) = self.weight.dim(0)?;
-        y.reshape(out)
+        ops::linear(x, &self.weight, &self.bias)
     }
 }
 
 /// Inverted dropout with a mask drawn from the lab's seeded [`Rng`] (so training is
 /// reproducible); the identity when `rng` is `None` (evaluation) or `p` is 0.
 pub fn dropout(x: &Tensor, p: f64, rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
-    let Some(rng) = rng else { return Ok(x.clone()) };
-    if p <= 0.0 {
-        return Ok(x.clone());
-    }
-    let scale = (1.0 / (1.0 - p)) as f32;
-    let mask: Vec<f32> = (0..x.elem_count())
-        .map(|_| if rng.next_f64() < p { 0.0 } else { scale })
-        .collect();
-    let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
-    x.mul(&mask)
+    ops::dropout(x, DropMask::draw(x.elem_count(), p, rng).as_ref())
 }
 
 /// Multi-head self-attention plus its output projection, residual and layer norm
@@ -120,7 +95,6 @@ pub struct Attention {
     output: Linear,
     norm: LayerNorm,
     heads: usize,
-    head_dim: usize,
     attn_dropout: f64,
     hidden_dropout: f64,
 }
@@ -147,7 +121,6 @@ impl Attention {
             output: Linear::load(p, &format!("{name}.output.dense"), h, h, d.std)?,
             norm: LayerNorm::load(p, &format!("{name}.output.LayerNorm"), h, d.eps)?,
             heads: d.heads,
-            head_dim: h / d.heads,
             attn_dropout: d.attn_dropout,
             hidden_dropout: d.hidden_dropout,
         })
@@ -161,21 +134,20 @@ impl Attention {
         mask_bias: &Tensor,
         mut rng: Option<&mut Rng>,
     ) -> candle_core::Result<Tensor> {
-        let (b, l, h) = x.dims3()?;
-        let split = |t: Tensor| {
-            t.reshape((b, l, self.heads, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let q = split(self.query.forward(x)?)?;
-        let k = split(self.key.forward(x)?)?;
-        let v = split(self.value.forward(x)?)?;
-        let scores = (q.matmul(&k.t()?)? * (1.0 / (self.head_dim as f64).sqrt()))?;
-        let probs = candle_nn::ops::softmax(&scores.broadcast_add(mask_bias)?, D::Minus1)?;
-        let probs = dropout(&probs, self.attn_dropout, rng.as_deref_mut())?;
-        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, l, h))?;
-        let out = dropout(&self.output.forward(&ctx)?, self.hidden_dropout, rng)?;
-        self.norm.forward(&(out + x)?)
+        let (b, l, _) = x.dims3()?;
+        let q = self.query.forward(x)?;
+        let k = self.key.forward(x)?;
+        let v = self.value.forward(x)?;
+        let drop = DropMask::draw(
+            b * self.heads * l * l,
+            self.attn_dropout,
+            rng.as_deref_mut(),
+        );
+        let ctx = ops::attention(&q, &k, &v, mask_bias, self.heads, drop.as_ref())?;
+        let out = self.output.forward(&ctx)?;
+        let drop = DropMask::draw(out.elem_count(), self.hidden_dropout, rng);
+        self.norm
+            .forward(&ops::dropout_add(&out, x, drop.as_ref())?)
     }
 }
 
@@ -221,9 +193,10 @@ impl EncoderLayer {
     ) -> candle_core::Result<Tensor> {
         let a = self.attention.forward(x, mask_bias, rng.as_deref_mut())?;
         // Exact erf GELU, as HF's `gelu`; `Tensor::gelu` is the tanh approximation.
-        let i = self.intermediate.forward(&a)?.gelu_erf()?;
-        let o = dropout(&self.output.forward(&i)?, self.hidden_dropout, rng)?;
-        self.norm.forward(&(o + a)?)
+        let i = ops::gelu_erf(&self.intermediate.forward(&a)?)?;
+        let o = self.output.forward(&i)?;
+        let drop = DropMask::draw(o.elem_count(), self.hidden_dropout, rng);
+        self.norm.forward(&ops::dropout_add(&o, &a, drop.as_ref())?)
     }
 }
 

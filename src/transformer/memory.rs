@@ -20,11 +20,13 @@ pub struct MemoryEstimate {
 }
 
 /// Floats saved per token per layer on the hidden-size and intermediate-size paths, and per
-/// attention score, counted from the ops of `layers::EncoderLayer` (every op output the backward
-/// pass keeps, with dropout masks).
-const PER_HIDDEN: u64 = 22;
-const PER_INTERMEDIATE: u64 = 3;
-const PER_SCORE: u64 = 5;
+/// attention score, counted from the graph nodes of `layers::EncoderLayer` with the fused ops of
+/// `ops` (q, k, v, context, two sublayer outputs with their dropout masks and residual sums, two
+/// layer norms; the linear and GELU outputs of the feed-forward; the attention probabilities and
+/// their dropout mask).
+const PER_HIDDEN: u64 = 12;
+const PER_INTERMEDIATE: u64 = 2;
+const PER_SCORE: u64 = 2;
 
 impl MemoryEstimate {
     /// Estimate for `batch` sequences of `seq_len` tokens; `training` adds gradients and
@@ -45,10 +47,11 @@ impl MemoryEstimate {
             .saturating_mul(per_layer)
             .saturating_add((8 * b * l).saturating_mul(h));
         // candle keeps every forward tensor alive until `backward` returns (its sorted node list
-        // holds them) while gradients of the same shapes are built: measured peaks on CPU are
-        // 1.9-2.0x the forward activations (`textlab bench transformer`, h128 L2 and h256 L4).
+        // holds them) while gradients are built: measured peaks on CPU, less weights and
+        // optimizer state, are 1.1-1.5x the forward activations (`textlab bench transformer`,
+        // 2026-12-01: h128 L2 1.5x, h256 L4 1.2x, roberta-base size 1.1x).
         let floats = if training {
-            forward.saturating_mul(2)
+            forward.saturating_mul(3) / 2
         } else {
             forward
         };

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Modules, by what they do: [`config`] (HF `config.json`), [`params`] (named parameters,
-//! init, load), [`layers`] (differentiable layer norm, attention, encoder layer), [`model`]
+//! init, load), [`layers`] (layer norm, attention, encoder layer), [`ops`] (their fused CPU
+//! kernels with backward passes), [`model`]
 //! (encoder + heads), [`batch`] (padding, position ids, length buckets), [`tokenizer`],
 //! [`checkpoint`] (HF directories and cache, saving), [`optim`] (AdamW, schedule), [`mlm`]
 //! (pretraining), [`train`] (fine-tuning), [`predict`], [`memory`] (estimates), [`device`].
@@ -27,6 +28,7 @@ pub mod layers;
 pub mod memory;
 pub mod mlm;
 pub mod model;
+pub mod ops;
 pub mod optim;
 pub mod params;
 pub mod predict;

@@ -108,7 +108,8 @@ pub struct PredictArgs {
 /// `textlab bench transformer [--json]`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TransformerBenchArgs {
-    /// Print JSON.
+    /// Print JSON: per shape our ms/step and peak memory, PyTorch's (same run, same threads;
+    /// `$TEXTLAB_TORCH_PYTHON` or `$TEXTLAB_PYTHON` picks the Python with torch) and the ratios.
     #[arg(long)]
     pub json: bool,
     /// Timed training steps per shape (after one warm-up step).
