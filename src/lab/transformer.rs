@@ -728,13 +728,12 @@ pub fn experiment(split: &Split, opts: &TransformerOptions) -> Result<Transforme
             .ok_or_else(|| Error::model("tokenizer has no <mask> token"))?;
         let mut mlm_ids = enc_train.ids.clone();
         mlm_ids.extend(tokenizer.encode_all(&context, max_len)?.ids);
-        let mlm = MlmOptions {
-            batch_size: opts.batch_size,
-            steps: opts.pretrain_steps,
-            budget: left(wall),
-            seed: opts.seed,
-            ..Default::default()
-        };
+        let mlm = MlmOptions::new()
+            .batch_size(opts.batch_size)
+            .steps(opts.pretrain_steps)
+            .budget(left(wall))
+            .seed(opts.seed)
+            .check()?;
         let (tensors, run) = pretrain(
             &config,
             &mlm_ids,

@@ -142,13 +142,13 @@ impl Folds {
 /// The grid and the CV settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Search {
-    pub penalties: Vec<Penalty>,
-    pub cs: Vec<f64>,
-    pub balancings: Vec<Balancing>,
-    pub folds: usize,
-    pub seed: u64,
+    penalties: Vec<Penalty>,
+    cs: Vec<f64>,
+    balancings: Vec<Balancing>,
+    folds: usize,
+    seed: u64,
     /// Settings shared by every fit (penalty, C and class weights are overridden by the grid).
-    pub base: LogReg,
+    base: LogReg,
 }
 
 impl Default for Search {

@@ -16,31 +16,28 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Pretraining settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MlmOptions {
-    /// Default 16.
-    pub batch_size: usize,
-    /// Peak learning rate. Default 5e-4.
-    pub lr: f64,
-    /// Fraction of tokens predicted. Default 0.15.
-    pub mask_prob: f64,
-    /// Optimizer steps (the LR schedule decays to zero over them). Default 1000.
-    pub steps: usize,
-    /// Optional wall-clock cap: stops early, and the run says so. Default none.
-    pub budget: Option<Duration>,
-    /// Default 0.01.
-    pub weight_decay: f64,
-    /// Default 0.06.
-    pub warmup_frac: f64,
-    /// Default 1.0.
-    pub max_grad_norm: f64,
-    pub seed: u64,
+/// Masked-language-model pretraining settings: a builder (one setter per knob, defaults in each
+/// setter's doc) that [`MlmOptions::check`]s into [`ValidMlmOptions`], which [`pretrain`] takes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MlmOptions(ValidMlmOptions);
+
+/// MLM settings that passed [`MlmOptions::check`]; read them with the getters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidMlmOptions {
+    batch_size: usize,
+    lr: f64,
+    mask_prob: f64,
+    steps: usize,
+    budget: Option<Duration>,
+    weight_decay: f64,
+    warmup_frac: f64,
+    max_grad_norm: f64,
+    seed: u64,
 }
 
-impl Default for MlmOptions {
+impl Default for ValidMlmOptions {
     fn default() -> Self {
-        MlmOptions {
+        ValidMlmOptions {
             batch_size: 16,
             lr: 5e-4,
             mask_prob: 0.15,
@@ -51,6 +48,129 @@ impl Default for MlmOptions {
             max_grad_norm: 1.0,
             seed: 42,
         }
+    }
+}
+
+impl MlmOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sequences per step (default 16).
+    pub fn batch_size(mut self, v: usize) -> Self {
+        self.0.batch_size = v;
+        self
+    }
+    /// Peak learning rate (default 5e-4).
+    pub fn lr(mut self, v: f64) -> Self {
+        self.0.lr = v;
+        self
+    }
+    /// Fraction of tokens predicted (default 0.15).
+    pub fn mask_prob(mut self, v: f64) -> Self {
+        self.0.mask_prob = v;
+        self
+    }
+    /// Optimizer steps; the LR schedule decays to zero over them (default 1000).
+    pub fn steps(mut self, v: usize) -> Self {
+        self.0.steps = v;
+        self
+    }
+    /// Optional wall-clock cap: stops early, and the run says so (default none).
+    pub fn budget(mut self, v: Option<Duration>) -> Self {
+        self.0.budget = v;
+        self
+    }
+    /// AdamW weight decay (default 0.01).
+    pub fn weight_decay(mut self, v: f64) -> Self {
+        self.0.weight_decay = v;
+        self
+    }
+    /// Share of the steps spent warming the LR up (default 0.06).
+    pub fn warmup_frac(mut self, v: f64) -> Self {
+        self.0.warmup_frac = v;
+        self
+    }
+    /// Gradient-norm clip (default 1.0).
+    pub fn max_grad_norm(mut self, v: f64) -> Self {
+        self.0.max_grad_norm = v;
+        self
+    }
+    /// Seed of the initial weights, the masks and the batch order (default 42).
+    pub fn seed(mut self, v: u64) -> Self {
+        self.0.seed = v;
+        self
+    }
+
+    /// Validates every setting.
+    pub fn check(self) -> Result<ValidMlmOptions> {
+        let p = &self.0;
+        let bad = |name: &str, value: String, why: &str| {
+            Err(Error::BadParam {
+                name: name.into(),
+                value,
+                why: why.into(),
+            })
+        };
+        if p.batch_size == 0 {
+            return bad("batch_size", "0".into(), "must be at least 1");
+        }
+        if p.steps == 0 {
+            return bad("steps", "0".into(), "must be at least 1");
+        }
+        if !(p.lr.is_finite() && p.lr > 0.0) {
+            return bad("lr", p.lr.to_string(), "must be positive and finite");
+        }
+        if !(p.mask_prob > 0.0 && p.mask_prob < 1.0) {
+            return bad("mask_prob", p.mask_prob.to_string(), "must be in (0, 1)");
+        }
+        if !(p.weight_decay.is_finite() && p.weight_decay >= 0.0) {
+            return bad("weight_decay", p.weight_decay.to_string(), "must be >= 0");
+        }
+        if !(0.0..1.0).contains(&p.warmup_frac) {
+            return bad(
+                "warmup_frac",
+                p.warmup_frac.to_string(),
+                "must be in [0, 1)",
+            );
+        }
+        if !(p.max_grad_norm.is_finite() && p.max_grad_norm > 0.0) {
+            return bad(
+                "max_grad_norm",
+                p.max_grad_norm.to_string(),
+                "must be positive",
+            );
+        }
+        Ok(self.0)
+    }
+}
+
+impl ValidMlmOptions {
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+    pub fn lr(&self) -> f64 {
+        self.lr
+    }
+    pub fn mask_prob(&self) -> f64 {
+        self.mask_prob
+    }
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+    pub fn budget(&self) -> Option<Duration> {
+        self.budget
+    }
+    pub fn weight_decay(&self) -> f64 {
+        self.weight_decay
+    }
+    pub fn warmup_frac(&self) -> f64 {
+        self.warmup_frac
+    }
+    pub fn max_grad_norm(&self) -> f64 {
+        self.max_grad_norm
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 }
 
@@ -134,19 +254,9 @@ pub fn pretrain(
     ids: &[Vec<u32>],
     mask_id: u32,
     special: &[u32],
-    opts: &MlmOptions,
+    opts: &ValidMlmOptions,
     device: &Device,
 ) -> Result<(HashMap<String, Tensor>, MlmRun)> {
-    if opts.batch_size == 0
-        || opts.steps == 0
-        || !opts.lr.is_finite()
-        || opts.lr <= 0.0
-        || !(opts.mask_prob > 0.0 && opts.mask_prob < 1.0)
-    {
-        return Err(Error::config(
-            "MLM needs batch_size >= 1, steps >= 1, lr > 0 and 0 < mask_prob < 1",
-        ));
-    }
     let usable: Vec<&Vec<u32>> = ids
         .iter()
         .filter(|s| s.iter().any(|t| !special.contains(t)))
@@ -284,11 +394,7 @@ mod tests {
         let ids: Vec<Vec<u32>> = (0..64u32)
             .map(|i| vec![0, 5 + i % 3, 10, 11, 12, 13, 5 + i % 3, 2])
             .collect();
-        let opts = MlmOptions {
-            steps: 150,
-            lr: 3e-3,
-            ..Default::default()
-        };
+        let opts = MlmOptions::new().steps(150).lr(3e-3).check().unwrap();
         let (tensors, run) =
             pretrain(&cfg, &ids, 4, &[0, 1, 2, 3, 4], &opts, &Device::Cpu).unwrap();
         assert_eq!(run.steps, 150);
