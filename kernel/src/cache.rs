@@ -167,6 +167,36 @@ fn write_if_changed(path: &Path, content: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// Which crates evcxr's rust-analyzer loads to infer the types of notebook variables (our evcxr
+/// patch, `kernel/evcxr/TEXTLAB_PATCH.md`): the notebook crate, its direct dependencies, the local
+/// packages (textlab) and nothing of textlab's ~290-crate graph. A variable whose type comes from
+/// one of those crates (a polars `DataFrame`, a candle `Tensor`) makes evcxr load the whole graph
+/// once, as it always did.
+///
+/// Measured with `textlab-kernel bench` on the 2-core machine: the whole graph costs ~17 s at
+/// `:dep` and ~10 s on the first cell with a `let`, on every kernel start.
+pub const ANALYZER_SCOPE: &str = "direct";
+
+/// The environment the engine runs with (our evcxr patch's switches, see
+/// `kernel/evcxr/TEXTLAB_PATCH.md`); a value the user set wins, e.g. `EVCXR_ANALYZER_SCOPE=full`
+/// or `EVCXR_DIRECT_RUSTC=0` to get evcxr's own behaviour back.
+pub fn engine_env() -> Vec<(&'static str, String)> {
+    [
+        ("EVCXR_ANALYZER_SCOPE", ANALYZER_SCOPE),
+        // `?` allowed from the first cell: evcxr otherwise compiles the first cell using `?`
+        // twice before allowing it for the rest of the session.
+        ("EVCXR_ALLOW_QUESTION_MARK", "1"),
+        // `init.evcxr` evaluates `:dep` right away; a first evaluation without it only rewrote
+        // Cargo.lock, which `:dep` then resolved again.
+        ("EVCXR_SKIP_START_EVAL", "1"),
+        // Cells after the first run cargo's rustc command for the cell crate without cargo.
+        ("EVCXR_DIRECT_RUSTC", "1"),
+    ]
+    .into_iter()
+    .map(|(key, default)| (key, std::env::var(key).unwrap_or_else(|_| default.into())))
+    .collect()
+}
+
 /// `LD_LIBRARY_PATH` for evcxr's child process: the toolchain's `lib/rustlib/<host>/lib` and the
 /// slot's `target/<host>/debug/deps` (where the notebook crate's `dylib` is built), prepended to
 /// the current value.
@@ -244,8 +274,8 @@ impl SlotState {
                     .into(),
             ),
             SlotState::Stale(path) => Some(format!(
-                "textlab changed since this build cache was made ({}): rebuilding textlab \
-                 (about 1-2 min on 2 cores)",
+                "textlab changed since this build cache was made ({}): rebuilding what changed \
+                 (up to 1-2 min on 2 cores)",
                 path.display()
             )),
             SlotState::Warm => None,
@@ -253,13 +283,27 @@ impl SlotState {
     }
 }
 
-/// Compares the notebook library in `slot` with the newest of `repo`'s `Cargo.toml`,
-/// `Cargo.lock` and `src/**/*.rs`.
+/// Written into a slot after an engine started on it: cargo had then brought textlab up to date,
+/// so only sources changed after it can make the slot stale (a `Cargo.lock` touched without
+/// changing textlab's graph leaves the library as it was, and must not announce a rebuild on
+/// every start).
+const VERIFIED_STAMP: &str = ".textlab-verified";
+
+/// Records that an engine just started on `slot` (see [`VERIFIED_STAMP`]).
+pub fn mark_verified(slot: &Path) {
+    let _ = fs::write(slot.join(VERIFIED_STAMP), b"");
+}
+
+/// Compares the notebook library in `slot` (or the last start that verified it) with the newest
+/// of `repo`'s `Cargo.toml`, `Cargo.lock` and `src/**/*.rs`.
 pub fn slot_state(slot: &Path, repo: &Path, host: &str) -> SlotState {
     let lib = deps_dir(slot, host).join(format!("lib{}.so", NOTEBOOK_CRATE.replace('-', "_")));
-    let Ok(built) = fs::metadata(&lib).and_then(|m| m.modified()) else {
+    let Ok(mut built) = fs::metadata(&lib).and_then(|m| m.modified()) else {
         return SlotState::Cold;
     };
+    if let Ok(verified) = fs::metadata(slot.join(VERIFIED_STAMP)).and_then(|m| m.modified()) {
+        built = built.max(verified);
+    }
     let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
     let mut consider = |path: PathBuf| {
         if let Ok(t) = fs::metadata(&path).and_then(|m| m.modified())
@@ -582,6 +626,27 @@ mod tests {
         let state = slot_state(slot.path(), repo.path(), host);
         assert_eq!(state, SlotState::Stale(PathBuf::from("src/lab/classic.rs")));
         assert!(state.message().unwrap().contains("src/lab/classic.rs"));
+
+        // An engine that started after the change verified the slot: no rebuild announced ...
+        mark_verified(slot.path());
+        fs::File::options()
+            .write(true)
+            .open(repo.path().join("src/lab/classic.rs"))
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+        assert_eq!(slot_state(slot.path(), repo.path(), host), SlotState::Warm);
+        // ... until a source changes after that start.
+        fs::File::options()
+            .write(true)
+            .open(repo.path().join("Cargo.toml"))
+            .unwrap()
+            .set_modified(later + std::time::Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(
+            slot_state(slot.path(), repo.path(), host),
+            SlotState::Stale(PathBuf::from("Cargo.toml"))
+        );
     }
 
     #[test]

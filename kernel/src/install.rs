@@ -109,19 +109,25 @@ pub fn exec_kernel(control_file: &Path) -> Result<(), String> {
         slot.dir.display(),
         slot.index
     );
+    let mut cmd = Command::new(&me);
     if let Some(host) = cache::rustc_host()
         && let Some(message) = cache::slot_state(&slot.dir, &repo, &host).message()
     {
-        // Jupyter shows the kernel as busy meanwhile; this lands in the server's log.
         eprintln!("textlab kernel: {message}");
+        // A long build while the kernel starts shows nothing in the notebook: our evcxr builds
+        // textlab at the start of the first cell instead, after printing this there.
+        cmd.env(
+            "EVCXR_DEFER_CONFIG_NOTE",
+            format!("textlab kernel: {message}"),
+        );
     }
-    let mut cmd = Command::new(&me);
     cmd.arg(CONTROL_FILE_ARG)
         .arg(control_file)
         .env("EVCXR_TMPDIR", &slot.dir)
         // evcxr_jupyter "updates" a kernelspec named `rust` found under $JUPYTER_PATH to point
         // at the running binary: a user's own evcxr kernel must not become ours.
-        .env("JUPYTER_PATH", slot.dir.join("no-kernelspecs"));
+        .env("JUPYTER_PATH", slot.dir.join("no-kernelspecs"))
+        .envs(cache::engine_env());
     if let Some(p) = cache::child_library_path(&slot.dir) {
         cmd.env("LD_LIBRARY_PATH", p);
     }

@@ -349,6 +349,13 @@ fn cmd_bench_side(side: bench::Side, repeat: usize) -> Result<(), String> {
                 .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
             runner::prepare_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;
             cache::write_rlib_config(&config.0, &repo).map_err(|e| e.to_string())?;
+            // The set-up before: evcxr as published (whole graph analysed, `?` found by trial).
+            // SAFETY: no other thread exists yet.
+            unsafe {
+                for (key, _) in cache::engine_env() {
+                    std::env::remove_var(key);
+                }
+            }
             slot
         }
         bench::Side::PlainEvcxr => {

@@ -113,6 +113,12 @@ pub fn prepare_process(config_dir: &Path, tmpdir: &Path) -> std::io::Result<()> 
         &crate::cache::textlab_repo(),
     )?;
     set_engine_env(config_dir, tmpdir);
+    // SAFETY: as above, no other thread exists yet.
+    unsafe {
+        for (key, value) in crate::cache::engine_env() {
+            std::env::set_var(key, value);
+        }
+    }
     Ok(())
 }
 
@@ -384,6 +390,9 @@ fn run_cells(name: &str, nb: &mut Value, opts: &RunOptions) -> Result<Option<Cel
         return Ok(Some(startup_failure(timed_out, opts, message)));
     }
     drop(_watcher);
+    if let Some(slot) = std::env::var_os("EVCXR_TMPDIR") {
+        crate::cache::mark_verified(Path::new(&slot));
+    }
     say(format!(
         "kernel ready in {:.1} s",
         t.elapsed().as_secs_f64()

@@ -117,6 +117,17 @@ fn notebooks_run_through_evcxr() {
         "a reference to Metrics still shows HTML: {rich}"
     );
 
+    // A variable computed through a crate the engine's analysis left out (candle's
+    // `Device::is_cpu`): the analysis widens once, says so in the cell, and the variable is usable
+    // in the next cell.
+    let widened = text_of(outputs_of(&nb, "outside"), "stdout");
+    assert!(
+        widened.contains("loading the whole dependency graph once"),
+        "{widened}"
+    );
+    let used = &outputs_of(&nb, "outside-used")[0];
+    assert_eq!(nbformat::join_text(&used["data"]["text/plain"]), "true");
+
     // 2. A panic, a returned Err, a compile error and a timeout each fail, naming the cell.
     let panic = failing(
         dir.path(),
