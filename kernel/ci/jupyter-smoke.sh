@@ -10,6 +10,8 @@
 # ~/.cache/textlab/venv-jupyter), TEXTLAB_EVCXR_CACHE (evcxr build cache, default
 # ~/.cache/textlab/evcxr). evcxr_jupyter is linked into textlab-kernel; a cold machine compiles
 # textlab for evcxr once (about 15 minutes on 2 cores), kept in that cache for later runs.
+# TEXTLAB_SMOKE_STALE=1 touches src/prelude.rs after the install and checks that the first code
+# cell says textlab is being rebuilt (the rebuild happens in that cell, not in a silent start).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -40,6 +42,11 @@ step "install the kernelspec into $JUPYTER_PATH (warms the build cache)"
 "$kernel_bin" install
 "$venv/bin/jupyter" kernelspec list
 
+stale_check=${TEXTLAB_SMOKE_STALE:-0}
+if [ "$stale_check" = 1 ]; then
+  touch "$repo/src/prelude.rs"
+fi
+
 status=0
 for nb in "$@"; do
   name=$(basename "$nb" .ipynb)
@@ -57,11 +64,17 @@ for nb in "$@"; do
   fi
   echo "jupyter execute $name: $(( $(date +%s) - t0 )) s"
   mv "$executed" "$work/executed-$name.ipynb"
-  "$venv/bin/python" - "$work/executed-$name.ipynb" <<'PY' || status=1
-import json, sys
+  # Only the first kernel starts on the stale cache (it rebuilds textlab).
+  TEXTLAB_SMOKE_STALE=$stale_check "$venv/bin/python" - "$work/executed-$name.ipynb" <<'PY' || status=1
+import json, os, sys
 path = sys.argv[1]
 nb = json.load(open(path))
 problems = []
+if os.environ["TEXTLAB_SMOKE_STALE"] == "1":
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    said = "".join("".join(o.get("text", "")) for o in first.get("outputs", []))
+    if "textlab changed since this build cache was made (src/prelude.rs)" not in said:
+        problems.append(f"first code cell does not say textlab is rebuilt: {said[:300]!r}")
 for i, cell in enumerate(nb["cells"], 1):
     for out in cell.get("outputs", []):
         if out["output_type"] == "error":
@@ -76,5 +89,6 @@ if problems:
     sys.exit(1)
 print(f"ok   {path}: {len(nb['cells'])} cells, no errors, no panics")
 PY
+  stale_check=0
 done
 exit $status
