@@ -213,7 +213,12 @@ pub fn child_library_path(slot: &Path) -> Option<std::ffi::OsString> {
         .join("rustlib")
         .join(&host)
         .join("lib");
-    let mut paths = vec![lib, deps_dir(slot, &host)];
+    let deps = deps_dir(slot, &host);
+    // glibc's loader marks a search directory that does not exist when the child starts as missing
+    // for the whole process: on a cold slot, the libraries built there later were never found
+    // (measured: the first cell after a cold build failed to load its library, a restart worked).
+    let _ = fs::create_dir_all(&deps);
+    let mut paths = vec![lib, deps];
     if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
         paths.extend(std::env::split_paths(&old));
     }

@@ -170,8 +170,13 @@ pub(crate) fn record_and_run_rustc(record: OsString) -> ! {
         Some(RustcInvocation {
             program: program.to_str()?.to_owned(),
             args: strings(&args)?,
+            // Not cargo's jobserver: its file descriptors exist only during cargo's run.
             env: std::env::vars_os()
-                .filter(|(k, _)| k != RECORD_RUSTC_ENV)
+                .filter(|(k, _)| {
+                    k != RECORD_RUSTC_ENV && !["CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"]
+                        .iter()
+                        .any(|j| k == j)
+                })
                 .map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect::<Option<Vec<_>>>()?,
             cwd: std::env::current_dir().ok()?.to_str()?.to_owned(),
