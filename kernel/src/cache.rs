@@ -655,6 +655,19 @@ mod tests {
     }
 
     #[test]
+    fn child_library_path_creates_the_slots_deps_dir() {
+        // glibc treats a search directory missing at the child's start as missing for good.
+        let slot = tempfile::tempdir().unwrap();
+        let Some(path) = child_library_path(slot.path()) else {
+            eprintln!("skipped: no rustc to ask for the host");
+            return;
+        };
+        let deps = deps_dir(slot.path(), &rustc_host().unwrap());
+        assert!(deps.is_dir(), "{} not created", deps.display());
+        assert!(std::env::split_paths(&path).any(|p| p == deps));
+    }
+
+    #[test]
     fn slots_are_exclusive() {
         let root = tempfile::tempdir().unwrap();
         let repo = tempfile::tempdir().unwrap();

@@ -850,8 +850,9 @@ impl EvalContext {
                 .any(|v| v.type_name == TypeName::Unknown)
         {
             self.send_stdout_line(
-                "evcxr: a variable's type comes from a crate outside the analysed dependencies; \
-                 loading the whole dependency graph once (can take a while)"
+                "note: this variable's type comes from a crate the quick analysis leaves out; \
+                 loading the whole dependency graph once for this kernel (20-30 s for a large \
+                 graph)"
                     .to_owned(),
             );
             self.analyzer.widen();
