@@ -77,6 +77,11 @@ impl Linear {
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         ops::linear(x, &self.weight, &self.bias)
     }
+
+    /// `gelu_erf(self.forward(x))` in one fused op.
+    pub fn forward_gelu(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        ops::linear_gelu(x, &self.weight, &self.bias)
+    }
 }
 
 /// Inverted dropout with a mask drawn from the lab's seeded [`Rng`] (so training is
@@ -193,7 +198,7 @@ impl EncoderLayer {
     ) -> candle_core::Result<Tensor> {
         let a = self.attention.forward(x, mask_bias, rng.as_deref_mut())?;
         // Exact erf GELU, as HF's `gelu`; `Tensor::gelu` is the tanh approximation.
-        let i = ops::gelu_erf(&self.intermediate.forward(&a)?)?;
+        let i = self.intermediate.forward_gelu(&a)?;
         let o = self.output.forward(&i)?;
         let drop = DropMask::draw(o.elem_count(), self.hidden_dropout, rng);
         self.norm.forward(&ops::dropout_add(&o, &a, drop.as_ref())?)

@@ -1169,22 +1169,79 @@ impl Linear {
         let x = slice::<T>(s1, l1, self.name())?;
         let w = slice::<T>(s2, l2, self.name())?;
         let b = slice::<T>(s3, l3, self.name())?;
-        // Every row starts as the bias; gemm adds x W^T to it.
-        let mut y: Vec<T> = Vec::with_capacity(rows * out);
-        for _ in 0..rows {
-            y.extend_from_slice(b);
-        }
-        gemm_into(
-            (rows, out, input),
-            &mut y,
-            true,
-            x,
-            (input, 1),
-            w,
-            (1, input),
-        )?;
+        let y = linear_fwd((rows, input, out), x, w, b)?;
         Ok((T::to_cpu_storage_owned(y), shape))
     }
+}
+
+/// `x W^T + b` for `rows` rows: every row starts as the bias (filled in parallel blocks), then
+/// gemm adds `x W^T` to it.
+fn linear_fwd<T: Real>(
+    (rows, input, out): (usize, usize, usize),
+    x: &[T],
+    w: &[T],
+    b: &[T],
+) -> Result<Vec<T>> {
+    let mut y = vec![T::zero(); rows * out];
+    y.par_chunks_mut(out * ROW_BLOCK)
+        .for_each(|y| y.chunks_mut(out).for_each(|r| r.copy_from_slice(b)));
+    gemm_into(
+        (rows, out, input),
+        &mut y,
+        true,
+        x,
+        (input, 1),
+        w,
+        (1, input),
+    )?;
+    Ok(y)
+}
+
+/// `grad W` (`[rows, input]`) from `grad` `[rows, out]` and `W` `[out, input]`.
+fn linear_dx<T: Real>(
+    (rows, input, out): (usize, usize, usize),
+    g: &[T],
+    w: &[T],
+) -> Result<Vec<T>> {
+    let mut dx = vec![T::zero(); rows * input];
+    gemm_into(
+        (rows, input, out),
+        &mut dx,
+        false,
+        g,
+        (out, 1),
+        w,
+        (input, 1),
+    )?;
+    Ok(dx)
+}
+
+/// `[grad^T x, column sums of grad]` (the weight's and the bias's gradients in one buffer) from
+/// `x` `[rows, input]` and `grad` `[rows, out]`. The column sums add fixed blocks of rows in a
+/// fixed order.
+fn linear_dwb<T: Real>(
+    (rows, input, out): (usize, usize, usize),
+    x: &[T],
+    g: &[T],
+) -> Result<Vec<T>> {
+    let mut dwb = vec![T::zero(); out * input + out];
+    let (dw, db) = dwb.split_at_mut(out * input);
+    // dW = grad^T x: grad^T is grad read with its strides swapped.
+    gemm_into((out, input, rows), dw, false, g, (1, out), x, (input, 1))?;
+    let partials: Vec<Vec<T>> = g
+        .par_chunks(out * ROW_BLOCK)
+        .map(|g| {
+            let mut part = vec![T::zero(); out];
+            for g in g.chunks(out) {
+                for (p, &g) in part.iter_mut().zip(g) {
+                    *p += g;
+                }
+            }
+            part
+        })
+        .collect();
+    db.copy_from_slice(&add_partials(partials, out));
+    Ok(dwb)
 }
 
 impl CustomOp3 for Linear {
@@ -1251,16 +1308,7 @@ impl LinearBwd {
                         l2.dims()
                     )
                 }
-                let mut dx = vec![T::zero(); rows * input];
-                gemm_into(
-                    (rows, input, out),
-                    &mut dx,
-                    false,
-                    a,
-                    (out, 1),
-                    b,
-                    (input, 1),
-                )?;
+                let dx = linear_dx((rows, input, out), a, b)?;
                 let mut shape = l1.dims().to_vec();
                 if let Some(last) = shape.last_mut() {
                     *last = input;
@@ -1277,23 +1325,7 @@ impl LinearBwd {
                         l1.dims()
                     )
                 }
-                let mut dwb = vec![T::zero(); out * input + out];
-                let (dw, db) = dwb.split_at_mut(out * input);
-                // dW = grad^T x: grad^T is grad read with its strides swapped.
-                gemm_into((out, input, rows), dw, false, b, (1, out), a, (input, 1))?;
-                let partials: Vec<Vec<T>> = b
-                    .par_chunks(out * ROW_BLOCK)
-                    .map(|g| {
-                        let mut part = vec![T::zero(); out];
-                        for g in g.chunks(out) {
-                            for (p, &g) in part.iter_mut().zip(g) {
-                                *p += g;
-                            }
-                        }
-                        part
-                    })
-                    .collect();
-                db.copy_from_slice(&add_partials(partials, out));
+                let dwb = linear_dwb((rows, input, out), a, b)?;
                 Ok((T::to_cpu_storage_owned(dwb), Shape::from(out * input + out)))
             }
         }
@@ -1418,6 +1450,139 @@ pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
         return x.gelu_erf();
     }
     x.contiguous()?.apply_op1(GeluErf)
+}
+
+/// `gelu(x W^T + b)`: the feed-forward's first half in one graph node. The pre-activation is
+/// kept inside the op for the backward pass (as the composition kept it as GELU's input), so the
+/// backward goes from the output's gradient to the three gradients without an intermediate-sized
+/// gradient between the GELU and the product (each such graph edge costs candle a zeroed buffer
+/// and an add).
+struct LinearGelu {
+    /// The forward pass's `x W^T + b`.
+    pre: std::sync::Mutex<Option<CpuStorage>>,
+}
+
+impl LinearGelu {
+    fn fwd<T: Real>(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (rows, input, out, shape) = Linear::dims(l1, l2, l3)?;
+        let x = slice::<T>(s1, l1, self.name())?;
+        let w = slice::<T>(s2, l2, self.name())?;
+        let b = slice::<T>(s3, l3, self.name())?;
+        let pre = linear_fwd((rows, input, out), x, w, b)?;
+        let mut y = vec![T::zero(); pre.len()];
+        y.par_chunks_mut(4096)
+            .zip(pre.par_chunks(4096))
+            .for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &x)| *o = x.gelu()));
+        if let Ok(mut saved) = self.pre.lock() {
+            *saved = Some(T::to_cpu_storage_owned(pre));
+        }
+        Ok((T::to_cpu_storage_owned(y), shape))
+    }
+
+    /// `[dx (rows * input), dW (out * input), db (out)]` in one buffer.
+    fn bwd_kernel<T: Real>(&self, x: &[T], w: &[T], g: &[T], input: usize) -> Result<Vec<T>> {
+        let saved = self.pre.lock().map_err(|_| {
+            candle_core::Error::Msg("linear-gelu: pre-activation lock poisoned".into())
+        })?;
+        let Some(pre) = saved.as_ref() else {
+            bail!("linear-gelu: backward before forward")
+        };
+        let pre = T::cpu_storage_as_slice(pre)?;
+        if pre.len() != g.len() || input == 0 || !x.len().is_multiple_of(input) {
+            bail!("linear-gelu: gradient of another size")
+        }
+        let rows = x.len() / input;
+        let out = w.len() / input;
+        let mut gp = vec![T::zero(); g.len()];
+        gp.par_chunks_mut(4096)
+            .zip(pre.par_chunks(4096).zip(g.par_chunks(4096)))
+            .for_each(|(o, (p, g))| {
+                for ((o, &p), &g) in o.iter_mut().zip(p).zip(g) {
+                    *o = g * p.gelu_grad();
+                }
+            });
+        let mut all = linear_dx((rows, input, out), &gp, w)?;
+        all.extend_from_slice(&linear_dwb((rows, input, out), x, &gp)?);
+        Ok(all)
+    }
+
+    fn bwd_typed<T: Real>(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (out, input) = w.dims2()?;
+        let all = with_slice::<T, _>(x, self.name(), |xs| {
+            with_slice::<T, _>(w, self.name(), |ws| {
+                with_slice::<T, _>(g, self.name(), |gs| self.bwd_kernel(xs, ws, gs, input))
+            })
+        })?;
+        let n = x.elem_count();
+        let all = Tensor::from_vec(all, n + out * input + out, x.device())?;
+        let dx = all.narrow(0, 0, n)?.reshape(x.shape())?;
+        let dw = all.narrow(0, n, out * input)?.reshape((out, input))?;
+        let db = all.narrow(0, n + out * input, out)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+impl CustomOp3 for LinearGelu {
+    fn name(&self) -> &'static str {
+        "textlab-linear-gelu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?;
+        match x.dtype() {
+            DType::F32 => self.bwd_typed::<f32>(x, w, &g),
+            DType::F64 => self.bwd_typed::<f64>(x, w, &g),
+            other => bail!("{}: no kernel for {other:?}", self.name()),
+        }
+    }
+}
+
+/// `gelu_erf(linear(x, weight, bias))` in one graph node (the feed-forward's first half).
+pub fn linear_gelu(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let fits = matches!((weight.dims(), bias.dims(), x.dims().last()),
+        (&[out, input], &[b], Some(&xi)) if b == out && input == xi);
+    if !fused(&[x, weight, bias]) || !fits {
+        return gelu_erf(&linear(x, weight, bias)?);
+    }
+    x.contiguous()?.apply_op3(
+        &weight.contiguous()?,
+        &bias.contiguous()?,
+        LinearGelu {
+            pre: std::sync::Mutex::new(None),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -1623,6 +1788,23 @@ mod tests {
                 &vars[..1],
                 |t| gelu_erf(&t[0]).unwrap(),
                 |t| t[0].gelu_erf().unwrap(),
+                1e-5,
+            );
+            check(
+                &vars,
+                |t| linear_gelu(&t[0], &t[1], &t[2]).unwrap(),
+                |t| {
+                    t[0].reshape((82, 16))
+                        .unwrap()
+                        .matmul(&t[1].t().unwrap())
+                        .unwrap()
+                        .broadcast_add(&t[2])
+                        .unwrap()
+                        .gelu_erf()
+                        .unwrap()
+                        .reshape((2, 41, 24))
+                        .unwrap()
+                },
                 1e-5,
             );
         }
