@@ -74,6 +74,10 @@ impl Linear {
         &self.weight
     }
 
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         ops::linear(x, &self.weight, &self.bias)
     }
@@ -140,15 +144,17 @@ impl Attention {
         mut rng: Option<&mut Rng>,
     ) -> candle_core::Result<Tensor> {
         let (b, l, _) = x.dims3()?;
-        let q = self.query.forward(x)?;
-        let k = self.key.forward(x)?;
-        let v = self.value.forward(x)?;
+        // One product for the three projections (see `ops::self_attention`); the stacked
+        // weights are rebuilt each call so that the parameters keep HF's names and shapes.
+        let (q, k, v) = (&self.query, &self.key, &self.value);
+        let w = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
+        let bias = Tensor::cat(&[q.bias(), k.bias(), v.bias()], 0)?;
         let drop = DropMask::draw(
             b * self.heads * l * l,
             self.attn_dropout,
             rng.as_deref_mut(),
         );
-        let ctx = ops::attention(&q, &k, &v, mask_bias, self.heads, drop.as_ref())?;
+        let ctx = ops::self_attention(x, &w, &bias, mask_bias, self.heads, drop.as_ref())?;
         let out = self.output.forward(&ctx)?;
         let drop = DropMask::draw(out.elem_count(), self.hidden_dropout, rng);
         self.norm

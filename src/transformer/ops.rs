@@ -561,7 +561,8 @@ struct Attention {
     probs: std::sync::Mutex<Option<CpuStorage>>,
 }
 
-/// Sizes of one attention call: batch, length, hidden, heads, head size.
+/// Sizes of one attention call: batch, length, hidden, heads, head size, and the row stride of
+/// the q/k/v buffers (`h`, or `3 h` when they are packed side by side in one buffer).
 #[derive(Debug, Clone, Copy)]
 struct AttnDims {
     b: usize,
@@ -569,27 +570,30 @@ struct AttnDims {
     h: usize,
     heads: usize,
     d: usize,
+    rs: usize,
 }
 
 impl AttnDims {
-    /// Offset of head `bh` (batch-major) in a `[b, l, h]` buffer.
+    /// Offset of head `bh` (batch-major) in a `[b, l, rs]` buffer.
     fn offset(&self, bh: usize) -> usize {
-        (bh / self.heads) * self.l * self.h + (bh % self.heads) * self.d
+        (bh / self.heads) * self.l * self.rs + (bh % self.heads) * self.d
     }
 
-    /// Head-major `[b, heads, l, d]` to `[b, l, h]`, into `out`.
-    fn merge<T: Real>(&self, heads: &[T], out: &mut [T]) {
+    /// Head-major `[b, heads, l, d]` into the columns `col..col + h` of `out` `[b, l, out_rs]`.
+    fn merge<T: Real>(&self, heads: &[T], out: &mut [T], out_rs: usize, col: usize) {
         let AttnDims {
-            l, h, heads: nh, d, ..
+            l, heads: nh, d, ..
         } = *self;
-        out.par_chunks_mut(l * h).enumerate().for_each(|(bi, o)| {
-            for hi in 0..nh {
-                let src = &heads[(bi * nh + hi) * l * d..][..l * d];
-                for (li, row) in src.chunks(d).enumerate() {
-                    o[li * h + hi * d..][..d].copy_from_slice(row);
+        out.par_chunks_mut(l * out_rs)
+            .enumerate()
+            .for_each(|(bi, o)| {
+                for hi in 0..nh {
+                    let src = &heads[(bi * nh + hi) * l * d..][..l * d];
+                    for (li, row) in src.chunks(d).enumerate() {
+                        o[li * out_rs + col + hi * d..][..d].copy_from_slice(row);
+                    }
                 }
-            }
-        });
+            });
     }
 }
 
@@ -603,17 +607,19 @@ fn with_slice<T: Real, R>(t: &Tensor, op: &str, f: impl FnOnce(&[T]) -> Result<R
 }
 
 impl Attention {
-    fn dims(&self, l1: &Layout, l2: &Layout, l3: &Layout) -> Result<AttnDims> {
-        let (b, l, h) = l1.shape().dims3()?;
-        if l2.dims() != l1.dims() || l3.dims() != l1.dims() {
-            bail!(
-                "attention: q {:?}, k {:?} and v {:?} differ",
-                l1.dims(),
-                l2.dims(),
-                l3.dims()
-            )
+    fn new(heads: usize, mask: Tensor, drop: Option<DropMask>) -> Self {
+        Attention {
+            heads,
+            mask,
+            drop,
+            probs: std::sync::Mutex::new(None),
         }
-        if self.heads == 0 || h % self.heads != 0 {
+    }
+
+    /// Checked sizes for `b` sequences of `l` tokens of hidden size `h`, read with row stride
+    /// `rs`.
+    fn dims_of(&self, b: usize, l: usize, h: usize, rs: usize) -> Result<AttnDims> {
+        if self.heads == 0 || !h.is_multiple_of(self.heads) {
             bail!(
                 "attention: {} heads do not divide hidden size {h}",
                 self.heads
@@ -625,34 +631,53 @@ impl Attention {
                 self.mask.dims()
             )
         }
+        if let Some(dr) = &self.drop
+            && dr.values().len() != b * self.heads * l * l
+        {
+            bail!(
+                "attention: dropout mask of {} values for {b} x {} heads x {l} x {l}",
+                dr.values().len(),
+                self.heads
+            )
+        }
         Ok(AttnDims {
             b,
             l,
             h,
             heads: self.heads,
             d: h / self.heads,
+            rs,
         })
+    }
+
+    fn dims(&self, l1: &Layout, l2: &Layout, l3: &Layout) -> Result<AttnDims> {
+        let (b, l, h) = l1.shape().dims3()?;
+        if l2.dims() != l1.dims() || l3.dims() != l1.dims() {
+            bail!(
+                "attention: q {:?}, k {:?} and v {:?} differ",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            )
+        }
+        self.dims_of(b, l, h, h)
     }
 
     fn scale(d: usize) -> f64 {
         1.0 / (d as f64).sqrt()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn fwd<T: Real>(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let dm = self.dims(l1, l2, l3)?;
-        let AttnDims { b, l, h, heads, d } = dm;
-        let q = slice::<T>(s1, l1, self.name())?;
-        let k = slice::<T>(s2, l2, self.name())?;
-        let v = slice::<T>(s3, l3, self.name())?;
+    /// The context `[b, l, h]` from `q`, `k`, `v` (each read from its first element with the
+    /// row stride of `dm`); keeps the probabilities for the backward pass.
+    fn fwd_kernel<T: Real>(&self, dm: AttnDims, q: &[T], k: &[T], v: &[T]) -> Result<Vec<T>> {
+        let AttnDims {
+            b,
+            l,
+            h,
+            heads,
+            d,
+            rs,
+        } = dm;
         let scale = T::from_f64(Self::scale(d));
         let drop = self.drop.as_ref().map(DropMask::values);
         let mut probs = vec![T::zero(); b * heads * l * l];
@@ -664,7 +689,7 @@ impl Attention {
                 .enumerate()
                 .try_for_each(|(bh, (p, c))| {
                     let off = dm.offset(bh);
-                    gemm_into((l, l, d), p, false, &q[off..], (h, 1), &k[off..], (1, h))?;
+                    gemm_into((l, l, d), p, false, &q[off..], (rs, 1), &k[off..], (1, rs))?;
                     let m = &mask[(bh / heads) * l..][..l];
                     p.chunks_mut(l)
                         .for_each(|row| softmax_in_place(row, m, scale));
@@ -675,21 +700,22 @@ impl Attention {
                                 .zip(&dr[bh * l * l..][..l * l])
                                 .map(|(&p, &k)| p * T::from_f64(k as f64))
                                 .collect();
-                            gemm_into((l, d, l), c, false, &pd, (l, 1), &v[off..], (h, 1))
+                            gemm_into((l, d, l), c, false, &pd, (l, 1), &v[off..], (rs, 1))
                         }
-                        None => gemm_into((l, d, l), c, false, p, (l, 1), &v[off..], (h, 1)),
+                        None => gemm_into((l, d, l), c, false, p, (l, 1), &v[off..], (rs, 1)),
                     }
                 })
         })?;
         let mut out = vec![T::zero(); b * l * h];
-        dm.merge(&ctx, &mut out);
+        dm.merge(&ctx, &mut out, h, 0);
         if let Ok(mut saved) = self.probs.lock() {
             *saved = Some(T::to_cpu_storage_owned(probs));
         }
-        Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+        Ok(out)
     }
 
-    /// `[dq, dk, dv]`, each `[b, l, h]`, in one buffer.
+    /// `[dq, dk, dv]` head-major (`[b, heads, l, d]` each) in one buffer, from the context's
+    /// gradient `g` `[b, l, h]`.
     fn bwd_kernel<T: Real>(
         &self,
         dm: AttnDims,
@@ -698,7 +724,14 @@ impl Attention {
         v: &[T],
         g: &[T],
     ) -> Result<Vec<T>> {
-        let AttnDims { b, l, h, heads, d } = dm;
+        let AttnDims {
+            b,
+            l,
+            h,
+            heads,
+            d,
+            rs,
+        } = dm;
         let saved = self.probs.lock().map_err(|_| {
             candle_core::Error::Msg("attention: probabilities lock poisoned".into())
         })?;
@@ -706,8 +739,13 @@ impl Attention {
             bail!("attention: backward before forward")
         };
         let probs = T::cpu_storage_as_slice(probs)?;
+        if g.len() != b * l * h {
+            bail!("attention: gradient of another size")
+        }
         let scale = T::from_f64(Self::scale(d));
         let drop = self.drop.as_ref().map(DropMask::values);
+        // The context's gradient is read per head through the [b, l, h] layout.
+        let gd = AttnDims { rs: h, ..dm };
         let n = b * heads * l * d;
         let mut grads = vec![T::zero(); 3 * n];
         let (dq, rest) = grads.split_at_mut(n);
@@ -718,6 +756,7 @@ impl Attention {
             .enumerate()
             .try_for_each(|(bh, ((dq, dk), dv))| {
                 let off = dm.offset(bh);
+                let goff = gd.offset(bh);
                 let p = &probs[bh * l * l..][..l * l];
                 let dr = drop.map(|dr| &dr[bh * l * l..][..l * l]);
                 // dV = (P * drop)^T dCtx
@@ -729,17 +768,17 @@ impl Attention {
                         .collect(),
                     None => p.to_vec(),
                 };
-                gemm_into((l, d, l), dv, false, &pd, (1, l), &g[off..], (h, 1))?;
+                gemm_into((l, d, l), dv, false, &pd, (1, l), &g[goff..], (h, 1))?;
                 // d(P * drop) = dCtx V^T, then through dropout and the softmax
                 let mut ds = vec![T::zero(); l * l];
                 gemm_into(
                     (l, l, d),
                     &mut ds,
                     false,
-                    &g[off..],
+                    &g[goff..],
                     (h, 1),
                     &v[off..],
-                    (1, h),
+                    (1, rs),
                 )?;
                 if let Some(dr) = dr {
                     for (x, &k) in ds.iter_mut().zip(dr) {
@@ -756,14 +795,27 @@ impl Attention {
                     }
                 }
                 // dQ = dS K, dK = dS^T Q
-                gemm_into((l, d, l), dq, false, &ds, (l, 1), &k[off..], (h, 1))?;
-                gemm_into((l, d, l), dk, false, &ds, (1, l), &q[off..], (h, 1))
+                gemm_into((l, d, l), dq, false, &ds, (l, 1), &k[off..], (rs, 1))?;
+                gemm_into((l, d, l), dk, false, &ds, (1, l), &q[off..], (rs, 1))
             })?;
-        let mut out = vec![T::zero(); 3 * b * l * h];
-        for (o, hd) in out.chunks_mut(b * l * h).zip(grads.chunks(n)) {
-            dm.merge(hd, o);
-        }
-        Ok(out)
+        Ok(grads)
+    }
+
+    fn fwd<T: Real>(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let dm = self.dims(l1, l2, l3)?;
+        let q = slice::<T>(s1, l1, self.name())?;
+        let k = slice::<T>(s2, l2, self.name())?;
+        let v = slice::<T>(s3, l3, self.name())?;
+        let out = self.fwd_kernel(dm, q, k, v)?;
+        Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
     }
 
     fn bwd_typed<T: Real>(
@@ -774,14 +826,21 @@ impl Attention {
         g: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dm = self.dims(q.layout(), k.layout(), v.layout())?;
+        let n = dm.b * dm.l * dm.h;
         let out = with_slice::<T, _>(q, self.name(), |q| {
             with_slice::<T, _>(k, self.name(), |k| {
                 with_slice::<T, _>(v, self.name(), |v| {
-                    with_slice::<T, _>(g, self.name(), |g| self.bwd_kernel(dm, q, k, v, g))
+                    with_slice::<T, _>(g, self.name(), |g| {
+                        let heads = self.bwd_kernel(dm, q, k, v, g)?;
+                        let mut out = vec![T::zero(); 3 * n];
+                        for (o, hd) in out.chunks_mut(n).zip(heads.chunks(n)) {
+                            dm.merge(hd, o, dm.h, 0);
+                        }
+                        Ok(out)
+                    })
                 })
             })
         })?;
-        let n = dm.b * dm.l * dm.h;
         let out = Tensor::from_vec(out, 3 * n, q.device())?;
         let part = |i: usize| out.narrow(0, i * n, n)?.reshape(q.shape());
         Ok((Some(part(0)?), Some(part(1)?), Some(part(2)?)))
@@ -817,6 +876,133 @@ impl CustomOp3 for Attention {
         match q.dtype() {
             DType::F32 => self.bwd_typed::<f32>(q, k, v, &g),
             DType::F64 => self.bwd_typed::<f64>(q, k, v, &g),
+            other => bail!("{}: no kernel for {other:?}", self.name()),
+        }
+    }
+}
+
+/// Self-attention from the layer input: the query, key and value projections as one product
+/// `x W^T + b` with the three weights stacked (`W` `[3 h, h]`, `b` `[3 h]`), then [`Attention`]
+/// reading the heads in place from that packed `[b, l, 3 h]` buffer. One graph node from `x` to
+/// the context: `x` gets one gradient edge instead of three, q/k/v none (each edge costs candle
+/// a zeroed buffer and an add), and the backward takes one product of `3 h` columns where it
+/// took three of `h`. Keeps the packed projections for the backward pass.
+struct SelfAttention {
+    attn: Attention,
+    /// The forward pass's `x W^T + b`, `[b, l, 3 h]`.
+    qkv: std::sync::Mutex<Option<CpuStorage>>,
+}
+
+impl SelfAttention {
+    /// Sizes, from `x` `[b, l, h]`, `W` `[3 h, h]` and `b` `[3 h]`.
+    fn dims(&self, l1: &Layout, l2: &Layout, l3: &Layout) -> Result<AttnDims> {
+        let (b, l, h) = l1.shape().dims3()?;
+        if l2.dims() != [3 * h, h] || l3.dims() != [3 * h] {
+            bail!(
+                "self-attention: weight {:?} and bias {:?} for input {:?} (want [3h, h], [3h])",
+                l2.dims(),
+                l3.dims(),
+                l1.dims()
+            )
+        }
+        self.attn.dims_of(b, l, h, 3 * h)
+    }
+
+    fn fwd<T: Real>(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let dm = self.dims(l1, l2, l3)?;
+        let h = dm.h;
+        let x = slice::<T>(s1, l1, self.name())?;
+        let w = slice::<T>(s2, l2, self.name())?;
+        let b = slice::<T>(s3, l3, self.name())?;
+        let qkv = linear_fwd((dm.b * dm.l, h, 3 * h), x, w, b)?;
+        let out = self.attn.fwd_kernel(dm, &qkv, &qkv[h..], &qkv[2 * h..])?;
+        if let Ok(mut saved) = self.qkv.lock() {
+            *saved = Some(T::to_cpu_storage_owned(qkv));
+        }
+        Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+    }
+
+    /// `[dx (b l h), dW (3 h h), db (3 h)]` in one buffer.
+    fn bwd_kernel<T: Real>(&self, dm: AttnDims, x: &[T], w: &[T], g: &[T]) -> Result<Vec<T>> {
+        let (rows, h) = (dm.b * dm.l, dm.h);
+        let saved = self.qkv.lock().map_err(|_| {
+            candle_core::Error::Msg("self-attention: projections lock poisoned".into())
+        })?;
+        let Some(qkv) = saved.as_ref() else {
+            bail!("self-attention: backward before forward")
+        };
+        let qkv = T::cpu_storage_as_slice(qkv)?;
+        let heads = self.attn.bwd_kernel(dm, qkv, &qkv[h..], &qkv[2 * h..], g)?;
+        let n = rows * h;
+        let mut dqkv = vec![T::zero(); 3 * n];
+        for (i, hd) in heads.chunks(n).enumerate() {
+            dm.merge(hd, &mut dqkv, 3 * h, i * h);
+        }
+        drop(heads);
+        let mut all = linear_dx((rows, h, 3 * h), &dqkv, w)?;
+        all.extend_from_slice(&linear_dwb((rows, h, 3 * h), x, &dqkv)?);
+        Ok(all)
+    }
+
+    fn bwd_typed<T: Real>(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dm = self.dims(x.layout(), w.layout(), b.layout())?;
+        let all = with_slice::<T, _>(x, self.name(), |xs| {
+            with_slice::<T, _>(w, self.name(), |ws| {
+                with_slice::<T, _>(g, self.name(), |gs| self.bwd_kernel(dm, xs, ws, gs))
+            })
+        })?;
+        let (n, h) = (x.elem_count(), dm.h);
+        let all = Tensor::from_vec(all, n + 3 * h * h + 3 * h, x.device())?;
+        let dx = all.narrow(0, 0, n)?.reshape(x.shape())?;
+        let dw = all.narrow(0, n, 3 * h * h)?.reshape((3 * h, h))?;
+        let db = all.narrow(0, n + 3 * h * h, 3 * h)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+impl CustomOp3 for SelfAttention {
+    fn name(&self) -> &'static str {
+        "textlab-self-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?;
+        match x.dtype() {
+            DType::F32 => self.bwd_typed::<f32>(x, w, b, &g),
+            DType::F64 => self.bwd_typed::<f64>(x, w, b, &g),
             other => bail!("{}: no kernel for {other:?}", self.name()),
         }
     }
@@ -875,11 +1061,59 @@ pub fn attention(
     q.contiguous()?.apply_op3(
         &k.contiguous()?,
         &v.contiguous()?,
-        Attention {
+        Attention::new(
             heads,
-            mask: mask_bias.to_dtype(q.dtype())?.contiguous()?,
-            drop: drop.cloned(),
-            probs: std::sync::Mutex::new(None),
+            mask_bias.to_dtype(q.dtype())?.contiguous()?,
+            drop.cloned(),
+        ),
+    )
+}
+
+/// Multi-head self-attention from the layer input `x` `[b, l, h]`: `q`, `k`, `v` are
+/// `x W^T + b` with the query, key and value weights stacked in `w_qkv` `[3 h, h]` (HF's
+/// `[out, in]` layout, in that order) and their biases in `b_qkv` `[3 h]`; then as
+/// [`attention`]. Returns the context `[b, l, h]`, heads merged.
+pub fn self_attention(
+    x: &Tensor,
+    w_qkv: &Tensor,
+    b_qkv: &Tensor,
+    mask_bias: &Tensor,
+    heads: usize,
+    drop: Option<&DropMask>,
+) -> Result<Tensor> {
+    let (b, l, h) = x.dims3()?;
+    if w_qkv.dims() != [3 * h, h] || b_qkv.dims() != [3 * h] {
+        bail!(
+            "self-attention: weight {:?} and bias {:?} for input {:?} (want [3h, h], [3h])",
+            w_qkv.dims(),
+            b_qkv.dims(),
+            x.dims()
+        )
+    }
+    if let Some(dr) = drop
+        && (heads == 0 || dr.values().len() != b * heads * l * l)
+    {
+        bail!(
+            "attention: dropout mask of {} values for {b} x {heads} heads x {l} x {l}",
+            dr.values().len()
+        )
+    }
+    let shapes_fit = mask_bias.dims() == [b, 1, 1, l] && heads > 0 && h % heads == 0;
+    if !fused(&[x, w_qkv, b_qkv]) || !shapes_fit || !mask_bias.device().is_cpu() {
+        let qkv = linear(x, w_qkv, b_qkv)?;
+        let part = |i: usize| qkv.narrow(2, i * h, h);
+        return attention(&part(0)?, &part(1)?, &part(2)?, mask_bias, heads, drop);
+    }
+    x.contiguous()?.apply_op3(
+        &w_qkv.contiguous()?,
+        &b_qkv.contiguous()?,
+        SelfAttention {
+            attn: Attention::new(
+                heads,
+                mask_bias.to_dtype(x.dtype())?.contiguous()?,
+                drop.cloned(),
+            ),
+            qkv: std::sync::Mutex::new(None),
         },
     )
 }
@@ -1723,9 +1957,50 @@ mod tests {
         let x = Tensor::ones((2, 3, 4), DType::F32, &Device::Cpu).unwrap();
         let mask = mask_bias(2, 3, &[3, 3], DType::F32);
         assert!(attention(&x, &x, &x, &mask, 3, None).is_err());
+        let w = Tensor::ones((12, 4), DType::F32, &Device::Cpu).unwrap();
+        let bias = Tensor::zeros(12, DType::F32, &Device::Cpu).unwrap();
+        assert!(self_attention(&x, &w, &bias, &mask, 3, None).is_err());
+        assert!(self_attention(&x, &w.narrow(0, 0, 8).unwrap(), &bias, &mask, 2, None).is_err());
+        let short = DropMask(Arc::new(vec![1.0; 5]));
+        assert!(self_attention(&x, &w, &bias, &mask, 2, Some(&short)).is_err());
         assert!(attention(&x, &x, &x, &mask, 0, None).is_err());
         let short = DropMask(Arc::new(vec![1.0; 5]));
         assert!(attention(&x, &x, &x, &mask, 2, Some(&short)).is_err());
+    }
+
+    #[test]
+    fn self_attention_matches_projections_then_attention() {
+        for dtype in [DType::F32, DType::F64] {
+            let mut rng = Rng::new(7);
+            let (b, l, heads, d) = (3, 6, 2, 4);
+            let h = heads * d;
+            let vars = [
+                var(&[b, l, h], dtype, &mut rng),
+                var(&[3 * h, h], dtype, &mut rng),
+                var(&[3 * h], dtype, &mut rng),
+            ];
+            let mask = mask_bias(b, l, &[6, 3, 1], DType::F32);
+            for drop in [None, DropMask::draw(b * heads * l * l, 0.2, Some(&mut rng))] {
+                check(
+                    &vars,
+                    |t| self_attention(&t[0], &t[1], &t[2], &mask, heads, drop.as_ref()).unwrap(),
+                    |t| {
+                        let m = mask.to_dtype(dtype).unwrap();
+                        let proj = |i: usize| {
+                            let w = t[1].narrow(0, i * h, h).unwrap();
+                            let bias = t[2].narrow(0, i * h, h).unwrap();
+                            t[0].broadcast_matmul(&w.t().unwrap())
+                                .unwrap()
+                                .broadcast_add(&bias)
+                                .unwrap()
+                        };
+                        let (q, k, v) = (proj(0), proj(1), proj(2));
+                        attention_unfused(&q, &k, &v, &m, heads, drop.as_ref()).unwrap()
+                    },
+                    1e-5,
+                );
+            }
+        }
     }
 
     #[test]
