@@ -131,6 +131,17 @@ fn rows_of(l: &Layout) -> (usize, usize) {
     (l.shape().elem_count() / n, n)
 }
 
+/// A zeroed buffer of `n` values for a kernel's output. Large ones are zeroed by rayon's threads:
+/// the allocator's zeroing runs on the calling thread alone, a serial pass before every kernel.
+fn zeros<T: Real>(n: usize) -> Vec<T> {
+    if n < 1 << 16 {
+        return vec![T::zero(); n];
+    }
+    let mut v = Vec::with_capacity(n);
+    v.par_extend(rayon::iter::repeat_n(T::zero(), n));
+    v
+}
+
 /// Sums per-block partial column sums in block order.
 fn add_partials<T: Real>(partials: Vec<Vec<T>>, n: usize) -> Vec<T> {
     let mut total = vec![T::zero(); n];
@@ -235,7 +246,7 @@ struct Dropout(DropMask);
 impl Dropout {
     fn fwd<T: Real>(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = slice::<T>(s, l, self.name())?;
-        let mut out = vec![T::zero(); x.len()];
+        let mut out = zeros::<T>(x.len());
         self.0.apply(x, &mut out);
         Ok((T::to_cpu_storage_owned(out), l.shape().clone()))
     }
@@ -280,7 +291,7 @@ impl DropoutAdd {
     ) -> Result<(CpuStorage, Shape)> {
         let x = slice::<T>(s1, l1, self.name())?;
         let r = slice::<T>(s2, l2, self.name())?;
-        let mut out = vec![T::zero(); x.len()];
+        let mut out = zeros::<T>(x.len());
         self.0.apply(x, &mut out);
         out.par_chunks_mut(4096)
             .zip(r.par_chunks(4096))
@@ -412,7 +423,7 @@ impl AttentionSoftmax {
         let scores = slice::<T>(s1, l1, self.name())?;
         let mask = slice::<T>(s2, l2, self.name())?;
         let scale = T::from_f64(self.scale);
-        let mut out = vec![T::zero(); scores.len()];
+        let mut out = zeros::<T>(scores.len());
         self.rows(scores, mask, k, per_batch, &mut out, |_, s, m, d, o| {
             softmax_row(s, m, scale, o);
             if let Some(d) = d {
@@ -440,7 +451,7 @@ impl AttentionSoftmax {
         let mask = slice::<T>(s2, l2, self.name())?;
         let grad = slice::<T>(s3, l3, self.name())?;
         let scale = T::from_f64(self.scale);
-        let mut out = vec![T::zero(); scores.len()];
+        let mut out = zeros::<T>(scores.len());
         self.rows(scores, mask, k, per_batch, &mut out, |r, s, m, d, o| {
             softmax_row(s, m, scale, o);
             let g = &grad[r * k..][..k];
@@ -680,8 +691,8 @@ impl Attention {
         } = dm;
         let scale = T::from_f64(Self::scale(d));
         let drop = self.drop.as_ref().map(DropMask::values);
-        let mut probs = vec![T::zero(); b * heads * l * l];
-        let mut ctx = vec![T::zero(); b * heads * l * d];
+        let mut probs = zeros::<T>(b * heads * l * l);
+        let mut ctx = zeros::<T>(b * heads * l * d);
         with_slice::<T, _>(&self.mask, self.name(), |mask| {
             probs
                 .par_chunks_mut(l * l)
@@ -706,7 +717,7 @@ impl Attention {
                     }
                 })
         })?;
-        let mut out = vec![T::zero(); b * l * h];
+        let mut out = zeros::<T>(b * l * h);
         dm.merge(&ctx, &mut out, h, 0);
         if let Ok(mut saved) = self.probs.lock() {
             *saved = Some(T::to_cpu_storage_owned(probs));
@@ -747,7 +758,7 @@ impl Attention {
         // The context's gradient is read per head through the [b, l, h] layout.
         let gd = AttnDims { rs: h, ..dm };
         let n = b * heads * l * d;
-        let mut grads = vec![T::zero(); 3 * n];
+        let mut grads = zeros::<T>(3 * n);
         let (dq, rest) = grads.split_at_mut(n);
         let (dk, dv) = rest.split_at_mut(n);
         dq.par_chunks_mut(l * d)
@@ -832,7 +843,7 @@ impl Attention {
                 with_slice::<T, _>(v, self.name(), |v| {
                     with_slice::<T, _>(g, self.name(), |g| {
                         let heads = self.bwd_kernel(dm, q, k, v, g)?;
-                        let mut out = vec![T::zero(); 3 * n];
+                        let mut out = zeros::<T>(3 * n);
                         for (o, hd) in out.chunks_mut(n).zip(heads.chunks(n)) {
                             dm.merge(hd, o, dm.h, 0);
                         }
@@ -942,7 +953,7 @@ impl SelfAttention {
         let qkv = T::cpu_storage_as_slice(qkv)?;
         let heads = self.attn.bwd_kernel(dm, qkv, &qkv[h..], &qkv[2 * h..], g)?;
         let n = rows * h;
-        let mut dqkv = vec![T::zero(); 3 * n];
+        let mut dqkv = zeros::<T>(3 * n);
         for (i, hd) in heads.chunks(n).enumerate() {
             dm.merge(hd, &mut dqkv, 3 * h, i * h);
         }
@@ -1163,7 +1174,7 @@ impl LayerNorm {
             )
         }
         let eps = T::from_f64(self.eps);
-        let mut out = vec![T::zero(); x.len()];
+        let mut out = zeros::<T>(x.len());
         out.par_chunks_mut(n)
             .zip(x.par_chunks(n))
             .with_min_len(ROW_BLOCK)
@@ -1192,7 +1203,7 @@ impl LayerNorm {
         let g = slice::<T>(s3, l3, self.name())?;
         let eps = T::from_f64(self.eps);
         let nf = T::from_f64(n as f64);
-        let mut out = vec![T::zero(); x.len() + 2 * n];
+        let mut out = zeros::<T>(x.len() + 2 * n);
         let (dx, tail) = out.split_at_mut(x.len());
         let partials: Vec<Vec<T>> = dx
             .par_chunks_mut(n * ROW_BLOCK)
@@ -1416,7 +1427,7 @@ fn linear_fwd<T: Real>(
     w: &[T],
     b: &[T],
 ) -> Result<Vec<T>> {
-    let mut y = vec![T::zero(); rows * out];
+    let mut y = zeros::<T>(rows * out);
     y.par_chunks_mut(out * ROW_BLOCK)
         .for_each(|y| y.chunks_mut(out).for_each(|r| r.copy_from_slice(b)));
     gemm_into(
@@ -1437,7 +1448,7 @@ fn linear_dx<T: Real>(
     g: &[T],
     w: &[T],
 ) -> Result<Vec<T>> {
-    let mut dx = vec![T::zero(); rows * input];
+    let mut dx = zeros::<T>(rows * input);
     gemm_into(
         (rows, input, out),
         &mut dx,
@@ -1458,7 +1469,7 @@ fn linear_dwb<T: Real>(
     x: &[T],
     g: &[T],
 ) -> Result<Vec<T>> {
-    let mut dwb = vec![T::zero(); out * input + out];
+    let mut dwb = zeros::<T>(out * input + out);
     let (dw, db) = dwb.split_at_mut(out * input);
     // dW = grad^T x: grad^T is grad read with its strides swapped.
     gemm_into((out, input, rows), dw, false, g, (1, out), x, (input, 1))?;
@@ -1612,7 +1623,7 @@ struct GeluErf;
 impl GeluErf {
     fn fwd<T: Real>(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = slice::<T>(s, l, self.name())?;
-        let mut out = vec![T::zero(); x.len()];
+        let mut out = zeros::<T>(x.len());
         out.par_chunks_mut(4096)
             .zip(x.par_chunks(4096))
             .for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &x)| *o = x.gelu()));
@@ -1650,7 +1661,7 @@ impl GeluErfBwd {
         if g.len() != x.len() {
             bail!("{}: gradient of another size", self.name())
         }
-        let mut out = vec![T::zero(); x.len()];
+        let mut out = zeros::<T>(x.len());
         out.par_chunks_mut(4096)
             .zip(x.par_chunks(4096).zip(g.par_chunks(4096)))
             .for_each(|(o, (x, g))| {
@@ -1711,7 +1722,7 @@ impl LinearGelu {
         let w = slice::<T>(s2, l2, self.name())?;
         let b = slice::<T>(s3, l3, self.name())?;
         let pre = linear_fwd((rows, input, out), x, w, b)?;
-        let mut y = vec![T::zero(); pre.len()];
+        let mut y = zeros::<T>(pre.len());
         y.par_chunks_mut(4096)
             .zip(pre.par_chunks(4096))
             .for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &x)| *o = x.gelu()));
@@ -1735,7 +1746,7 @@ impl LinearGelu {
         }
         let rows = x.len() / input;
         let out = w.len() / input;
-        let mut gp = vec![T::zero(); g.len()];
+        let mut gp = zeros::<T>(g.len());
         gp.par_chunks_mut(4096)
             .zip(pre.par_chunks(4096).zip(g.par_chunks(4096)))
             .for_each(|(o, (p, g))| {
