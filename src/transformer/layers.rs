@@ -44,6 +44,16 @@ impl LayerNorm {
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         ops::layer_norm(x, &self.weight, &self.bias, self.eps)
     }
+
+    /// `self.forward(ops::dropout_add(x, residual, mask))` in one fused op.
+    pub fn forward_residual(
+        &self,
+        x: &Tensor,
+        residual: &Tensor,
+        mask: Option<&DropMask>,
+    ) -> candle_core::Result<Tensor> {
+        ops::dropout_add_norm(x, residual, mask, &self.weight, &self.bias, self.eps)
+    }
 }
 
 /// `y = x W^T + b` with HF's `[out, in]` weight layout.
@@ -157,8 +167,7 @@ impl Attention {
         let ctx = ops::self_attention(x, &w, &bias, mask_bias, self.heads, drop.as_ref())?;
         let out = self.output.forward(&ctx)?;
         let drop = DropMask::draw(out.elem_count(), self.hidden_dropout, rng);
-        self.norm
-            .forward(&ops::dropout_add(&out, x, drop.as_ref())?)
+        self.norm.forward_residual(&out, x, drop.as_ref())
     }
 }
 
@@ -207,7 +216,7 @@ impl EncoderLayer {
         let i = self.intermediate.forward_gelu(&a)?;
         let o = self.output.forward(&i)?;
         let drop = DropMask::draw(o.elem_count(), self.hidden_dropout, rng);
-        self.norm.forward(&ops::dropout_add(&o, &a, drop.as_ref())?)
+        self.norm.forward_residual(&o, &a, drop.as_ref())
     }
 }
 

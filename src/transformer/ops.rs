@@ -1315,6 +1315,249 @@ pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Resul
     )
 }
 
+/// `layer_norm(x * mask + residual)` with the norm's weight and bias stacked in one `[2 n]`
+/// tensor: a sublayer's output dropout, the residual connection and the norm in one graph node.
+/// The sum is recomputed in the backward pass instead of kept, and the sum's gradient never
+/// becomes a graph edge (each edge costs candle a zeroed buffer and an add). Same operations in the
+/// same order as [`dropout_add`] then [`layer_norm`], so the same bits.
+struct DropoutAddNorm {
+    drop: Option<DropMask>,
+    eps: f64,
+}
+
+impl DropoutAddNorm {
+    /// `(rows, n)`, checking the residual and the stacked weight and bias.
+    fn dims(&self, l1: &Layout, l2: &Layout, l3: &Layout) -> Result<(usize, usize)> {
+        let (rows, n) = rows_of(l1);
+        if l2.dims() != l1.dims() || l3.dims() != [2 * n] {
+            bail!(
+                "dropout-add-norm: residual {:?} and weight+bias {:?} for input {:?}",
+                l2.dims(),
+                l3.dims(),
+                l1.dims()
+            )
+        }
+        if let Some(d) = &self.drop
+            && d.values().len() != rows * n
+        {
+            bail!(
+                "dropout-add-norm: dropout mask of {} values for {} values",
+                d.values().len(),
+                rows * n
+            )
+        }
+        Ok((rows, n))
+    }
+
+    /// `x * mask + residual` for row `i` into `s`.
+    fn sum_row<T: Real>(&self, i: usize, x: &[T], r: &[T], s: &mut [T]) {
+        let n = s.len();
+        match &self.drop {
+            Some(d) => {
+                for ((s, (&x, &r)), &k) in s.iter_mut().zip(x.iter().zip(r)).zip(&d.0[i * n..][..n])
+                {
+                    *s = x * T::from_f64(k as f64) + r;
+                }
+            }
+            None => {
+                for (s, (&x, &r)) in s.iter_mut().zip(x.iter().zip(r)) {
+                    *s = x + r;
+                }
+            }
+        }
+    }
+
+    fn fwd<T: Real>(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (_, n) = self.dims(l1, l2, l3)?;
+        let x = slice::<T>(s1, l1, self.name())?;
+        let r = slice::<T>(s2, l2, self.name())?;
+        let wb = slice::<T>(s3, l3, self.name())?;
+        let (w, b) = wb.split_at(n);
+        let eps = T::from_f64(self.eps);
+        let mut out = zeros::<T>(x.len());
+        out.par_chunks_mut(n)
+            .zip(x.par_chunks(n).zip(r.par_chunks(n)))
+            .enumerate()
+            .with_min_len(ROW_BLOCK)
+            .for_each(|(i, (o, (x, r)))| {
+                self.sum_row(i, x, r, o);
+                let (mean, std) = moments(o, eps);
+                for ((o, &w), &b) in o.iter_mut().zip(w).zip(b) {
+                    *o = (*o - mean) / std * w + b;
+                }
+            });
+        Ok((T::to_cpu_storage_owned(out), l1.shape().clone()))
+    }
+
+    /// `[dx (rows * n), dresidual (rows * n), dw (n), db (n)]`.
+    #[allow(clippy::too_many_arguments)]
+    fn bwd_kernel<T: Real>(
+        &self,
+        x: &[T],
+        r: &[T],
+        wb: &[T],
+        g: &[T],
+        rows: usize,
+        n: usize,
+    ) -> Result<Vec<T>> {
+        if x.len() != rows * n || r.len() != x.len() || g.len() != x.len() || wb.len() != 2 * n {
+            bail!("{}: gradient of another size", self.name())
+        }
+        let w = &wb[..n];
+        let eps = T::from_f64(self.eps);
+        let nf = T::from_f64(n as f64);
+        let mut out = zeros::<T>(2 * x.len() + 2 * n);
+        let (dx, rest) = out.split_at_mut(x.len());
+        let (dr, tail) = rest.split_at_mut(x.len());
+        let block = n * ROW_BLOCK;
+        let partials: Vec<Vec<T>> = dx
+            .par_chunks_mut(block)
+            .zip(dr.par_chunks_mut(block))
+            .zip(x.par_chunks(block).zip(r.par_chunks(block)))
+            .zip(g.par_chunks(block))
+            .enumerate()
+            .map(|(bi, (((dx, dr), (x, r)), g))| {
+                // dw then db of this block
+                let mut part = vec![T::zero(); 2 * n];
+                let (pw, pb) = part.split_at_mut(n);
+                let mut s = vec![T::zero(); n];
+                let rows = dx.chunks_mut(n).zip(dr.chunks_mut(n));
+                for (j, ((dx, dr), ((x, r), g))) in rows
+                    .zip(x.chunks(n).zip(r.chunks(n)).zip(g.chunks(n)))
+                    .enumerate()
+                {
+                    let i = bi * ROW_BLOCK + j;
+                    self.sum_row(i, x, r, &mut s);
+                    let (mean, std) = moments(&s, eps);
+                    let (mut a, mut c) = (T::zero(), T::zero());
+                    for k in 0..n {
+                        let xh = (s[k] - mean) / std;
+                        let gw = g[k] * w[k];
+                        a += gw;
+                        c += gw * xh;
+                        pw[k] += g[k] * xh;
+                        pb[k] += g[k];
+                    }
+                    let (a, c) = (a / nf, c / nf);
+                    for k in 0..n {
+                        let xh = (s[k] - mean) / std;
+                        dr[k] = (g[k] * w[k] - a - xh * c) / std;
+                    }
+                    match &self.drop {
+                        Some(d) => {
+                            for ((dx, &dr), &m) in dx.iter_mut().zip(&*dr).zip(&d.0[i * n..][..n]) {
+                                *dx = dr * T::from_f64(m as f64);
+                            }
+                        }
+                        None => dx.copy_from_slice(dr),
+                    }
+                }
+                part
+            })
+            .collect();
+        tail.copy_from_slice(&add_partials(partials, 2 * n));
+        Ok(out)
+    }
+
+    fn bwd_typed<T: Real>(
+        &self,
+        x: &Tensor,
+        r: &Tensor,
+        wb: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (rows, n) = self.dims(x.layout(), r.layout(), wb.layout())?;
+        let all = with_slice::<T, _>(x, self.name(), |xs| {
+            with_slice::<T, _>(r, self.name(), |rs| {
+                with_slice::<T, _>(wb, self.name(), |wbs| {
+                    with_slice::<T, _>(g, self.name(), |gs| {
+                        self.bwd_kernel(xs, rs, wbs, gs, rows, n)
+                    })
+                })
+            })
+        })?;
+        let m = rows * n;
+        let all = Tensor::from_vec(all, 2 * m + 2 * n, x.device())?;
+        let dx = all.narrow(0, 0, m)?.reshape(x.shape())?;
+        let dr = all.narrow(0, m, m)?.reshape(x.shape())?;
+        let dwb = all.narrow(0, 2 * m, 2 * n)?.copy()?;
+        Ok((Some(dx), Some(dr), Some(dwb)))
+    }
+}
+
+impl CustomOp3 for DropoutAddNorm {
+    fn name(&self) -> &'static str {
+        "textlab-dropout-add-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        r: &Tensor,
+        wb: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?;
+        match x.dtype() {
+            DType::F32 => self.bwd_typed::<f32>(x, r, wb, &g),
+            DType::F64 => self.bwd_typed::<f64>(x, r, wb, &g),
+            other => bail!("{}: no kernel for {other:?}", self.name()),
+        }
+    }
+}
+
+/// `layer_norm(dropout_add(x, residual, mask), weight, bias, eps)` in one graph node: a
+/// sublayer's output dropout, residual connection and layer norm.
+pub fn dropout_add_norm(
+    x: &Tensor,
+    residual: &Tensor,
+    mask: Option<&DropMask>,
+    weight: &Tensor,
+    bias: &Tensor,
+    eps: f64,
+) -> Result<Tensor> {
+    if let Some(m) = mask {
+        m.check(x)?;
+    }
+    let n = x.dims().last().copied().unwrap_or(0);
+    if !fused(&[x, residual, weight, bias])
+        || x.shape() != residual.shape()
+        || weight.dims() != [n]
+        || bias.dims() != [n]
+    {
+        return layer_norm(&dropout_add(x, residual, mask)?, weight, bias, eps);
+    }
+    x.contiguous()?.apply_op3(
+        &residual.contiguous()?,
+        &Tensor::cat(&[weight, bias], 0)?,
+        DropoutAddNorm {
+            drop: mask.cloned(),
+            eps,
+        },
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Linear layer and GELU
 
@@ -2045,6 +2288,70 @@ mod tests {
                 1e-5,
             );
         }
+    }
+
+    #[test]
+    fn dropout_add_norm_matches_the_two_ops_bit_for_bit() {
+        for dtype in [DType::F32, DType::F64] {
+            let mut rng = Rng::new(8);
+            // 70 rows: more than two row blocks, the last one partial
+            let vars = [
+                var(&[2, 35, 24], dtype, &mut rng),
+                var(&[2, 35, 24], dtype, &mut rng),
+                var(&[24], dtype, &mut rng),
+                var(&[24], dtype, &mut rng),
+            ];
+            for drop in [None, DropMask::draw(2 * 35 * 24, 0.3, Some(&mut rng))] {
+                let f = |t: &[Tensor]| {
+                    dropout_add_norm(&t[0], &t[1], drop.as_ref(), &t[2], &t[3], 1e-5).unwrap()
+                };
+                let u = |t: &[Tensor]| {
+                    let s = dropout_add(&t[0], &t[1], drop.as_ref()).unwrap();
+                    layer_norm(&s, &t[2], &t[3], 1e-5).unwrap()
+                };
+                check(&vars, f, u, 1e-12);
+                let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+                let (a, b) = (f(&ts), u(&ts));
+                assert_eq!(
+                    a.flatten_all()
+                        .unwrap()
+                        .to_dtype(DType::F64)
+                        .unwrap()
+                        .to_vec1::<f64>()
+                        .unwrap(),
+                    b.flatten_all()
+                        .unwrap()
+                        .to_dtype(DType::F64)
+                        .unwrap()
+                        .to_vec1::<f64>()
+                        .unwrap()
+                );
+                let ga = a.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+                let gb = b.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+                for v in &vars {
+                    let (x, y) = (ga.get(v).unwrap(), gb.get(v).unwrap());
+                    assert_eq!(
+                        x.flatten_all()
+                            .unwrap()
+                            .to_dtype(DType::F64)
+                            .unwrap()
+                            .to_vec1::<f64>()
+                            .unwrap(),
+                        y.flatten_all()
+                            .unwrap()
+                            .to_dtype(DType::F64)
+                            .unwrap()
+                            .to_vec1::<f64>()
+                            .unwrap()
+                    );
+                }
+            }
+        }
+        let x = Tensor::ones((2, 3), DType::F32, &Device::Cpu).unwrap();
+        let w = Tensor::ones(3, DType::F32, &Device::Cpu).unwrap();
+        let short = DropMask(Arc::new(vec![1.0; 5]));
+        assert!(dropout_add_norm(&x, &x, Some(&short), &w, &w, 1e-5).is_err());
+        assert!(dropout_add_norm(&x, &x, None, &w.narrow(0, 0, 2).unwrap(), &w, 1e-5).is_err());
     }
 
     #[test]
