@@ -1559,6 +1559,211 @@ pub fn dropout_add_norm(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Embeddings
+
+/// `word[ids] + position[positions] + token_type[0]` for every token, from the three tables.
+/// The backward scatters the gradient rows into the tables' gradients with the hidden columns
+/// split between threads (every element still adds its rows in token order, so the bits do not
+/// depend on the thread count), where the composition took two gathers, two activation-sized adds
+/// and their graph edges, and a serial scatter per table.
+struct Embed {
+    ids: Vec<u32>,
+    positions: Vec<u32>,
+}
+
+/// Columns per rayon task in the embedding backward's scatter.
+const COL_BLOCK: usize = 16;
+
+impl Embed {
+    /// `(tokens, hidden)`, checking every id against its table.
+    fn dims(&self, l1: &Layout, l2: &Layout, l3: &Layout) -> Result<(usize, usize)> {
+        let (vocab, h) = l1.shape().dims2()?;
+        let (npos, h2) = l2.shape().dims2()?;
+        let (ntt, h3) = l3.shape().dims2()?;
+        if h2 != h || h3 != h || ntt == 0 || self.ids.len() != self.positions.len() {
+            bail!(
+                "embeddings: tables {:?}, {:?}, {:?} for {} ids and {} positions",
+                l1.dims(),
+                l2.dims(),
+                l3.dims(),
+                self.ids.len(),
+                self.positions.len()
+            )
+        }
+        if self.ids.iter().any(|&i| i as usize >= vocab)
+            || self.positions.iter().any(|&p| p as usize >= npos)
+        {
+            bail!("embeddings: an id or position beyond its table ({vocab} / {npos} rows)")
+        }
+        Ok((self.ids.len(), h))
+    }
+
+    fn fwd<T: Real>(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, h) = self.dims(l1, l2, l3)?;
+        let word = slice::<T>(s1, l1, self.name())?;
+        let pos = slice::<T>(s2, l2, self.name())?;
+        let tt = &slice::<T>(s3, l3, self.name())?[..h];
+        let mut out = zeros::<T>(n * h);
+        out.par_chunks_mut(h)
+            .enumerate()
+            .with_min_len(ROW_BLOCK)
+            .for_each(|(r, o)| {
+                let w = &word[self.ids[r] as usize * h..][..h];
+                let p = &pos[self.positions[r] as usize * h..][..h];
+                for (((o, &w), &p), &t) in o.iter_mut().zip(w).zip(p).zip(tt) {
+                    *o = w + p + t;
+                }
+            });
+        Ok((T::to_cpu_storage_owned(out), Shape::from((n, h))))
+    }
+
+    /// `table_rows x h` gradient of a table read at `index`: the rows of `g` added in token
+    /// order, columns in parallel blocks.
+    fn scatter<T: Real>(index: &[u32], g: &[T], rows: usize, h: usize) -> Vec<T> {
+        let mut out = zeros::<T>(rows * h);
+        let cols: Vec<usize> = (0..h).step_by(COL_BLOCK).collect();
+        let out_ptr = SendPtr(out.as_mut_ptr());
+        cols.par_iter().for_each(|&c0| {
+            let c1 = (c0 + COL_BLOCK).min(h);
+            for (r, &i) in index.iter().enumerate() {
+                let src = &g[r * h + c0..r * h + c1];
+                // SAFETY: each task writes only its own columns c0..c1 of `out`, whose rows are
+                // `i * h..(i + 1) * h` with `i` checked against `rows` in `dims`.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(out_ptr.get().add(i as usize * h + c0), c1 - c0)
+                };
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    *d += s;
+                }
+            }
+        });
+        out
+    }
+
+    fn bwd_typed<T: Real>(
+        &self,
+        word: &Tensor,
+        pos: &Tensor,
+        tt: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (n, h) = self.dims(word.layout(), pos.layout(), tt.layout())?;
+        let dev = word.device();
+        with_slice::<T, _>(g, self.name(), |g| {
+            if g.len() != n * h {
+                bail!("{}: gradient of another size", self.name())
+            }
+            let dword = Self::scatter(&self.ids, g, word.dim(0)?, h);
+            let dpos = Self::scatter(&self.positions, g, pos.dim(0)?, h);
+            // Token type row 0 gets every row: fixed blocks of rows added in order.
+            let partials: Vec<Vec<T>> = g
+                .par_chunks(h * ROW_BLOCK)
+                .map(|g| {
+                    let mut part = vec![T::zero(); h];
+                    for g in g.chunks(h) {
+                        for (p, &g) in part.iter_mut().zip(g) {
+                            *p += g;
+                        }
+                    }
+                    part
+                })
+                .collect();
+            let mut dtt = vec![T::zero(); tt.elem_count()];
+            dtt[..h].copy_from_slice(&add_partials(partials, h));
+            Ok((
+                Some(Tensor::from_vec(dword, word.shape(), dev)?),
+                Some(Tensor::from_vec(dpos, pos.shape(), dev)?),
+                Some(Tensor::from_vec(dtt, tt.shape(), dev)?),
+            ))
+        })
+    }
+}
+
+/// A raw pointer that rayon tasks may share; each task writes a disjoint part.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: used only for disjoint writes from rayon tasks while the owner waits.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+impl CustomOp3 for Embed {
+    fn name(&self) -> &'static str {
+        "textlab-embed"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
+    }
+
+    fn bwd(
+        &self,
+        word: &Tensor,
+        pos: &Tensor,
+        tt: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?;
+        match word.dtype() {
+            DType::F32 => self.bwd_typed::<f32>(word, pos, tt, &g),
+            DType::F64 => self.bwd_typed::<f64>(word, pos, tt, &g),
+            other => bail!("{}: no kernel for {other:?}", self.name()),
+        }
+    }
+}
+
+/// `word[ids] + position[positions] + token_type[0]`, `[tokens, h]`, for `ids` and `positions`
+/// u32 tensors of any shape (flattened): the embeddings' sum in one graph node.
+pub fn embed(
+    word: &Tensor,
+    position: &Tensor,
+    token_type: &Tensor,
+    ids: &Tensor,
+    positions: &Tensor,
+) -> Result<Tensor> {
+    let (ids, positions) = (ids.flatten_all()?, positions.flatten_all()?);
+    if !fused(&[word, position, token_type])
+        || ids.dtype() != DType::U32
+        || positions.dtype() != DType::U32
+        || ids.elem_count() == 0
+    {
+        let words = word.index_select(&ids, 0)?;
+        let pos = position.index_select(&positions, 0)?;
+        return (words + pos)?.broadcast_add(&token_type.narrow(0, 0, 1)?);
+    }
+    word.contiguous()?.apply_op3(
+        &position.contiguous()?,
+        &token_type.contiguous()?,
+        Embed {
+            ids: ids.to_vec1::<u32>()?,
+            positions: positions.to_vec1::<u32>()?,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // Linear layer and GELU
 
 /// Checked `gemm`: `dst (m x n, row stride n) = [dst +] lhs (m x k) . rhs (k x n)`, operands given
@@ -2352,6 +2557,40 @@ mod tests {
         let short = DropMask(Arc::new(vec![1.0; 5]));
         assert!(dropout_add_norm(&x, &x, Some(&short), &w, &w, 1e-5).is_err());
         assert!(dropout_add_norm(&x, &x, None, &w.narrow(0, 0, 2).unwrap(), &w, 1e-5).is_err());
+    }
+
+    #[test]
+    fn embed_matches_the_gathers_and_sums() {
+        for dtype in [DType::F32, DType::F64] {
+            let mut rng = Rng::new(9);
+            // 40 columns: more than two column blocks, the last one partial
+            let vars = [
+                var(&[11, 40], dtype, &mut rng),
+                var(&[9, 40], dtype, &mut rng),
+                var(&[2, 40], dtype, &mut rng),
+            ];
+            // repeated ids and positions: their rows add up
+            let ids = Tensor::new(&[[3u32, 3, 10, 0, 1], [3, 7, 7, 7, 2]], &Device::Cpu).unwrap();
+            let pos = Tensor::new(&[[2u32, 3, 4, 5, 1], [2, 3, 4, 1, 1]], &Device::Cpu).unwrap();
+            check(
+                &vars,
+                |t| embed(&t[0], &t[1], &t[2], &ids, &pos).unwrap(),
+                |t| {
+                    let w = t[0].index_select(&ids.flatten_all().unwrap(), 0).unwrap();
+                    let p = t[1].index_select(&pos.flatten_all().unwrap(), 0).unwrap();
+                    (w + p)
+                        .unwrap()
+                        .broadcast_add(&t[2].narrow(0, 0, 1).unwrap())
+                        .unwrap()
+                },
+                1e-6,
+            );
+        }
+        let t = Tensor::ones((4, 3), DType::F32, &Device::Cpu).unwrap();
+        let far = Tensor::new(&[0u32, 4], &Device::Cpu).unwrap();
+        let near = Tensor::new(&[0u32, 1], &Device::Cpu).unwrap();
+        assert!(embed(&t, &t, &t, &far, &near).is_err());
+        assert!(embed(&t, &t, &t, &near, &far).is_err());
     }
 
     #[test]
