@@ -142,9 +142,10 @@ pub fn choose_threads(requested: Option<usize>) -> usize {
 /// two threads were 1.0-1.15x PyTorch's time where one thread was 0.75-0.84x. Unless the user set
 /// `CANDLE_NUM_THREADS`, that pool now has no workers: candle's elementwise ops run on the calling
 /// thread and every other thread is rayon's. (Letting its workers sleep at once instead,
-/// `CANDLE_BARRIER_POOL_SPIN_LIMIT=0`, measured no faster: the main thread then waits for one to
-/// wake.) The pool is created at candle's first large elementwise op, so this must run before
-/// that (at the start of a run, as the lab and the bench do).
+/// `CANDLE_BARRIER_POOL_SPIN_LIMIT=0`, was about as fast, but the main thread then spent 4% of
+/// the step waiting for a worker to wake.) The pool is created at candle's first large
+/// elementwise op, so this must run before that (at the start of a run, as the lab and the bench
+/// do).
 pub fn set_cpu_threads(n: usize) {
     // SAFETY: called at the start of a training run, before this process starts the work that
     // reads the variables; no other thread of ours writes the environment.
