@@ -1,8 +1,13 @@
-//! Fused kernels, each with a hand-written backward pass, for the encoder's non-matmul work:
-//! multi-head attention (heads read in place, softmax with scale, mask and dropout in one pass;
-//! also alone as [`attention_softmax`]), layer norm, the linear
-//! layer (bias folded into the product), exact-erf GELU, and dropout (alone or with the
-//! residual add).
+//! Fused kernels, each with a hand-written backward pass, for the encoder's work: the embeddings'
+//! sum, self-attention from the layer input (the q/k/v projections as one product, heads read in
+//! place, softmax with scale, mask and dropout in one pass; also as [`attention`] and
+//! [`attention_softmax`]), layer norm (alone or after dropout and the residual add), the linear
+//! layer (bias folded into the product; also followed by exact-erf GELU), GELU, and dropout
+//! (alone or with the residual add).
+//!
+//! Fewer graph nodes is the point as much as fewer passes: for every input of every node, candle's
+//! backward allocates a zeroed gradient and adds the node's gradient into it, on the calling
+//! thread, so each activation-sized edge costs two serial passes that a second core cannot share.
 //!
 //! Why they exist: candle builds each of these from 5-20 primitive ops, and its backward pass
 //! allocates a zeroed buffer plus an add for every edge of that graph, so at the encoder's sizes
