@@ -133,12 +133,28 @@ pub fn choose_threads(requested: Option<usize>) -> usize {
 }
 
 /// Make candle's CPU kernels use `n` threads (candle reads `RAYON_NUM_THREADS` at every matmul).
+///
+/// candle 0.11 also runs its own elementwise ops (the backward pass's gradient sums among them)
+/// on a second pool of `CANDLE_NUM_THREADS - 1` workers beside rayon's (which runs the products
+/// and our fused kernels), and that pool's idle workers spin for about 25,000 pauses before they
+/// sleep. On a machine with few cores they took a core from rayon's workers after every such op:
+/// measured on 2 cores, the main thread spent a fifth of the training step waiting for them, and
+/// two threads were 1.0-1.15x PyTorch's time where one thread was 0.75-0.84x. Unless the user set
+/// `CANDLE_NUM_THREADS`, that pool now has no workers: candle's elementwise ops run on the calling
+/// thread and every other thread is rayon's. (Letting its workers sleep at once instead,
+/// `CANDLE_BARRIER_POOL_SPIN_LIMIT=0`, was about as fast, but the main thread then spent 4% of
+/// the step waiting for a worker to wake.) The pool is created at candle's first large
+/// elementwise op, so this must run before that (at the start of a run, as the lab and the bench
+/// do).
 pub fn set_cpu_threads(n: usize) {
+    // SAFETY: called at the start of a training run, before this process starts the work that
+    // reads the variables; no other thread of ours writes the environment.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
+    }
     if std::env::var("RAYON_NUM_THREADS").ok().as_deref() == Some(n.to_string().as_str()) {
         return;
     }
-    // SAFETY: called at the start of a training run, before this process starts the work that
-    // reads the variable; no other thread of ours writes the environment.
     unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
 }
 

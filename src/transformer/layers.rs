@@ -44,6 +44,16 @@ impl LayerNorm {
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         ops::layer_norm(x, &self.weight, &self.bias, self.eps)
     }
+
+    /// `self.forward(ops::dropout_add(x, residual, mask))` in one fused op.
+    pub fn forward_residual(
+        &self,
+        x: &Tensor,
+        residual: &Tensor,
+        mask: Option<&DropMask>,
+    ) -> candle_core::Result<Tensor> {
+        ops::dropout_add_norm(x, residual, mask, &self.weight, &self.bias, self.eps)
+    }
 }
 
 /// `y = x W^T + b` with HF's `[out, in]` weight layout.
@@ -74,8 +84,17 @@ impl Linear {
         &self.weight
     }
 
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         ops::linear(x, &self.weight, &self.bias)
+    }
+
+    /// `gelu_erf(self.forward(x))` in one fused op.
+    pub fn forward_gelu(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        ops::linear_gelu(x, &self.weight, &self.bias)
     }
 }
 
@@ -135,19 +154,20 @@ impl Attention {
         mut rng: Option<&mut Rng>,
     ) -> candle_core::Result<Tensor> {
         let (b, l, _) = x.dims3()?;
-        let q = self.query.forward(x)?;
-        let k = self.key.forward(x)?;
-        let v = self.value.forward(x)?;
+        // One product for the three projections (see `ops::self_attention`); the stacked
+        // weights are rebuilt each call so that the parameters keep HF's names and shapes.
+        let (q, k, v) = (&self.query, &self.key, &self.value);
+        let w = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
+        let bias = Tensor::cat(&[q.bias(), k.bias(), v.bias()], 0)?;
         let drop = DropMask::draw(
             b * self.heads * l * l,
             self.attn_dropout,
             rng.as_deref_mut(),
         );
-        let ctx = ops::attention(&q, &k, &v, mask_bias, self.heads, drop.as_ref())?;
+        let ctx = ops::self_attention(x, &w, &bias, mask_bias, self.heads, drop.as_ref())?;
         let out = self.output.forward(&ctx)?;
         let drop = DropMask::draw(out.elem_count(), self.hidden_dropout, rng);
-        self.norm
-            .forward(&ops::dropout_add(&out, x, drop.as_ref())?)
+        self.norm.forward_residual(&out, x, drop.as_ref())
     }
 }
 
@@ -193,10 +213,10 @@ impl EncoderLayer {
     ) -> candle_core::Result<Tensor> {
         let a = self.attention.forward(x, mask_bias, rng.as_deref_mut())?;
         // Exact erf GELU, as HF's `gelu`; `Tensor::gelu` is the tanh approximation.
-        let i = ops::gelu_erf(&self.intermediate.forward(&a)?)?;
+        let i = self.intermediate.forward_gelu(&a)?;
         let o = self.output.forward(&i)?;
         let drop = DropMask::draw(o.elem_count(), self.hidden_dropout, rng);
-        self.norm.forward(&ops::dropout_add(&o, &a, drop.as_ref())?)
+        self.norm.forward_residual(&o, &a, drop.as_ref())
     }
 }
 

@@ -59,14 +59,15 @@ impl Embeddings {
     fn forward(&self, batch: &Batch, rng: Option<&mut Rng>) -> candle_core::Result<Tensor> {
         let (b, l) = batch.ids.dims2()?;
         let h = self.word.dim(1)?;
-        let words = self.word.index_select(&batch.ids.flatten_all()?, 0)?;
-        let pos = self
-            .position
-            .index_select(&batch.positions.flatten_all()?, 0)?;
-        // Token type ids are all 0 for single sentences: row 0 broadcast over every token.
-        let x = (words + pos)?
-            .broadcast_add(&self.token_type.narrow(0, 0, 1)?)?
-            .reshape((b, l, h))?;
+        // Token type ids are all 0 for single sentences: row 0 added to every token.
+        let x = super::ops::embed(
+            &self.word,
+            &self.position,
+            &self.token_type,
+            &batch.ids,
+            &batch.positions,
+        )?
+        .reshape((b, l, h))?;
         dropout(&self.norm.forward(&x)?, self.dropout, rng)
     }
 }
