@@ -182,6 +182,43 @@ macro_rules! by_dtype {
     };
 }
 
+/// The same dispatch for a backward pass, on a tensor's dtype.
+macro_rules! by_dtype_bwd {
+    ($self:ident, $dtype:expr, $f:ident ( $($arg:expr),* )) => {
+        match $dtype {
+            DType::F32 => $self.$f::<f32>($($arg),*),
+            DType::F64 => $self.$f::<f64>($($arg),*),
+            other => bail!("{}: no kernel for {other:?}", $self.name()),
+        }
+    };
+}
+
+/// A three-input fused op: its name, its CPU forward (`fwd` for f32 and f64) and, where it has
+/// one, its backward, written out after the name.
+macro_rules! op3 {
+    ($ty:ty, $name:literal $(, $($bwd:tt)*)?) => {
+        impl CustomOp3 for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn cpu_fwd(
+                &self,
+                s1: &CpuStorage,
+                l1: &Layout,
+                s2: &CpuStorage,
+                l2: &Layout,
+                s3: &CpuStorage,
+                l3: &Layout,
+            ) -> Result<(CpuStorage, Shape)> {
+                by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
+            }
+
+            $($($bwd)*)?
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dropout masks
 
@@ -865,23 +902,9 @@ impl Attention {
     }
 }
 
-impl CustomOp3 for Attention {
-    fn name(&self) -> &'static str {
-        "textlab-attention"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
-    }
-
+op3!(
+    Attention,
+    "textlab-attention",
     fn bwd(
         &self,
         q: &Tensor,
@@ -891,13 +914,9 @@ impl CustomOp3 for Attention {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = grad.contiguous()?;
-        match q.dtype() {
-            DType::F32 => self.bwd_typed::<f32>(q, k, v, &g),
-            DType::F64 => self.bwd_typed::<f64>(q, k, v, &g),
-            other => bail!("{}: no kernel for {other:?}", self.name()),
-        }
+        by_dtype_bwd!(self, q.dtype(), bwd_typed(q, k, v, &g))
     }
-}
+);
 
 /// Self-attention from the layer input: the query, key and value projections as one product
 /// `x W^T + b` with the three weights stacked (`W` `[3 h, h]`, `b` `[3 h]`), then [`Attention`]
@@ -992,23 +1011,9 @@ impl SelfAttention {
     }
 }
 
-impl CustomOp3 for SelfAttention {
-    fn name(&self) -> &'static str {
-        "textlab-self-attention"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
-    }
-
+op3!(
+    SelfAttention,
+    "textlab-self-attention",
     fn bwd(
         &self,
         x: &Tensor,
@@ -1018,13 +1023,9 @@ impl CustomOp3 for SelfAttention {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = grad.contiguous()?;
-        match x.dtype() {
-            DType::F32 => self.bwd_typed::<f32>(x, w, b, &g),
-            DType::F64 => self.bwd_typed::<f64>(x, w, b, &g),
-            other => bail!("{}: no kernel for {other:?}", self.name()),
-        }
+        by_dtype_bwd!(self, x.dtype(), bwd_typed(x, w, b, &g))
     }
-}
+);
 
 /// The composition of candle ops that [`attention`] fuses (and runs where it cannot).
 fn attention_unfused(
@@ -1245,23 +1246,9 @@ impl LayerNorm {
     }
 }
 
-impl CustomOp3 for LayerNorm {
-    fn name(&self) -> &'static str {
-        "textlab-layer-norm"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
-    }
-
+op3!(
+    LayerNorm,
+    "textlab-layer-norm",
     fn bwd(
         &self,
         x: &Tensor,
@@ -1276,7 +1263,7 @@ impl CustomOp3 for LayerNorm {
         let dw = wb.pop();
         Ok((Some(dx), dw, db))
     }
-}
+);
 
 struct LayerNormBwd<'a>(&'a LayerNorm);
 
@@ -1498,23 +1485,9 @@ impl DropoutAddNorm {
     }
 }
 
-impl CustomOp3 for DropoutAddNorm {
-    fn name(&self) -> &'static str {
-        "textlab-dropout-add-norm"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
-    }
-
+op3!(
+    DropoutAddNorm,
+    "textlab-dropout-add-norm",
     fn bwd(
         &self,
         x: &Tensor,
@@ -1524,13 +1497,9 @@ impl CustomOp3 for DropoutAddNorm {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = grad.contiguous()?;
-        match x.dtype() {
-            DType::F32 => self.bwd_typed::<f32>(x, r, wb, &g),
-            DType::F64 => self.bwd_typed::<f64>(x, r, wb, &g),
-            other => bail!("{}: no kernel for {other:?}", self.name()),
-        }
+        by_dtype_bwd!(self, x.dtype(), bwd_typed(x, r, wb, &g))
     }
-}
+);
 
 /// `layer_norm(dropout_add(x, residual, mask), weight, bias, eps)` in one graph node: a
 /// sublayer's output dropout, residual connection and layer norm.
@@ -1705,23 +1674,9 @@ impl<T> SendPtr<T> {
     }
 }
 
-impl CustomOp3 for Embed {
-    fn name(&self) -> &'static str {
-        "textlab-embed"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
-    }
-
+op3!(
+    Embed,
+    "textlab-embed",
     fn bwd(
         &self,
         word: &Tensor,
@@ -1731,13 +1686,9 @@ impl CustomOp3 for Embed {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = grad.contiguous()?;
-        match word.dtype() {
-            DType::F32 => self.bwd_typed::<f32>(word, pos, tt, &g),
-            DType::F64 => self.bwd_typed::<f64>(word, pos, tt, &g),
-            other => bail!("{}: no kernel for {other:?}", self.name()),
-        }
+        by_dtype_bwd!(self, word.dtype(), bwd_typed(word, pos, tt, &g))
     }
-}
+);
 
 /// `word[ids] + position[positions] + token_type[0]`, `[tokens, h]`, for `ids` and `positions`
 /// u32 tensors of any shape (flattened): the embeddings' sum in one graph node.
@@ -1944,23 +1895,9 @@ fn linear_dwb<T: Real>(
     Ok(dwb)
 }
 
-impl CustomOp3 for Linear {
-    fn name(&self) -> &'static str {
-        "textlab-linear"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
-    }
-
+op3!(
+    Linear,
+    "textlab-linear",
     fn bwd(
         &self,
         x: &Tensor,
@@ -1977,7 +1914,7 @@ impl CustomOp3 for Linear {
         let db = dwb.narrow(0, out * input, out)?;
         Ok((Some(dx), Some(dw), Some(db)))
     }
-}
+);
 
 /// The linear layer's backward: `Input` takes `(grad, W)` and gives `grad W`; `Params` takes
 /// `(x, grad)` and gives `[grad^T x, column sums of grad]` (the weight's and the bias's
@@ -2235,23 +2172,9 @@ impl LinearGelu {
     }
 }
 
-impl CustomOp3 for LinearGelu {
-    fn name(&self) -> &'static str {
-        "textlab-linear-gelu"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2, s3, l3))
-    }
-
+op3!(
+    LinearGelu,
+    "textlab-linear-gelu",
     fn bwd(
         &self,
         x: &Tensor,
@@ -2261,13 +2184,9 @@ impl CustomOp3 for LinearGelu {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = grad.contiguous()?;
-        match x.dtype() {
-            DType::F32 => self.bwd_typed::<f32>(x, w, &g),
-            DType::F64 => self.bwd_typed::<f64>(x, w, &g),
-            other => bail!("{}: no kernel for {other:?}", self.name()),
-        }
+        by_dtype_bwd!(self, x.dtype(), bwd_typed(x, w, &g))
     }
-}
+);
 
 /// `gelu_erf(linear(x, weight, bias))` in one graph node (the feed-forward's first half).
 pub fn linear_gelu(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
