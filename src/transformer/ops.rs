@@ -196,6 +196,24 @@ macro_rules! by_dtype_bwd {
 /// A three-input fused op: its name, its CPU forward (`fwd` for f32 and f64) and, where it has
 /// one, its backward, written out after the name.
 macro_rules! op3 {
+    // The common backward: the gradient made contiguous, then `bwd_typed` for the input's dtype.
+    ($ty:ty, $name:literal, typed_bwd($a:ident, $b:ident, $c:ident) => ($($arg:ident),*)) => {
+        op3!(
+            $ty,
+            $name,
+            fn bwd(
+                &self,
+                $a: &Tensor,
+                $b: &Tensor,
+                $c: &Tensor,
+                _res: &Tensor,
+                grad: &Tensor,
+            ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+                let g = grad.contiguous()?;
+                by_dtype_bwd!(self, $a.dtype(), bwd_typed($($arg,)* &g))
+            }
+        );
+    };
     ($ty:ty, $name:literal $(, $($bwd:tt)*)?) => {
         impl CustomOp3 for $ty {
             fn name(&self) -> &'static str {
@@ -902,21 +920,7 @@ impl Attention {
     }
 }
 
-op3!(
-    Attention,
-    "textlab-attention",
-    fn bwd(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = grad.contiguous()?;
-        by_dtype_bwd!(self, q.dtype(), bwd_typed(q, k, v, &g))
-    }
-);
+op3!(Attention, "textlab-attention", typed_bwd(q, k, v) => (q, k, v));
 
 /// Self-attention from the layer input: the query, key and value projections as one product
 /// `x W^T + b` with the three weights stacked (`W` `[3 h, h]`, `b` `[3 h]`), then [`Attention`]
@@ -1011,21 +1015,7 @@ impl SelfAttention {
     }
 }
 
-op3!(
-    SelfAttention,
-    "textlab-self-attention",
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = grad.contiguous()?;
-        by_dtype_bwd!(self, x.dtype(), bwd_typed(x, w, b, &g))
-    }
-);
+op3!(SelfAttention, "textlab-self-attention", typed_bwd(x, w, b) => (x, w, b));
 
 /// The composition of candle ops that [`attention`] fuses (and runs where it cannot).
 fn attention_unfused(
@@ -1485,21 +1475,7 @@ impl DropoutAddNorm {
     }
 }
 
-op3!(
-    DropoutAddNorm,
-    "textlab-dropout-add-norm",
-    fn bwd(
-        &self,
-        x: &Tensor,
-        r: &Tensor,
-        wb: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = grad.contiguous()?;
-        by_dtype_bwd!(self, x.dtype(), bwd_typed(x, r, wb, &g))
-    }
-);
+op3!(DropoutAddNorm, "textlab-dropout-add-norm", typed_bwd(x, r, wb) => (x, r, wb));
 
 /// `layer_norm(dropout_add(x, residual, mask), weight, bias, eps)` in one graph node: a
 /// sublayer's output dropout, residual connection and layer norm.
@@ -1674,21 +1650,7 @@ impl<T> SendPtr<T> {
     }
 }
 
-op3!(
-    Embed,
-    "textlab-embed",
-    fn bwd(
-        &self,
-        word: &Tensor,
-        pos: &Tensor,
-        tt: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = grad.contiguous()?;
-        by_dtype_bwd!(self, word.dtype(), bwd_typed(word, pos, tt, &g))
-    }
-);
+op3!(Embed, "textlab-embed", typed_bwd(word, pos, tt) => (word, pos, tt));
 
 /// `word[ids] + position[positions] + token_type[0]`, `[tokens, h]`, for `ids` and `positions`
 /// u32 tensors of any shape (flattened): the embeddings' sum in one graph node.
@@ -2172,21 +2134,7 @@ impl LinearGelu {
     }
 }
 
-op3!(
-    LinearGelu,
-    "textlab-linear-gelu",
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = grad.contiguous()?;
-        by_dtype_bwd!(self, x.dtype(), bwd_typed(x, w, &g))
-    }
-);
+op3!(LinearGelu, "textlab-linear-gelu", typed_bwd(x, w, _b) => (x, w));
 
 /// `gelu_erf(linear(x, weight, bias))` in one graph node (the feed-forward's first half).
 pub fn linear_gelu(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
