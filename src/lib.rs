@@ -9,6 +9,21 @@
 //!
 //! In a notebook cell: `use textlab::prelude::*;`.
 
+/// Builder setters of a parameter newtype `struct X(Inner)`: each line `/// doc` + `name: Type`
+/// becomes `pub fn name(mut self, v: Type) -> Self` setting `self.0.name` (the checks run in
+/// `check()`, linfa's ParamGuard style).
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, v: $ty) -> Self {
+                self.0.$name = v;
+                self
+            }
+        )*
+    };
+}
+
 pub mod balance;
 pub mod data;
 pub mod display;

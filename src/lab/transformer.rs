@@ -140,79 +140,39 @@ impl TransformerOptions {
         self.0.model = v.into();
         self
     }
-    /// Optional wall-clock cap on all training, in minutes (default none: training runs its steps and
-    /// epochs; a cap that stops it early is reported as such).
-    pub fn budget_minutes(mut self, v: Option<f64>) -> Self {
-        self.0.budget_minutes = v;
-        self
-    }
-    /// Tokens per sequence including special tokens (default 128; quick: 64); longer texts are
-    /// truncated and counted.
-    pub fn max_length(mut self, v: usize) -> Self {
-        self.0.max_length = v;
-        self
-    }
-    /// Training sequences per batch (default 16).
-    pub fn batch_size(mut self, v: usize) -> Self {
-        self.0.batch_size = v;
-        self
-    }
-    /// Batches accumulated per optimizer step (default 1).
-    pub fn grad_accum(mut self, v: usize) -> Self {
-        self.0.grad_accum = v;
-        self
-    }
-    /// Fine-tuning epochs of every arm; the best epoch on validation is kept (default 5; quick: 3).
-    pub fn epochs(mut self, v: usize) -> Self {
-        self.0.epochs = v;
-        self
-    }
-    /// Peak fine-tuning learning rate (default `None`: 3e-4 for `tiny`, 5e-5 for a checkpoint;
-    /// quick: 5e-4).
-    pub fn lr(mut self, v: Option<f64>) -> Self {
-        self.0.lr = v;
-        self
-    }
-    /// Seed of initialisation, masking and batch order (default 42).
-    pub fn seed(mut self, v: u64) -> Self {
-        self.0.seed = v;
-        self
-    }
-    /// Where to train (default CPU).
-    pub fn device(mut self, v: DeviceChoice) -> Self {
-        self.0.device = v;
-        self
-    }
-    /// CPU threads (default `None`: the cores this process may use, capped at what exists).
-    pub fn threads(mut self, v: Option<usize>) -> Self {
-        self.0.threads = v;
-        self
-    }
-    /// For `tiny`: also fine-tune from random init for the same number of steps (default true).
-    pub fn compare_random_init(mut self, v: bool) -> Self {
-        self.0.compare_random_init = v;
-        self
-    }
-    /// Size of the `tiny` model (default [`TinySize::default`]; quick: hidden 64, 2000 tokens).
-    pub fn tiny(mut self, v: TinySize) -> Self {
-        self.0.tiny = v;
-        self
-    }
-    /// MLM pretraining steps of the `tiny` model (default 1500; quick: 150).
-    pub fn pretrain_steps(mut self, v: usize) -> Self {
-        self.0.pretrain_steps = v;
-        self
-    }
-    /// Pretrain (and train the tokenizer) on the training rows' unlabelled companion text too (the
-    /// corpus's `context` column, e.g. mail bodies). Default true.
-    pub fn pretrain_on_context(mut self, v: bool) -> Self {
-        self.0.pretrain_on_context = v;
-        self
-    }
-    /// Save the fine-tuned model (HF format) here (default `None`: not saved).
-    pub fn save_to(mut self, v: Option<PathBuf>) -> Self {
-        self.0.save_to = v;
-        self
+    setters! {
+        /// Optional wall-clock cap on all training, in minutes (default none: training runs its steps and
+        /// epochs; a cap that stops it early is reported as such).
+        budget_minutes: Option<f64>,
+        /// Tokens per sequence including special tokens (default 128; quick: 64); longer texts are
+        /// truncated and counted.
+        max_length: usize,
+        /// Training sequences per batch (default 16).
+        batch_size: usize,
+        /// Batches accumulated per optimizer step (default 1).
+        grad_accum: usize,
+        /// Fine-tuning epochs of every arm; the best epoch on validation is kept (default 5; quick: 3).
+        epochs: usize,
+        /// Peak fine-tuning learning rate (default `None`: 3e-4 for `tiny`, 5e-5 for a checkpoint;
+        /// quick: 5e-4).
+        lr: Option<f64>,
+        /// Seed of initialisation, masking and batch order (default 42).
+        seed: u64,
+        /// Where to train (default CPU).
+        device: DeviceChoice,
+        /// CPU threads (default `None`: the cores this process may use, capped at what exists).
+        threads: Option<usize>,
+        /// For `tiny`: also fine-tune from random init for the same number of steps (default true).
+        compare_random_init: bool,
+        /// Size of the `tiny` model (default [`TinySize::default`]; quick: hidden 64, 2000 tokens).
+        tiny: TinySize,
+        /// MLM pretraining steps of the `tiny` model (default 1500; quick: 150).
+        pretrain_steps: usize,
+        /// Pretrain (and train the tokenizer) on the training rows' unlabelled companion text too (the
+        /// corpus's `context` column, e.g. mail bodies). Default true.
+        pretrain_on_context: bool,
+        /// Save the fine-tuned model (HF format) here (default `None`: not saved).
+        save_to: Option<PathBuf>,
     }
 
     /// Validate every setting (and, for `tiny` on the CPU, that the model fits in memory).

@@ -55,50 +55,25 @@ impl MlmOptions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sequences per step (default 16).
-    pub fn batch_size(mut self, v: usize) -> Self {
-        self.0.batch_size = v;
-        self
-    }
-    /// Peak learning rate (default 5e-4).
-    pub fn lr(mut self, v: f64) -> Self {
-        self.0.lr = v;
-        self
-    }
-    /// Fraction of tokens predicted (default 0.15).
-    pub fn mask_prob(mut self, v: f64) -> Self {
-        self.0.mask_prob = v;
-        self
-    }
-    /// Optimizer steps; the LR schedule decays to zero over them (default 1000).
-    pub fn steps(mut self, v: usize) -> Self {
-        self.0.steps = v;
-        self
-    }
-    /// Optional wall-clock cap: stops early, and the run says so (default none).
-    pub fn budget(mut self, v: Option<Duration>) -> Self {
-        self.0.budget = v;
-        self
-    }
-    /// AdamW weight decay (default 0.01).
-    pub fn weight_decay(mut self, v: f64) -> Self {
-        self.0.weight_decay = v;
-        self
-    }
-    /// Share of the steps spent warming the LR up (default 0.06).
-    pub fn warmup_frac(mut self, v: f64) -> Self {
-        self.0.warmup_frac = v;
-        self
-    }
-    /// Gradient-norm clip (default 1.0).
-    pub fn max_grad_norm(mut self, v: f64) -> Self {
-        self.0.max_grad_norm = v;
-        self
-    }
-    /// Seed of the initial weights, the masks and the batch order (default 42).
-    pub fn seed(mut self, v: u64) -> Self {
-        self.0.seed = v;
-        self
+    setters! {
+        /// Sequences per step (default 16).
+        batch_size: usize,
+        /// Peak learning rate (default 5e-4).
+        lr: f64,
+        /// Fraction of tokens predicted (default 0.15).
+        mask_prob: f64,
+        /// Optimizer steps; the LR schedule decays to zero over them (default 1000).
+        steps: usize,
+        /// Optional wall-clock cap: stops early, and the run says so (default none).
+        budget: Option<Duration>,
+        /// AdamW weight decay (default 0.01).
+        weight_decay: f64,
+        /// Share of the steps spent warming the LR up (default 0.06).
+        warmup_frac: f64,
+        /// Gradient-norm clip (default 1.0).
+        max_grad_norm: f64,
+        /// Seed of the initial weights, the masks and the batch order (default 42).
+        seed: u64,
     }
 
     /// Validates every setting.

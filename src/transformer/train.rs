@@ -64,68 +64,34 @@ impl Default for FineTuneOptions {
 }
 
 impl FineTuneOptions {
-    /// Sequences per micro-batch, what must fit in memory (default 16).
-    pub fn batch_size(mut self, v: usize) -> Self {
-        self.0.batch_size = v;
-        self
-    }
-    /// Micro-batches per optimizer step: the effective batch is `batch_size * grad_accum`
-    /// whatever fits in memory (default 1).
-    pub fn grad_accum(mut self, v: usize) -> Self {
-        self.0.grad_accum = v;
-        self
-    }
-    /// Maximum epochs (default 4).
-    pub fn epochs(mut self, v: usize) -> Self {
-        self.0.epochs = v;
-        self
-    }
-    /// Peak learning rate (default 3e-4, for small models trained here; use 2e-5..5e-5 for
-    /// pretrained base-size checkpoints).
-    pub fn lr(mut self, v: f64) -> Self {
-        self.0.lr = v;
-        self
-    }
-    /// AdamW weight decay on weights, not biases or layer norms (default 0.01).
-    pub fn weight_decay(mut self, v: f64) -> Self {
-        self.0.weight_decay = v;
-        self
-    }
-    /// Fraction of steps spent warming up, in [0, 1) (default 0.06).
-    pub fn warmup_frac(mut self, v: f64) -> Self {
-        self.0.warmup_frac = v;
-        self
-    }
-    /// Global gradient-norm clip, 0 disables (default 1.0).
-    pub fn max_grad_norm(mut self, v: f64) -> Self {
-        self.0.max_grad_norm = v;
-        self
-    }
-    /// Weight the loss by inverse class frequency `n / (2 n_c)` (default true).
-    pub fn class_weighted(mut self, v: bool) -> Self {
-        self.0.class_weighted = v;
-        self
-    }
-    /// Stop after this many epochs without a better validation F1, 0: never (default 2).
-    pub fn patience(mut self, v: usize) -> Self {
-        self.0.patience = v;
-        self
-    }
-    /// Optional wall-clock cap: training stops (and says so in the run's `stop`) when this
-    /// much time has passed (default none: training runs its epochs, the same on every machine).
-    pub fn budget(mut self, v: Option<Duration>) -> Self {
-        self.0.budget = v;
-        self
-    }
-    /// Batch size for evaluation (default 64).
-    pub fn eval_batch_size(mut self, v: usize) -> Self {
-        self.0.eval_batch_size = v;
-        self
-    }
-    /// Seed of the batch order and dropout masks (default 42).
-    pub fn seed(mut self, v: u64) -> Self {
-        self.0.seed = v;
-        self
+    setters! {
+        /// Sequences per micro-batch, what must fit in memory (default 16).
+        batch_size: usize,
+        /// Micro-batches per optimizer step: the effective batch is `batch_size * grad_accum`
+        /// whatever fits in memory (default 1).
+        grad_accum: usize,
+        /// Maximum epochs (default 4).
+        epochs: usize,
+        /// Peak learning rate (default 3e-4, for small models trained here; use 2e-5..5e-5 for
+        /// pretrained base-size checkpoints).
+        lr: f64,
+        /// AdamW weight decay on weights, not biases or layer norms (default 0.01).
+        weight_decay: f64,
+        /// Fraction of steps spent warming up, in [0, 1) (default 0.06).
+        warmup_frac: f64,
+        /// Global gradient-norm clip, 0 disables (default 1.0).
+        max_grad_norm: f64,
+        /// Weight the loss by inverse class frequency `n / (2 n_c)` (default true).
+        class_weighted: bool,
+        /// Stop after this many epochs without a better validation F1, 0: never (default 2).
+        patience: usize,
+        /// Optional wall-clock cap: training stops (and says so in the run's `stop`) when this
+        /// much time has passed (default none: training runs its epochs, the same on every machine).
+        budget: Option<Duration>,
+        /// Batch size for evaluation (default 64).
+        eval_batch_size: usize,
+        /// Seed of the batch order and dropout masks (default 42).
+        seed: u64,
     }
 
     /// Validate every setting.
