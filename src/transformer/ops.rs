@@ -193,6 +193,30 @@ macro_rules! by_dtype_bwd {
     };
 }
 
+/// A two-input fused op: its name, its CPU forward (`fwd` for f32 and f64) and, where it has
+/// one, its backward, written out after the name.
+macro_rules! op2 {
+    ($ty:ty, $name:literal $(, $($bwd:tt)*)?) => {
+        impl CustomOp2 for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn cpu_fwd(
+                &self,
+                s1: &CpuStorage,
+                l1: &Layout,
+                s2: &CpuStorage,
+                l2: &Layout,
+            ) -> Result<(CpuStorage, Shape)> {
+                by_dtype!(self, s1, fwd(s1, l1, s2, l2))
+            }
+
+            $($($bwd)*)?
+        }
+    };
+}
+
 /// A three-input fused op: its name, its CPU forward (`fwd` for f32 and f64) and, where it has
 /// one, its backward, written out after the name.
 macro_rules! op3 {
@@ -366,21 +390,9 @@ impl DropoutAdd {
     }
 }
 
-impl CustomOp2 for DropoutAdd {
-    fn name(&self) -> &'static str {
-        "textlab-dropout-add"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2))
-    }
-
+op2!(
+    DropoutAdd,
+    "textlab-dropout-add",
     fn bwd(
         &self,
         _x: &Tensor,
@@ -390,7 +402,7 @@ impl CustomOp2 for DropoutAdd {
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         Ok((Some(dropout(grad, Some(&self.0))?), Some(grad.clone())))
     }
-}
+);
 
 /// `dropout(x) + residual` (the sublayer output's dropout and the residual connection), in one
 /// pass and one graph node; `x + residual` when `mask` is `None`.
@@ -533,21 +545,9 @@ impl AttentionSoftmax {
     }
 }
 
-impl CustomOp2 for AttentionSoftmax {
-    fn name(&self) -> &'static str {
-        "textlab-attention-softmax"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self, s1, fwd(s1, l1, s2, l2))
-    }
-
+op2!(
+    AttentionSoftmax,
+    "textlab-attention-softmax",
     fn bwd(
         &self,
         scores: &Tensor,
@@ -558,7 +558,7 @@ impl CustomOp2 for AttentionSoftmax {
         let g = scores.apply_op3_no_bwd(mask, &grad.contiguous()?, &AttentionSoftmaxBwd(self))?;
         Ok((Some(g), None))
     }
-}
+);
 
 struct AttentionSoftmaxBwd<'a>(&'a AttentionSoftmax);
 
