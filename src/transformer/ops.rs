@@ -1135,6 +1135,36 @@ struct LayerNorm {
 }
 
 /// Mean and standard deviation of a row, two-pass as the unfused composition.
+/// One row of layer norm's backward: `dx` for the row `x` that was normalised, from its output
+/// gradient `g` and the weight `w`; the row's shares of dw and db are added into `pw` and `pb`.
+fn norm_row_bwd<T: Real>(
+    x: &[T],
+    g: &[T],
+    w: &[T],
+    eps: T,
+    dx: &mut [T],
+    pw: &mut [T],
+    pb: &mut [T],
+) {
+    let n = x.len();
+    let nf = T::from_f64(n as f64);
+    let (mean, std) = moments(x, eps);
+    let (mut a, mut c) = (T::zero(), T::zero());
+    for i in 0..n {
+        let xh = (x[i] - mean) / std;
+        let gw = g[i] * w[i];
+        a += gw;
+        c += gw * xh;
+        pw[i] += g[i] * xh;
+        pb[i] += g[i];
+    }
+    let (a, c) = (a / nf, c / nf);
+    for i in 0..n {
+        let xh = (x[i] - mean) / std;
+        dx[i] = (g[i] * w[i] - a - xh * c) / std;
+    }
+}
+
 fn moments<T: Real>(x: &[T], eps: T) -> (T, T) {
     let n = T::from_f64(x.len() as f64);
     let mut sum = T::zero();
@@ -1200,7 +1230,6 @@ impl LayerNorm {
         let w = slice::<T>(s2, l2, self.name())?;
         let g = slice::<T>(s3, l3, self.name())?;
         let eps = T::from_f64(self.eps);
-        let nf = T::from_f64(n as f64);
         let mut out = zeros::<T>(x.len() + 2 * n);
         let (dx, tail) = out.split_at_mut(x.len());
         let partials: Vec<Vec<T>> = dx
@@ -1212,21 +1241,7 @@ impl LayerNorm {
                 let mut part = vec![T::zero(); 2 * n];
                 let (pw, pb) = part.split_at_mut(n);
                 for ((dx, x), g) in dx.chunks_mut(n).zip(x.chunks(n)).zip(g.chunks(n)) {
-                    let (mean, std) = moments(x, eps);
-                    let (mut a, mut c) = (T::zero(), T::zero());
-                    for i in 0..n {
-                        let xh = (x[i] - mean) / std;
-                        let gw = g[i] * w[i];
-                        a += gw;
-                        c += gw * xh;
-                        pw[i] += g[i] * xh;
-                        pb[i] += g[i];
-                    }
-                    let (a, c) = (a / nf, c / nf);
-                    for i in 0..n {
-                        let xh = (x[i] - mean) / std;
-                        dx[i] = (g[i] * w[i] - a - xh * c) / std;
-                    }
+                    norm_row_bwd(x, g, w, eps, dx, pw, pb);
                 }
                 part
             })
@@ -1395,7 +1410,6 @@ impl DropoutAddNorm {
         }
         let w = &wb[..n];
         let eps = T::from_f64(self.eps);
-        let nf = T::from_f64(n as f64);
         let mut out = zeros::<T>(2 * x.len() + 2 * n);
         let (dx, rest) = out.split_at_mut(x.len());
         let (dr, tail) = rest.split_at_mut(x.len());
@@ -1418,21 +1432,7 @@ impl DropoutAddNorm {
                 {
                     let i = bi * ROW_BLOCK + j;
                     self.sum_row(i, x, r, &mut s);
-                    let (mean, std) = moments(&s, eps);
-                    let (mut a, mut c) = (T::zero(), T::zero());
-                    for k in 0..n {
-                        let xh = (s[k] - mean) / std;
-                        let gw = g[k] * w[k];
-                        a += gw;
-                        c += gw * xh;
-                        pw[k] += g[k] * xh;
-                        pb[k] += g[k];
-                    }
-                    let (a, c) = (a / nf, c / nf);
-                    for k in 0..n {
-                        let xh = (s[k] - mean) / std;
-                        dr[k] = (g[k] * w[k] - a - xh * c) / std;
-                    }
+                    norm_row_bwd(&s, g, w, eps, dr, pw, pb);
                     match &self.drop {
                         Some(d) => {
                             for ((dx, &dr), &m) in dx.iter_mut().zip(&*dr).zip(&d.0[i * n..][..n]) {
