@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The crates a slot's build compiles, each with its weight.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,8 +129,9 @@ fn rust_bytes(dir: &Path) -> u64 {
 }
 
 /// Library stems (`polars_core`) whose `lib<stem>-<hash>.{rlib,rmeta,so}` is in `dirs`.
-pub fn built_crates(dirs: &[PathBuf]) -> HashSet<String> {
-    let mut built = HashSet::new();
+/// Library stems present in `dirs`, each with the time its newest library was written.
+pub fn built_crates(dirs: &[PathBuf]) -> HashMap<String, SystemTime> {
+    let mut built: HashMap<String, SystemTime> = HashMap::new();
     for dir in dirs {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let name = entry.file_name();
@@ -143,10 +144,23 @@ pub fn built_crates(dirs: &[PathBuf]) -> HashSet<String> {
                 continue;
             };
             let stem = stem.rsplit_once('-').map_or(stem, |(s, _)| s);
-            built.insert(stem.to_string());
+            let at = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let newest = built.entry(stem.to_string()).or_insert(at);
+            *newest = (*newest).max(at);
         }
     }
     built
+}
+
+/// Whether cargo wrote a dependency's library since `started`: textlab, the notebook crate and
+/// the cell crate always compile; anything else means the seeded units did not match.
+fn rewritten_dependency(built: &HashMap<String, SystemTime>, started: SystemTime) -> bool {
+    built.iter().any(|(stem, at)| {
+        *at >= started && !["textlab", "textlab_notebook", "ctx"].contains(&stem.as_str())
+    })
 }
 
 /// One progress line: a bar, the share of the weighted graph, crates, elapsed and what is left.
@@ -195,9 +209,20 @@ pub struct Watcher {
 
 impl Watcher {
     /// Starts watching; `plan` is computed on the watcher's thread (cargo metadata takes a second).
-    pub fn start(notebook_crate: PathBuf, slot: PathBuf, host: String, every: Duration) -> Watcher {
+    ///
+    /// `seeded`: the slot's dependencies were copied from the project's release build. They count
+    /// as built until cargo writes one of them anew (that build used other settings); from then
+    /// on only libraries written during this build count.
+    pub fn start(
+        notebook_crate: PathBuf,
+        slot: PathBuf,
+        host: String,
+        every: Duration,
+        seeded: bool,
+    ) -> Watcher {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let started = SystemTime::now();
         let thread = std::thread::spawn(move || {
             let t = Instant::now();
             let plan = match BuildPlan::for_crate(&notebook_crate, &host) {
@@ -208,14 +233,29 @@ impl Watcher {
                 }
             };
             let dirs = [
+                // Our evcxr's release profile (`EVCXR_RELEASE_PROFILE`).
+                slot.join("target").join("release").join("deps"),
                 slot.join("target").join(&host).join("debug").join("deps"),
                 // Proc-macros and build scripts are built for the host without `--target`.
                 slot.join("target").join("debug").join("deps"),
             ];
             let mut last = Instant::now() - every;
+            let mut rebuilding = !seeded;
             while !flag.load(Ordering::SeqCst) {
                 if last.elapsed() >= every {
-                    let built = built_crates(&dirs);
+                    let written = built_crates(&dirs);
+                    if !rebuilding && rewritten_dependency(&written, started) {
+                        rebuilding = true;
+                        eprintln!(
+                            "  the release build's dependencies were made with other settings: \
+                             compiling them for the notebook (about 15 min on 2 cores)"
+                        );
+                    }
+                    let built = written
+                        .into_iter()
+                        .filter(|(_, at)| !seeded || !rebuilding || *at >= started)
+                        .map(|(stem, _)| stem)
+                        .collect();
                     let (done, n) = plan.done(&built);
                     eprintln!(
                         "  {}",
@@ -292,9 +332,25 @@ mod tests {
             std::fs::write(dir.path().join(f), b"").unwrap();
         }
         let built = built_crates(&[dir.path().to_path_buf(), dir.path().join("missing")]);
-        let mut names: Vec<_> = built.into_iter().collect();
+        let mut names: Vec<_> = built.into_keys().collect();
         names.sort();
         assert_eq!(names, ["polars_core", "serde_derive", "textlab_notebook"]);
+    }
+
+    #[test]
+    fn a_seeded_dependency_written_again_means_the_seed_did_not_match() {
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let started = old + Duration::from_secs(3600);
+        let later = started + Duration::from_secs(5);
+        let mut built = HashMap::from([
+            ("polars_core".to_string(), old),
+            ("textlab".to_string(), later),
+            ("textlab_notebook".to_string(), later),
+            ("ctx".to_string(), later),
+        ]);
+        assert!(!rewritten_dependency(&built, started));
+        built.insert("polars_core".to_string(), later);
+        assert!(rewritten_dependency(&built, started));
     }
 
     #[test]

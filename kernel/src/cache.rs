@@ -1,12 +1,14 @@
 //! The evcxr configuration and the persistent build cache shared by the kernel and the runner.
 //!
-//! evcxr compiles a notebook's crate (and with it textlab, polars, candle) with its own flags
-//! (`-Cprefer-dynamic`, its own `[profile.dev]`, an explicit `--target`) in `$EVCXR_TMPDIR/target`,
-//! so nothing from our `cargo build --release` can be reused: the best we can do is keep that
-//! directory between kernel starts. Two evcxr processes must never share one (each rewrites the
-//! crate's `src/lib.rs` before building), so the cache is split into slots, `slot-0`, `slot-1`, ...
-//! each guarded by an exclusive `flock`: a kernel or a runner takes the first free slot. With one
-//! notebook open at a time everything lands in the warm `slot-0`.
+//! evcxr compiles a notebook's crate (and with it textlab, polars, candle) in
+//! `$EVCXR_TMPDIR/target`. On Linux our evcxr patch builds it with cargo's release profile, no
+//! `--target` and no `RUSTFLAGS` (`EVCXR_RELEASE_PROFILE`), so the dependencies are the very units
+//! of the project's own `cargo build --release`: a cold cache is seeded from that build and only
+//! textlab and the notebook crate compile. The directory is kept between kernel starts. Two evcxr
+//! processes must never share one (each rewrites the crate's `src/lib.rs` before building), so the
+//! cache is split into slots, `slot-0`, `slot-1`, ... each guarded by an exclusive `flock`: a
+//! kernel or a runner takes the first free slot. With one notebook open at a time everything lands
+//! in the warm `slot-0`; a new slot is seeded from the warmest other slot.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -191,21 +193,39 @@ pub fn engine_env() -> Vec<(&'static str, String)> {
         ("EVCXR_SKIP_START_EVAL", "1"),
         // Cells after the first run cargo's rustc command for the cell crate without cargo.
         ("EVCXR_DIRECT_RUSTC", "1"),
+        // Dependencies built as `cargo build --release` builds them, so a cold slot is seeded
+        // from the project's build. Linux only: without rpath the loader needs the
+        // `LD_LIBRARY_PATH` of `child_library_path`.
+        (
+            RELEASE_PROFILE_ENV,
+            if cfg!(target_os = "linux") { "1" } else { "0" },
+        ),
     ]
     .into_iter()
     .map(|(key, default)| (key, std::env::var(key).unwrap_or_else(|_| default.into())))
     .collect()
 }
 
+const RELEASE_PROFILE_ENV: &str = "EVCXR_RELEASE_PROFILE";
+
+/// Whether evcxr builds with cargo's release profile (see [`engine_env`]).
+pub fn release_profile() -> bool {
+    engine_env()
+        .iter()
+        .any(|(key, value)| *key == RELEASE_PROFILE_ENV && value == "1")
+}
+
 /// `LD_LIBRARY_PATH` for evcxr's child process: the toolchain's `lib/rustlib/<host>/lib` and the
-/// slot's `target/<host>/debug/deps` (where the notebook crate's `dylib` is built), prepended to
-/// the current value.
+/// slot's `deps` directories (where the notebook crate's `dylib` is built: `target/release/deps`
+/// with the release profile, `target/<host>/debug/deps` with evcxr's own), prepended to the
+/// current value.
 ///
 /// evcxr builds cells with `-Cprefer-dynamic`, so each cell library needs `libstd-*.so` and
-/// `libtextlab_notebook.so`. rustc writes `$ORIGIN`-relative RUNPATHs for a library in
-/// `target/<triple>/debug/deps/`, but evcxr loads a copy one directory up, so the paths climb one
-/// level too many. In evcxr's default `/tmp/.tmpXXXX` that lands on `/` and libstd still happens
-/// to resolve; in `~/.cache/textlab/evcxr/slot-N` nothing does (`dlopen failed`).
+/// `libtextlab_notebook.so`. The release profile writes no RUNPATH at all. evcxr's dev profile
+/// writes `$ORIGIN`-relative ones for a library in `target/<triple>/debug/deps/`, but evcxr loads a
+/// copy one directory up, so the paths climb one level too many. In evcxr's default
+/// `/tmp/.tmpXXXX` that lands on `/` and libstd still happens to resolve; in
+/// `~/.cache/textlab/evcxr/slot-N` nothing does (`dlopen failed`).
 pub fn child_library_path(slot: &Path) -> Option<std::ffi::OsString> {
     let (sysroot, host) = (rustc_print(&["--print", "sysroot"])?, rustc_host()?);
     let lib = Path::new(sysroot.trim())
@@ -213,20 +233,37 @@ pub fn child_library_path(slot: &Path) -> Option<std::ffi::OsString> {
         .join("rustlib")
         .join(&host)
         .join("lib");
-    let deps = deps_dir(slot, &host);
+    // Both layouts: the bench's "before" side runs evcxr's own profile on the same slot.
+    let deps = [release_deps_dir(slot), debug_deps_dir(slot, &host)];
     // glibc's loader marks a search directory that does not exist when the child starts as missing
     // for the whole process: on a cold slot, the libraries built there later were never found
     // (measured: the first cell after a cold build failed to load its library, a restart worked).
-    let _ = fs::create_dir_all(&deps);
-    let mut paths = vec![lib, deps];
+    for dir in &deps {
+        let _ = fs::create_dir_all(dir);
+    }
+    let mut paths = vec![lib];
+    paths.extend(deps);
     if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
         paths.extend(std::env::split_paths(&old));
     }
     std::env::join_paths(paths).ok()
 }
 
-/// Where evcxr puts a slot's compiled libraries (it always builds with an explicit `--target`).
+/// Where evcxr puts a slot's compiled libraries.
 pub fn deps_dir(slot: &Path, host: &str) -> PathBuf {
+    if release_profile() {
+        release_deps_dir(slot)
+    } else {
+        debug_deps_dir(slot, host)
+    }
+}
+
+fn release_deps_dir(slot: &Path) -> PathBuf {
+    slot.join("target").join("release").join("deps")
+}
+
+/// evcxr's own layout: the dev profile with an explicit `--target`.
+fn debug_deps_dir(slot: &Path, host: &str) -> PathBuf {
     slot.join("target").join(host).join("debug").join("deps")
 }
 
@@ -263,6 +300,9 @@ fn rustc_print(args: &[&str]) -> Option<String> {
 pub enum SlotState {
     /// Nothing built yet: the first start compiles textlab and all its dependencies.
     Cold,
+    /// The dependencies were copied from this release build: the first start compiles textlab
+    /// and the notebook crate (everything, if that build used other settings).
+    Seeded(PathBuf),
     /// Built, but this source file changed since: the first start recompiles textlab.
     Stale(PathBuf),
     /// Built from the current sources.
@@ -278,6 +318,12 @@ impl SlotState {
                  the notebook (once per machine; about 15 min on 2 cores)"
                     .into(),
             ),
+            SlotState::Seeded(release) => Some(format!(
+                "new build cache, its dependencies taken from the release build in {}: \
+                 compiling textlab for the notebook (about 1 min on 2 cores; if that build used \
+                 other settings, everything, about 15 min)",
+                release.display()
+            )),
             SlotState::Stale(path) => Some(format!(
                 "textlab changed since this build cache was made ({}): rebuilding what changed \
                  (up to 1-2 min on 2 cores)",
@@ -304,7 +350,10 @@ pub fn mark_verified(slot: &Path) {
 pub fn slot_state(slot: &Path, repo: &Path, host: &str) -> SlotState {
     let lib = deps_dir(slot, host).join(format!("lib{}.so", NOTEBOOK_CRATE.replace('-', "_")));
     let Ok(mut built) = fs::metadata(&lib).and_then(|m| m.modified()) else {
-        return SlotState::Cold;
+        return match fs::read_to_string(slot.join(SEEDED_STAMP)) {
+            Ok(release) => SlotState::Seeded(PathBuf::from(release)),
+            Err(_) => SlotState::Cold,
+        };
     };
     if let Ok(verified) = fs::metadata(slot.join(VERIFIED_STAMP)).and_then(|m| m.modified()) {
         built = built.max(verified);
@@ -385,24 +434,8 @@ pub fn acquire_slot(root: &Path, repo: &Path) -> io::Result<Slot> {
         }
         let dir = root.join(format!("slot-{index}"));
         fs::create_dir_all(&dir)?;
-        if !dir.join("target").exists()
-            && let Some(from) = warmest_other_slot(root, index)
-        {
-            let t = std::time::Instant::now();
-            eprintln!(
-                "build cache slot {index} is cold: seeding it from {} (a copy, so both kernels \
-                 can build at once)",
-                from.display()
-            );
-            match seed_target(&from.join("target"), &dir) {
-                Ok(bytes) => eprintln!(
-                    "  copied {:.0} MB in {:.1} s",
-                    bytes as f64 / 1e6,
-                    t.elapsed().as_secs_f64()
-                ),
-                // A cold slot still works, it only compiles everything once.
-                Err(e) => eprintln!("  could not seed it ({e}); it will compile from scratch"),
-            }
+        if !dir.join("target").exists() {
+            seed_cold_slot(root, index, repo, &dir);
         }
         let lockfile = dir.join("Cargo.lock");
         if !lockfile.exists() {
@@ -412,6 +445,115 @@ pub fn acquire_slot(root: &Path, repo: &Path) -> io::Result<Slot> {
         return Ok(Slot { index, dir, lock });
     }
     unreachable!("slot indices are unbounded")
+}
+
+/// Fills the cold slot `dir`: from the warmest other slot, else (release profile) from the
+/// project's own release build. A slot left cold still works; it compiles everything once.
+fn seed_cold_slot(root: &Path, index: usize, repo: &Path, dir: &Path) {
+    let t = std::time::Instant::now();
+    let seeded = if let Some(from) = warmest_other_slot(root, index) {
+        eprintln!(
+            "build cache slot {index} is cold: seeding it from {} (a copy, so both kernels \
+             can build at once)",
+            from.display()
+        );
+        seed_target(&from.join("target"), dir)
+    } else if release_profile()
+        && let Some(release) = project_release_dir(repo)
+    {
+        eprintln!(
+            "build cache slot {index} is cold: seeding its dependencies from the project's \
+             release build {} (the units `cargo build --release` compiled)",
+            release.display()
+        );
+        seed_from_release(&release, dir).inspect(|_| {
+            let _ = fs::write(dir.join(SEEDED_STAMP), release.to_string_lossy().as_bytes());
+        })
+    } else {
+        return;
+    };
+    match seeded {
+        Ok(bytes) => eprintln!(
+            "  copied {:.0} MB in {:.1} s",
+            bytes as f64 / 1e6,
+            t.elapsed().as_secs_f64()
+        ),
+        Err(e) => eprintln!("  could not seed it ({e}); it will compile from scratch"),
+    }
+}
+
+/// Written into a slot seeded from a release build; holds that build's directory.
+const SEEDED_STAMP: &str = ".textlab-seeded-from";
+
+/// The `release` directory of the project's own build: the one this program was built in (`cargo
+/// run --release -p textlab-kernel` uses the project's target directory), else the one cargo names
+/// for `repo`. `None` when neither holds a build.
+fn project_release_dir(repo: &Path) -> Option<PathBuf> {
+    let is_build = |d: &Path| d.join(".fingerprint").is_dir() && d.join("deps").is_dir();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        && dir.file_name() == Some("release".as_ref())
+        && is_build(&dir)
+    {
+        return Some(dir);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(repo.join("Cargo.toml"))
+        .output()
+        .ok()?;
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let dir = PathBuf::from(meta["target_directory"].as_str()?).join("release");
+    is_build(&dir).then_some(dir)
+}
+
+/// Copies what cargo needs to find a release build's units fresh (`.fingerprint`, `build` and the
+/// libraries in `deps`; not executables such as test binaries, not `incremental`) into
+/// `slot/target/release`, keeping file times, staged and renamed into place like
+/// [`seed_target`]. Holds cargo's lock on that build directory meanwhile (shared: a `cargo build`
+/// there waits for the copy rather than change files under it); a build running there now makes
+/// it give up rather than copy half-written files.
+pub fn seed_from_release(release: &Path, slot: &Path) -> io::Result<u64> {
+    let lock = File::open(release.join(".cargo-lock")).ok();
+    if let Some(lock) = &lock {
+        // SAFETY: flock on a descriptor we own.
+        let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(io::Error::other(format!(
+                "cargo is building in {} right now",
+                release.display()
+            )));
+        }
+    }
+    let staging = slot.join(format!("target.seeding-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let to = staging.join("release");
+    let copy = || -> io::Result<u64> {
+        let mut bytes = 0;
+        for part in [".fingerprint", "build"] {
+            bytes += copy_tree(&release.join(part), &to.join(part), &|_| true)?;
+        }
+        // Libraries, metadata and dep-info all have an extension; executables have none.
+        bytes += copy_tree(&release.join("deps"), &to.join("deps"), &|p| {
+            p.extension().is_some()
+        })?;
+        fs::rename(&staging, slot.join("target"))?;
+        Ok(bytes)
+    };
+    let result = copy();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    drop(lock);
+    result
 }
 
 /// The other slot whose `target` was written last (the warmest), if any.
@@ -447,7 +589,7 @@ fn warmest_other_slot(root: &Path, index: usize) -> Option<PathBuf> {
 pub fn seed_target(from: &Path, slot: &Path) -> io::Result<u64> {
     let staging = slot.join(format!("target.seeding-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
-    let result = copy_tree(from, &staging).and_then(|bytes| {
+    let result = copy_tree(from, &staging, &|_| true).and_then(|bytes| {
         fs::rename(&staging, slot.join("target"))?;
         Ok(bytes)
     });
@@ -457,7 +599,8 @@ pub fn seed_target(from: &Path, slot: &Path) -> io::Result<u64> {
     result
 }
 
-fn copy_tree(from: &Path, to: &Path) -> io::Result<u64> {
+/// Copies the tree `from` to `to` with file times, leaving out the files `keep` refuses.
+fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) -> io::Result<u64> {
     fs::create_dir_all(to)?;
     let mut bytes = 0;
     for entry in fs::read_dir(from)? {
@@ -465,7 +608,9 @@ fn copy_tree(from: &Path, to: &Path) -> io::Result<u64> {
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            bytes += copy_tree(&src, &dst)?;
+            bytes += copy_tree(&src, &dst, keep)?;
+        } else if !keep(&src) {
+            continue;
         } else if kind.is_symlink() {
             std::os::unix::fs::symlink(fs::read_link(&src)?, &dst)?;
         } else {
@@ -589,7 +734,7 @@ mod tests {
         // A slot that already has a target is left alone.
         drop(second);
         fs::write(deps.join("libtextlab.rlib"), b"changed").unwrap();
-        let again = reacquire(root.path(), repo.path(), 1);
+        let _again = reacquire(root.path(), repo.path(), 1);
         assert_eq!(fs::read(&copied).unwrap(), b"compiled");
         drop(warm);
     }
@@ -666,6 +811,92 @@ mod tests {
         assert!(std::env::split_paths(&path).any(|p| p == deps));
     }
 
+    #[test]
+    fn a_release_build_seeds_libraries_and_fingerprints_not_executables() {
+        let release = tempfile::tempdir().unwrap();
+        let r = release.path();
+        for dir in [
+            ".fingerprint/polars-0a",
+            "build/zstd-sys-1b/out",
+            "deps",
+            "incremental/x",
+        ] {
+            fs::create_dir_all(r.join(dir)).unwrap();
+        }
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(2_000_000);
+        for (file, body) in [
+            (".fingerprint/polars-0a/lib-polars", &b"hash"[..]),
+            ("build/zstd-sys-1b/output", b"cargo:rustc-link-lib=zstd"),
+            ("build/zstd-sys-1b/out/libzstd.a", b"archive"),
+            ("deps/libpolars-0a.rlib", b"rlib"),
+            ("deps/libpolars-0a.rmeta", b"rmeta"),
+            ("deps/polars-0a.d", b"dep-info"),
+            ("deps/textlab-77", b"a test binary"),
+            ("incremental/x/part", b"incremental"),
+            ("textlab", b"the binary"),
+        ] {
+            let path = r.join(file);
+            fs::write(&path, body).unwrap();
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let slot = tempfile::tempdir().unwrap();
+        let bytes = seed_from_release(r, slot.path()).unwrap();
+        let seeded = slot.path().join("target/release");
+        for file in [
+            ".fingerprint/polars-0a/lib-polars",
+            "build/zstd-sys-1b/output",
+            "build/zstd-sys-1b/out/libzstd.a",
+            "deps/libpolars-0a.rlib",
+            "deps/libpolars-0a.rmeta",
+            "deps/polars-0a.d",
+        ] {
+            let meta = fs::metadata(seeded.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(meta.modified().unwrap(), old, "{file} keeps its time");
+        }
+        for file in ["deps/textlab-77", "incremental", "textlab"] {
+            assert!(!seeded.join(file).exists(), "{file} is not copied");
+        }
+        assert_eq!(bytes, (4 + 25 + 7 + 4 + 5 + 8) as u64);
+        assert_eq!(deps_dir_files(&seeded.join("deps")), 3);
+
+        // While cargo builds there (its exclusive lock on `.cargo-lock`), nothing is copied.
+        let lock = File::create(r.join(".cargo-lock")).unwrap();
+        // SAFETY: flock on a descriptor we own.
+        assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+        let other = tempfile::tempdir().unwrap();
+        let err = seed_from_release(r, other.path()).unwrap_err();
+        assert!(err.to_string().contains("cargo is building"), "{err}");
+        assert!(!other.path().join("target").exists());
+    }
+
+    fn deps_dir_files(dir: &Path) -> usize {
+        fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn a_seeded_slot_says_only_textlab_compiles() {
+        let slot = tempfile::tempdir().unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        fs::write(
+            slot.path().join(SEEDED_STAMP),
+            "/home/me/target/release".as_bytes(),
+        )
+        .unwrap();
+        let state = slot_state(slot.path(), repo.path(), "x86_64-unknown-linux-gnu");
+        assert_eq!(
+            state,
+            SlotState::Seeded(PathBuf::from("/home/me/target/release"))
+        );
+        let message = state.message().unwrap();
+        assert!(message.contains("/home/me/target/release"), "{message}");
+        assert!(message.contains("about 1 min"), "{message}");
+    }
+
     /// Acquires slot `index` just released by this process. A flock lives as long as any copy
     /// of its descriptor: a process spawned by a test running in parallel holds a copy from fork
     /// until exec, so the release can lag by a moment (CI saw slot 2 handed out instead of 1).
@@ -689,7 +920,7 @@ mod tests {
         let b = acquire_slot(root.path(), repo.path()).unwrap();
         assert_eq!((a.index, b.index), (0, 1));
         drop(a);
-        let c = reacquire(root.path(), repo.path(), 0);
+        let _c = reacquire(root.path(), repo.path(), 0);
         assert!(root.path().join(".cargo/config.toml").exists());
     }
 }

@@ -345,21 +345,30 @@ fn cmd_bench_side(side: bench::Side, repeat: usize) -> Result<(), String> {
             slot
         }
         bench::Side::TextlabRlib => {
+            // The set-up before: evcxr as published (whole graph analysed, `?` found by trial,
+            // its own profile). Its profile is chosen before the slot is taken, so that a cold
+            // slot is not seeded from the release build, which that profile cannot use.
+            // SAFETY: no other thread exists yet.
+            unsafe { std::env::set_var("EVCXR_RELEASE_PROFILE", "0") };
             let slot = cache::acquire_slot(&root, &repo)
                 .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
             runner::prepare_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;
             cache::write_rlib_config(&config.0, &repo).map_err(|e| e.to_string())?;
-            // The set-up before: evcxr as published (whole graph analysed, `?` found by trial).
-            // SAFETY: no other thread exists yet.
+            // SAFETY: as above.
             unsafe {
                 for (key, _) in cache::engine_env() {
-                    std::env::remove_var(key);
+                    if key != "EVCXR_RELEASE_PROFILE" {
+                        std::env::remove_var(key);
+                    }
                 }
             }
             slot
         }
         bench::Side::PlainEvcxr => {
-            // Its own cache, so the anchor never touches (or benefits from) textlab's.
+            // evcxr as published, in its own cache, so the anchor never touches (or benefits
+            // from) textlab's.
+            // SAFETY: no other thread exists yet.
+            unsafe { std::env::set_var("EVCXR_RELEASE_PROFILE", "0") };
             let slot = cache::acquire_slot(&root.join("plain-evcxr"), &repo)
                 .map_err(|e| format!("cannot take a build-cache slot: {e}"))?;
             runner::prepare_plain_process(&config.0, &slot.dir).map_err(|e| e.to_string())?;

@@ -454,11 +454,13 @@ fn build_watcher(say: &dyn Fn(String)) -> Option<crate::build_progress::Watcher>
     let repo = crate::cache::textlab_repo();
     let state = crate::cache::slot_state(&slot, &repo, &host);
     say(state.message()?);
-    if state != crate::cache::SlotState::Cold {
+    let seeded = match state {
+        crate::cache::SlotState::Cold => false,
+        crate::cache::SlotState::Seeded(_) => true,
         // Only textlab recompiles: every other crate is already in place, so a bar would sit
         // at 100% (cargo's own "Compiling textlab" line follows).
-        return None;
-    }
+        crate::cache::SlotState::Stale(_) | crate::cache::SlotState::Warm => return None,
+    };
     let notebook_crate =
         crate::cache::write_notebook_crate(&crate::cache::cache_root(), &repo).ok()?;
     Some(crate::build_progress::Watcher::start(
@@ -466,6 +468,7 @@ fn build_watcher(say: &dyn Fn(String)) -> Option<crate::build_progress::Watcher>
         slot,
         host,
         Duration::from_secs(15),
+        seeded,
     ))
 }
 

@@ -189,8 +189,15 @@ impl Config {
             command.arg("--offline");
         }
 
-        let mut rustflags = vec!["-Cprefer-dynamic".to_owned()];
-        if self.linker == "lld" {
+        // textlab patch: with the release profile, `-Cprefer-dynamic` reaches the cell crate only
+        // (see `release_profile`); every other flag stays where evcxr puts it.
+        let release = crate::module::release_profile();
+        let mut rustflags = if release {
+            Vec::new()
+        } else {
+            vec!["-Cprefer-dynamic".to_owned()]
+        };
+        if self.linker == "lld" && !release {
             rustflags.push(format!("-Clink-arg=-fuse-ld={}", self.linker));
         }
         if self.time_passes {
@@ -200,14 +207,28 @@ impl Config {
             rustflags.push(format!("-Zcodegen-backend={backend}"));
         }
 
+        let command_name = if release && command_name == "build" {
+            "rustc"
+        } else {
+            command_name
+        };
         command
             .arg(command_name)
             .current_dir(self.crate_dir())
             .env("CARGO_TARGET_DIR", "target")
             // Ignore global build.build-dir, since we rely on stuff being under "target".
             .env("CARGO_BUILD_BUILD_DIR", "target")
-            .env("RUSTC", &self.rustc_path)
-            .env("RUSTFLAGS", rustflags.join(" "))
+            .env("RUSTC", &self.rustc_path);
+        if release && rustflags.is_empty() {
+            // Not even the caller's: the dependencies must build exactly as `cargo build
+            // --release` builds them, whatever environment the kernel was started from.
+            command
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        } else {
+            command.env("RUSTFLAGS", rustflags.join(" "));
+        }
+        command
             .envs(&self.build_envs)
             .env(crate::module::CORE_EXTERN_ENV, &self.core_extern);
         if self.cache_bytes > 0 {
@@ -218,7 +239,16 @@ impl Config {
             );
         }
 
-        if command_name == "build" || command_name == "check" {
+        if release && (command_name == "rustc" || command_name == "check") {
+            command.arg("--release").arg("--message-format=json");
+            if command_name == "rustc" {
+                // `cargo rustc` gives these to the cell crate only; the flags above were empty.
+                command.args(["--lib", "--", "-Cprefer-dynamic"]);
+                if self.linker == "lld" {
+                    command.arg(format!("-Clink-arg=-fuse-ld={}", self.linker));
+                }
+            }
+        } else if command_name == "build" || command_name == "check" {
             command
                 .arg("--target")
                 .arg(&self.target)
@@ -249,10 +279,17 @@ impl Config {
     }
 
     pub(crate) fn deps_dir(&self) -> PathBuf {
+        if crate::module::release_profile() {
+            return self.target_dir().join("release").join("deps");
+        }
         self.target_dir().join("debug").join("deps")
     }
 
     pub(crate) fn target_dir(&self) -> PathBuf {
+        if crate::module::release_profile() {
+            // No `--target`: the host's units, as a plain `cargo build --release` names them.
+            return self.common_target_dir();
+        }
         self.common_target_dir().join(&self.target)
     }
 

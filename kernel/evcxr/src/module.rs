@@ -150,6 +150,23 @@ struct RustcInvocation {
     cwd: String,
 }
 
+/// textlab patch: build the cell crate and its dependencies with cargo's `release` profile, for the
+/// host without `--target` and without `RUSTFLAGS`; the cell crate alone gets the `:opt` level,
+/// debug assertions and incremental builds (a package override in its manifest) and
+/// `-Cprefer-dynamic` (through `cargo rustc`). On by `EVCXR_RELEASE_PROFILE=1`.
+///
+/// Why: the dependencies are then the very units a plain `cargo build --release` of the
+/// notebook's dependency produces (same profile, flags and file names), so a build directory can
+/// be seeded from that project's own release build. With evcxr's dev profile, `--target` and
+/// `RUSTFLAGS`, every dependency hashed differently and a fresh machine compiled textlab's graph a
+/// second time for the notebook (~15 min on 2 cores). Without rpath, the loader finds the
+/// dependencies' libraries through `LD_LIBRARY_PATH`, which the embedder sets.
+pub(crate) fn release_profile() -> bool {
+    std::env::var(RELEASE_PROFILE_ENV).as_deref() == Ok("1")
+}
+
+const RELEASE_PROFILE_ENV: &str = "EVCXR_RELEASE_PROFILE";
+
 pub(crate) const RECORD_RUSTC_ENV: &str = "EVCXR_RECORD_RUSTC";
 const DIRECT_RUSTC_ENV: &str = "EVCXR_DIRECT_RUSTC";
 const RUSTC_RECORD_FILE: &str = ".evcxr-rustc-invocation.json";
@@ -413,6 +430,32 @@ impl Module {
 
     fn get_cargo_toml_contents(&self, state: &ContextState) -> String {
         let crate_imports = state.format_cargo_deps();
+        if release_profile() {
+            // The release profile as cargo defines it, for the dependencies' sake; the cell
+            // crate's own settings are those of evcxr's dev profile below.
+            return format!(
+                r#"
+[package]
+name = "{CRATE_NAME}"
+version = "1.0.0"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+
+[profile.release.package.{CRATE_NAME}]
+opt-level = {}
+debug-assertions = true
+overflow-checks = true
+incremental = true
+
+[dependencies]
+{crate_imports}
+"#,
+                state.opt_level(),
+            );
+        }
         format!(
             r#"
 [package]
