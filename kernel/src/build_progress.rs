@@ -136,11 +136,12 @@ pub fn built_crates(dirs: &[PathBuf]) -> HashMap<String, SystemTime> {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let Some(stem) = name.strip_prefix("lib").and_then(|n| {
-                [".rlib", ".rmeta", ".so"]
-                    .iter()
-                    .find_map(|ext| n.strip_suffix(ext))
-            }) else {
+            // Not `.rmeta`: cargo's pipelining writes it first, and codegen, often most of a
+            // crate's time, follows.
+            let Some(stem) = name
+                .strip_prefix("lib")
+                .and_then(|n| [".rlib", ".so"].iter().find_map(|ext| n.strip_suffix(ext)))
+            else {
                 continue;
             };
             let stem = stem.rsplit_once('-').map_or(stem, |(s, _)| s);
@@ -155,12 +156,46 @@ pub fn built_crates(dirs: &[PathBuf]) -> HashMap<String, SystemTime> {
     built
 }
 
-/// Whether cargo wrote a dependency's library since `started`: textlab, the notebook crate and
-/// the cell crate always compile; anything else means the seeded units did not match.
+/// The crates a slot's build compiles even when its dependencies were seeded: textlab and the
+/// notebook crate (path packages, hashed by where they are used) and evcxr's cell crate.
+const ALWAYS_COMPILED: [&str; 3] = ["textlab", "textlab_notebook", "ctx"];
+
+/// Where a slot's dependencies came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seed {
+    /// Not seeded: whatever is there was built for this slot.
+    None,
+    /// Copied from a release build, and cargo has rewritten none of them so far.
+    Matching,
+    /// Copied, but cargo compiles them again: that build used other settings.
+    Mismatched,
+}
+
+/// Whether cargo wrote a dependency's library since `started` (see [`ALWAYS_COMPILED`]): the
+/// seeded units did not match.
 fn rewritten_dependency(built: &HashMap<String, SystemTime>, started: SystemTime) -> bool {
-    built.iter().any(|(stem, at)| {
-        *at >= started && !["textlab", "textlab_notebook", "ctx"].contains(&stem.as_str())
-    })
+    built
+        .iter()
+        .any(|(stem, at)| *at >= started && !ALWAYS_COMPILED.contains(&stem.as_str()))
+}
+
+/// The crates that count as built: every library present in an unseeded slot; with a matching
+/// seed, the seeded dependencies and what this build wrote (textlab's seeded library is the
+/// project's, not the one the notebook links); after a mismatch, only what this build wrote.
+fn counted(
+    written: HashMap<String, SystemTime>,
+    started: SystemTime,
+    seed: Seed,
+) -> HashSet<String> {
+    written
+        .into_iter()
+        .filter(|(stem, at)| match seed {
+            Seed::None => true,
+            Seed::Matching => *at >= started || !ALWAYS_COMPILED.contains(&stem.as_str()),
+            Seed::Mismatched => *at >= started,
+        })
+        .map(|(stem, _)| stem)
+        .collect()
 }
 
 /// One progress line: a bar, the share of the weighted graph, crates, elapsed and what is left.
@@ -240,26 +275,34 @@ impl Watcher {
                 slot.join("target").join("debug").join("deps"),
             ];
             let mut last = Instant::now() - every;
-            let mut rebuilding = !seeded;
+            let mut seed = if seeded { Seed::Matching } else { Seed::None };
+            // What was already there at the first look: the bar and its estimate cover the
+            // rest, the work this build does.
+            let mut base = None;
             while !flag.load(Ordering::SeqCst) {
                 if last.elapsed() >= every {
                     let written = built_crates(&dirs);
-                    if !rebuilding && rewritten_dependency(&written, started) {
-                        rebuilding = true;
+                    if seed == Seed::Matching && rewritten_dependency(&written, started) {
+                        seed = Seed::Mismatched;
+                        base = Some((0, 0));
                         eprintln!(
                             "  the release build's dependencies were made with other settings: \
                              compiling them for the notebook (about 15 min on 2 cores)"
                         );
                     }
-                    let built = written
-                        .into_iter()
-                        .filter(|(_, at)| !seeded || !rebuilding || *at >= started)
-                        .map(|(stem, _)| stem)
-                        .collect();
-                    let (done, n) = plan.done(&built);
+                    let (done, n) = plan.done(&counted(written, started, seed));
+                    let (base_w, base_n) = *base.get_or_insert((done, n));
                     eprintln!(
                         "  {}",
-                        line(done, plan.total(), (n, plan.crates.len()), t.elapsed())
+                        line(
+                            done.saturating_sub(base_w),
+                            plan.total().saturating_sub(base_w),
+                            (
+                                n.saturating_sub(base_n),
+                                plan.crates.len().saturating_sub(base_n)
+                            ),
+                            t.elapsed()
+                        )
                     );
                     last = Instant::now();
                 }
@@ -326,6 +369,8 @@ mod tests {
             "libpolars_core-0123abcd.rmeta",
             "libserde_derive-99.so",
             "libtextlab_notebook.so",
+            // Metadata alone: still in codegen.
+            "libtextlab-77.rmeta",
             "polars_core-0123abcd.d",
             "build_script_build-1",
         ] {
@@ -349,8 +394,29 @@ mod tests {
             ("ctx".to_string(), later),
         ]);
         assert!(!rewritten_dependency(&built, started));
+        let names = |built: &HashMap<String, SystemTime>, seed| {
+            let mut v: Vec<_> = counted(built.clone(), started, seed).into_iter().collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&built, Seed::None).len(), 4);
+        assert_eq!(
+            names(&built, Seed::Matching),
+            ["ctx", "polars_core", "textlab", "textlab_notebook"]
+        );
+        // textlab's seeded library is the project's own: not the one this build needs.
+        built.insert("textlab".to_string(), old);
+        assert_eq!(
+            names(&built, Seed::Matching),
+            ["ctx", "polars_core", "textlab_notebook"]
+        );
         built.insert("polars_core".to_string(), later);
         assert!(rewritten_dependency(&built, started));
+        built.insert("serde".to_string(), old);
+        assert_eq!(
+            names(&built, Seed::Mismatched),
+            ["ctx", "polars_core", "textlab_notebook"]
+        );
     }
 
     #[test]
