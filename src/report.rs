@@ -210,7 +210,7 @@ pub fn lab_report(r: &RunResult) -> Report {
     rep.text(format!(
         "This is why large batches ran out of GPU memory. Gradient accumulation answers it: {}. \
          `textlab transformer --batch-size B --grad-accum K` trains with effective batch B x K.",
-        r.accumulation
+        crate::display::accumulation_sentence(&r.accumulation)
     ));
 
     let cl = &r.classic;

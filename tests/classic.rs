@@ -176,6 +176,15 @@ fn main_job_writes_the_report_directory() {
         assert!(md.contains(section), "missing {section}");
     }
     assert!(!md.contains("Support: None"));
+    // The accumulation plan reads as one sentence, not as a titled panel pasted into the text.
+    let accumulation = md
+        .lines()
+        .find(|l| l.contains("Gradient accumulation answers it:"))
+        .expect("the I.1 accumulation sentence");
+    assert!(
+        accumulation.contains("micro-batch") && accumulation.contains("B x K."),
+        "{accumulation}"
+    );
     // The results table is a Markdown table with the chosen model in bold.
     assert!(
         md.contains("| stage | penalty | C |") && md.contains(" (best on validation)**"),

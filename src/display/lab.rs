@@ -269,7 +269,12 @@ fn compute_panel(c: &ComputeInfo) -> Panel {
 }
 
 fn accumulation_panel(a: &AccumulationPlan) -> Panel {
-    Panel::new("Gradient accumulation").note(format!(
+    Panel::new("Gradient accumulation").note(accumulation_sentence(a))
+}
+
+/// The plan as one sentence, for the panel and for running text (the lab report).
+pub(crate) fn accumulation_sentence(a: &AccumulationPlan) -> String {
+    format!(
         "{} at {} tokens: batch {} needs {} (limit {}); micro-batch {} x {} accumulation steps needs {} and gives the same effective batch{}",
         a.model,
         a.seq_len,
@@ -284,7 +289,7 @@ fn accumulation_panel(a: &AccumulationPlan) -> Panel {
         } else {
             " (even batch 1 does not fit: shorten sequences or use a smaller model)"
         }
-    ))
+    )
 }
 
 fn classic_bench_panel(b: &ClassicBench) -> Panel {

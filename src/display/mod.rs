@@ -70,7 +70,7 @@ mod metrics;
 mod transformer;
 
 pub use frame::{FrameExt, FramePreview};
-pub(crate) use lab::{classic_table, memory_table};
+pub(crate) use lab::{accumulation_sentence, classic_table, memory_table};
 
 /// Class names used where a display has no better ones.
 pub const CLASSES: [&str; 2] = ["0 (negative)", "1 (positive)"];
