@@ -286,8 +286,8 @@ impl Watcher {
                         seed = Seed::Mismatched;
                         base = Some((0, 0));
                         eprintln!(
-                            "  the release build's dependencies were made with other settings: \
-                             compiling them for the notebook (about 15 min on 2 cores)"
+                            "  cargo compiles dependencies again: the release build lacked them \
+                             or made them with other settings (about 15 min on 2 cores for all)"
                         );
                     }
                     let (done, n) = plan.done(&counted(written, started, seed));

@@ -487,9 +487,10 @@ const SEEDED_STAMP: &str = ".textlab-seeded-from";
 
 /// The `release` directory of the project's own build: the one this program was built in (`cargo
 /// run --release -p textlab-kernel` uses the project's target directory), else the one cargo names
-/// for `repo`. `None` when neither holds a build.
+/// for `repo`. `None` when neither holds a release build of textlab (a kernel built alone leaves
+/// only evcxr's dependencies there, which the notebook does not use).
 fn project_release_dir(repo: &Path) -> Option<PathBuf> {
-    let is_build = |d: &Path| d.join(".fingerprint").is_dir() && d.join("deps").is_dir();
+    let is_build = |d: &Path| d.join(".fingerprint").is_dir() && holds_textlab(&d.join("deps"));
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(Path::to_path_buf))
@@ -513,6 +514,16 @@ fn project_release_dir(repo: &Path) -> Option<PathBuf> {
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
     let dir = PathBuf::from(meta["target_directory"].as_str()?).join("release");
     is_build(&dir).then_some(dir)
+}
+
+fn holds_textlab(deps: &Path) -> bool {
+    fs::read_dir(deps).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("libtextlab-") && name.ends_with(".rlib")
+        })
+    })
 }
 
 /// Copies what cargo needs to find a release build's units fresh (`.fingerprint`, `build` and the
@@ -872,6 +883,19 @@ mod tests {
         let err = seed_from_release(r, other.path()).unwrap_err();
         assert!(err.to_string().contains("cargo is building"), "{err}");
         assert!(!other.path().join("target").exists());
+    }
+
+    #[test]
+    fn only_a_release_build_of_textlab_is_worth_seeding_from() {
+        let deps = tempfile::tempdir().unwrap();
+        // A kernel built alone: evcxr's graph, nothing of textlab's.
+        fs::write(deps.path().join("libevcxr-1f.rlib"), b"").unwrap();
+        fs::write(deps.path().join("libtextlab_kernel-2e.rlib"), b"").unwrap();
+        fs::write(deps.path().join("textlab-3d"), b"a test binary").unwrap();
+        assert!(!holds_textlab(deps.path()));
+        fs::write(deps.path().join("libtextlab-4c.rlib"), b"").unwrap();
+        assert!(holds_textlab(deps.path()));
+        assert!(!holds_textlab(&deps.path().join("missing")));
     }
 
     fn deps_dir_files(dir: &Path) -> usize {
