@@ -580,26 +580,59 @@ impl Render for Html {
     }
 }
 
-/// Several values as one HTML block, one below the other (one cell shows one HTML output).
-pub fn stack(items: &[&dyn Render]) -> Html {
-    let mut s = format!("<div style=\"{BOX}\">");
-    for it in items {
-        s += "<div style=\"margin:0 0 12px 0\">";
-        s += &it.html();
-        s += "</div>";
+/// Several values shown as one (one cell shows one HTML output), keeping each value's own text
+/// form for `text/plain`: stripping the tags of the combined HTML would run every table's cells
+/// together.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Block {
+    html: String,
+    text: String,
+}
+
+impl Render for Block {
+    fn html(&self) -> String {
+        self.html.clone()
     }
-    Html(s + "</div>")
+    fn text(&self) -> String {
+        self.text.clone()
+    }
 }
 
-/// Several values side by side (wrapping on narrow screens) as one HTML block.
-pub fn row(items: &[&dyn Render]) -> Html {
-    Html(format!(
-        "<div style=\"{BOX}\">{}</div>",
-        flex(&items.iter().map(|i| i.html()).collect::<Vec<_>>())
-    ))
+fn texts(items: &[&dyn Render]) -> String {
+    items
+        .iter()
+        .map(|it| it.text().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+        + "\n"
 }
 
-crate::rich_display!(display: Html, Table);
+/// Several values one below the other.
+pub fn stack(items: &[&dyn Render]) -> Block {
+    let mut html = format!("<div style=\"{BOX}\">");
+    for it in items {
+        html += "<div style=\"margin:0 0 12px 0\">";
+        html += &it.html();
+        html += "</div>";
+    }
+    Block {
+        html: html + "</div>",
+        text: texts(items),
+    }
+}
+
+/// Several values side by side (wrapping on narrow screens); one below the other as text.
+pub fn row(items: &[&dyn Render]) -> Block {
+    Block {
+        html: format!(
+            "<div style=\"{BOX}\">{}</div>",
+            flex(&items.iter().map(|i| i.html()).collect::<Vec<_>>())
+        ),
+        text: texts(items),
+    }
+}
+
+crate::rich_display!(display: Html, Table, Block);
 
 #[cfg(test)]
 mod tests {

@@ -192,6 +192,18 @@ fn figure_is_png_and_svg_and_everything_else_is_html() {
     let html = html_block(&side);
     assert!(html.contains("display:flex"));
     assert_eq!(png_images(&html), 1);
+    // The text/plain twin keeps each part's own text: the table's rows stay rows.
+    let table = Table::new(&["name", "value"])
+        .row(vec![Cell::text("alpha"), Cell::num("1")])
+        .row(vec![Cell::text("beta"), Cell::num("22")]);
+    for combined in [
+        display::stack(&[&table, &fig]),
+        display::row(&[&table, &fig]),
+    ] {
+        let text = plain_text(&evcxr_output(&combined));
+        assert!(text.contains(&table.to_text()), "{text}");
+        assert!(text.contains("Class distribution"), "{text}");
+    }
 }
 #[test]
 fn frame_preview_shows_shape_types_head_tail_and_hover_text() {
