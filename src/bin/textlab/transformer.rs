@@ -58,7 +58,7 @@ pub struct TransformerCmd {
     /// cpu, cuda[:N], metal[:N] or auto (GPUs need the `cuda` / `metal` build features).
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// CPU threads (default: all cores, or 1 when the machine is already busy).
+    /// CPU threads (default: the cores this process may use; capped at those).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Skip fine-tuning `tiny` from random init for the same number of steps.
@@ -120,7 +120,7 @@ pub struct TransformerBenchArgs {
     pub no_base: bool,
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// CPU threads (default: all cores, or 1 when the machine is already busy).
+    /// CPU threads (default: the cores this process may use; capped at those).
     #[arg(long)]
     pub threads: Option<usize>,
 }
