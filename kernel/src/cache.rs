@@ -544,10 +544,8 @@ pub fn seed_from_release(release: &Path, slot: &Path) -> io::Result<u64> {
             )));
         }
     }
-    let staging = slot.join(format!("target.seeding-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
-    let to = staging.join("release");
-    let copy = || -> io::Result<u64> {
+    let result = staged(slot, |staging| {
+        let to = staging.join("release");
         let mut bytes = 0;
         for part in [".fingerprint", "build"] {
             bytes += copy_tree(&release.join(part), &to.join(part), &|_| true)?;
@@ -556,14 +554,24 @@ pub fn seed_from_release(release: &Path, slot: &Path) -> io::Result<u64> {
         bytes += copy_tree(&release.join("deps"), &to.join("deps"), &|p| {
             p.extension().is_some()
         })?;
+        Ok(bytes)
+    });
+    drop(lock);
+    result
+}
+
+/// Fills a staging directory beside `slot/target` with `fill` and renames it into place, so a
+/// failed copy leaves no half target (and no staging directory).
+fn staged(slot: &Path, fill: impl FnOnce(&Path) -> io::Result<u64>) -> io::Result<u64> {
+    let staging = slot.join(format!("target.seeding-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let result = fill(&staging).and_then(|bytes| {
         fs::rename(&staging, slot.join("target"))?;
         Ok(bytes)
-    };
-    let result = copy();
+    });
     if result.is_err() {
         let _ = fs::remove_dir_all(&staging);
     }
-    drop(lock);
     result
 }
 
@@ -598,16 +606,7 @@ fn warmest_other_slot(root: &Path, index: usize) -> Option<PathBuf> {
 /// A copy, not hard links: rustc rewrites outputs in place, so a rebuild in one slot would
 /// corrupt the other's files. Where the file system supports it, `fs::copy` clones extents.
 pub fn seed_target(from: &Path, slot: &Path) -> io::Result<u64> {
-    let staging = slot.join(format!("target.seeding-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
-    let result = copy_tree(from, &staging, &|_| true).and_then(|bytes| {
-        fs::rename(&staging, slot.join("target"))?;
-        Ok(bytes)
-    });
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+    staged(slot, |staging| copy_tree(from, staging, &|_| true))
 }
 
 /// Copies the tree `from` to `to` with file times, leaving out the files `keep` refuses.
