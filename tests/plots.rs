@@ -222,6 +222,17 @@ fn roc_and_pr_draw_one_line_per_model_with_auc_in_the_legend() {
     assert!(!fig.svg().contains("<script>") && fig.svg().contains("&lt;script&gt;"));
     let p = PrCurve::new(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]).unwrap();
     valid(&plot::pr_curves(&[("m", &p)]).unwrap());
+    // A name longer than the figure is wide is shortened with an ellipsis, not clipped.
+    let long = "a fine-tuned model with a very long descriptive name ".repeat(3);
+    let fig = plot::roc_curves(&[(long.as_str(), &r)]).unwrap();
+    let shown = texts(&fig)
+        .into_iter()
+        .find(|t| t.starts_with("a fine-tuned model"))
+        .expect("the legend entry");
+    assert!(
+        shown.ends_with('…') && shown.chars().count() < long.chars().count(),
+        "{shown}"
+    );
     // The weak model stays away from the corner: no zoom panel.
     assert!(!texts(&roc).iter().any(|t| t.starts_with("zoom")));
 }

@@ -569,10 +569,17 @@ pub(crate) fn legend_strip<'a>(
 ) -> std::result::Result<Area<'a>, Box<dyn std::error::Error>> {
     let (w, _) = area.dim_in_pixel();
     let style = text_style(LEGEND_PX as u32, INK, HPos::Left, VPos::Center);
+    // A label longer than a whole line is shortened with an ellipsis rather than clipped at the
+    // figure's edge (a long model name in a small panel).
+    let room = (w as f64 - 12.0 - 26.0 - 8.0).max(40.0);
+    let labels: Vec<String> = entries
+        .iter()
+        .map(|(label, _)| fit_width(label, LEGEND_PX, room))
+        .collect();
     // Lay out first (with the real text widths) to know how many lines we need.
     let mut pos = Vec::with_capacity(entries.len());
     let (mut x, mut y) = (12i32, 14i32);
-    for (label, _) in entries {
+    for label in &labels {
         let width = 26 + text_width(label, LEGEND_PX).ceil() as i32 + 18;
         if x + width > w as i32 - 8 && x > 12 {
             x = 12;
@@ -583,7 +590,7 @@ pub(crate) fn legend_strip<'a>(
     }
     let height = (y + 16) as u32;
     let (strip, rest) = area.split_vertically(height);
-    for ((label, swatch), &(x, y)) in entries.iter().zip(&pos) {
+    for (((_, swatch), label), &(x, y)) in entries.iter().zip(&labels).zip(&pos) {
         match *swatch {
             Swatch::Line(c, wd) => strip.draw(&PathElement::new(
                 vec![(x, y), (x + 20, y)],
@@ -605,6 +612,30 @@ pub(crate) fn legend_strip<'a>(
         strip.draw(&Text::new(label.clone(), (x + 26, y), style.clone()))?;
     }
     Ok(rest)
+}
+
+/// `text` if it is at most `max` pixels wide at `px`, else its longest prefix that fits with `…`.
+pub(crate) fn fit_width(text: &str, px: f64, max: f64) -> String {
+    if text_width(text, px) <= max {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let candidate: String = chars[..mid].iter().collect::<String>() + "…";
+        if text_width(&candidate, px) <= max {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    chars[..lo]
+        .iter()
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+        + "…"
 }
 
 /// Tick label for a value on a log axis: `0.001`, `0.1`, `1`, `100`, `1e6`.
