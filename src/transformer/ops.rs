@@ -2157,6 +2157,16 @@ mod tests {
     use super::*;
     use candle_core::{Device, Var};
 
+    /// A tensor's values as f64, flattened (exact comparisons of fused and unfused results).
+    fn f64s(t: &Tensor) -> Vec<f64> {
+        t.flatten_all()
+            .unwrap()
+            .to_dtype(DType::F64)
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap()
+    }
+
     /// Random values in [-2, 2), seeded.
     fn rand(shape: &[usize], dtype: DType, rng: &mut Rng) -> Tensor {
         let n: usize = shape.iter().product();
@@ -2389,38 +2399,12 @@ mod tests {
                 check(&vars, f, u, 1e-12);
                 let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
                 let (a, b) = (f(&ts), u(&ts));
-                assert_eq!(
-                    a.flatten_all()
-                        .unwrap()
-                        .to_dtype(DType::F64)
-                        .unwrap()
-                        .to_vec1::<f64>()
-                        .unwrap(),
-                    b.flatten_all()
-                        .unwrap()
-                        .to_dtype(DType::F64)
-                        .unwrap()
-                        .to_vec1::<f64>()
-                        .unwrap()
-                );
+                assert_eq!(f64s(&a), f64s(&b));
                 let ga = a.sqr().unwrap().sum_all().unwrap().backward().unwrap();
                 let gb = b.sqr().unwrap().sum_all().unwrap().backward().unwrap();
                 for v in &vars {
                     let (x, y) = (ga.get(v).unwrap(), gb.get(v).unwrap());
-                    assert_eq!(
-                        x.flatten_all()
-                            .unwrap()
-                            .to_dtype(DType::F64)
-                            .unwrap()
-                            .to_vec1::<f64>()
-                            .unwrap(),
-                        y.flatten_all()
-                            .unwrap()
-                            .to_dtype(DType::F64)
-                            .unwrap()
-                            .to_vec1::<f64>()
-                            .unwrap()
-                    );
+                    assert_eq!(f64s(x), f64s(y));
                 }
             }
         }
