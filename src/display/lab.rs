@@ -292,13 +292,14 @@ pub(crate) fn accumulation_sentence(a: &AccumulationPlan) -> String {
     )
 }
 
-/// Our time against the anchor's, said the way that reads: "12.5x faster" or "2.3x slower".
-fn speed(ours: f64, theirs: f64) -> Cell {
-    Cell::num(if ours <= theirs {
-        format!("{:.1}x faster", theirs / ours.max(1e-9))
-    } else {
-        format!("{:.1}x slower", ours / theirs.max(1e-9))
-    })
+/// A time ratio (ours / the anchor's) said the way that reads: "12.5x faster" or "2.3x slower";
+/// "-" without an anchor.
+fn speed(time_ratio: Option<f64>) -> String {
+    match time_ratio {
+        None => "-".to_string(),
+        Some(r) if r <= 1.0 => format!("{:.1}x faster", 1.0 / r.max(1e-9)),
+        Some(r) => format!("{r:.1}x slower"),
+    }
 }
 
 fn classic_bench_panel(b: &ClassicBench) -> Panel {
@@ -316,15 +317,13 @@ fn classic_bench_panel(b: &ClassicBench) -> Panel {
         Cell::text("TF-IDF fit_transform (s)"),
         num(Some(b.tfidf_seconds), 3),
         num(s.map(|s| s.tfidf_seconds), 3),
-        s.map_or(Cell::num("-"), |s| speed(b.tfidf_seconds, s.tfidf_seconds)),
+        Cell::num(speed(b.tfidf_time_ratio())),
     ]);
     t.push(vec![
         Cell::text("L1 fit C=10 balanced (s)"),
         num(Some(b.l1_fit_seconds), 3),
         num(s.map(|s| s.l1_fit_seconds), 3),
-        s.map_or(Cell::num("-"), |s| {
-            speed(b.l1_fit_seconds, s.l1_fit_seconds)
-        }),
+        Cell::num(speed(b.l1_time_ratio())),
     ]);
     t.push(vec![
         Cell::text("L1 objective"),
@@ -368,7 +367,7 @@ fn classic_bench_panel(b: &ClassicBench) -> Panel {
             Cell::text("grid search (s)"),
             num(Some(g.ours_seconds), 1),
             num(Some(g.sklearn_seconds), 1),
-            speed(g.ours_seconds, g.sklearn_seconds),
+            Cell::num(speed(Some(g.time_ratio()))),
         ]);
     } else if b.sklearn.is_some() {
         notes.push("(grid comparison: add --grid)".to_string());
@@ -696,3 +695,16 @@ impl Render for crate::lab::Takeaways {
 }
 
 crate::rich_display!(display: crate::lab::Takeaways);
+
+#[cfg(test)]
+mod tests {
+    use super::speed;
+
+    #[test]
+    fn speed_reads_as_faster_or_slower() {
+        assert_eq!(speed(Some(0.25)), "4.0x faster");
+        assert_eq!(speed(Some(2.26)), "2.3x slower");
+        assert_eq!(speed(Some(1.0)), "1.0x faster");
+        assert_eq!(speed(None), "-");
+    }
+}

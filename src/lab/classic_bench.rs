@@ -45,6 +45,13 @@ pub struct GridComparison {
     pub sklearn_seconds: f64,
 }
 
+impl GridComparison {
+    /// Our grid search's time as a fraction of `GridSearchCV`'s.
+    pub fn time_ratio(&self) -> f64 {
+        self.ours_seconds / self.sklearn_seconds
+    }
+}
+
 /// scikit-learn's numbers on the same data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SklearnBench {
@@ -57,14 +64,15 @@ pub struct SklearnBench {
     pub l1_test_f1: f64,
 }
 
+// Every ratio here is our time over the anchor's (< 1: we are faster), one convention for all.
 impl ClassicBench {
-    /// sklearn's time divided by ours (> 1: we are faster).
-    pub fn tfidf_speedup(&self) -> Option<f64> {
+    /// Our TF-IDF time as a fraction of scikit-learn's.
+    pub fn tfidf_time_ratio(&self) -> Option<f64> {
         self.sklearn
             .as_ref()
-            .map(|s| s.tfidf_seconds / self.tfidf_seconds)
+            .map(|s| self.tfidf_seconds / s.tfidf_seconds)
     }
-    /// Our L1 fit time as a fraction of liblinear's (< 1: we are faster).
+    /// Our L1 fit time as a fraction of liblinear's.
     pub fn l1_time_ratio(&self) -> Option<f64> {
         self.sklearn
             .as_ref()
