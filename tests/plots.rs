@@ -358,6 +358,53 @@ fn regularization_path_shows_coefficients_and_sparsity() {
     assert_text(&fig, "Non-zero coefficients");
     assert_text(&fig, "word0");
     assert_text_containing(&fig, "L1 (20 at C = ");
+
+    // Wide tick labels ("-60.0") get a label area wide enough that they clear the rotated axis
+    // description (a fixed 48 px ran them into it).
+    let big: Vec<Vec<f64>> = l1
+        .iter()
+        .map(|row| row.iter().map(|v| v * 6.0).collect())
+        .collect();
+    let fig = plot::regularization_path(&[PathSeries::from_matrix(
+        "L1",
+        (0..8).map(|i| 10f64.powi(i - 3)).collect(),
+        &features,
+        &big,
+        12,
+    )])
+    .unwrap();
+    let svg = fig.svg();
+    // Each `<text ...>` element of the SVG as (its x, its trimmed text).
+    let elements: Vec<(f64, &str)> = svg
+        .match_indices("<text ")
+        .map(|(i, _)| {
+            let el = &svg[i..];
+            let x = &el[el.find("x=\"").unwrap() + 3..];
+            let x: f64 = x[..x.find('"').unwrap()].parse().unwrap();
+            (
+                x,
+                el[el.find('>').unwrap() + 1..el.find("</text>").unwrap()].trim(),
+            )
+        })
+        .collect();
+    let desc = elements
+        .iter()
+        .find(|(_, t)| *t == "coefficient")
+        .unwrap()
+        .0;
+    // Right-aligned tick labels end at the area's edge; ~8 px a character at 13 px.
+    let ticks: Vec<(f64, usize)> = elements
+        .iter()
+        .filter(|(_, t)| t.starts_with('-') && t.contains('.'))
+        .map(|(x, t)| (*x, t.chars().count()))
+        .collect();
+    assert!(!ticks.is_empty(), "negative tick labels drawn");
+    for (x, chars) in ticks {
+        assert!(
+            x - 8.0 * chars as f64 >= desc + 14.0,
+            "a tick label ending at {x} ({chars} characters) runs into the description at {desc}"
+        );
+    }
 }
 
 #[test]

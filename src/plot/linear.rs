@@ -4,7 +4,7 @@
 use super::{
     DrawResult, Figure, GRID, INK, KeyAxis, MUTED, NEGATIVE, POSITIVE, Swatch, WIDTH, bad_input,
     color, draw, extent, fmt_c, legend_strip, log_padded, log_tick, mesh, padded, text_style,
-    text_width, thousands, tick,
+    text_width, thousands, tick, y_label_area,
 };
 use crate::error::Result;
 use plotters::prelude::*;
@@ -295,11 +295,15 @@ pub fn regularization_path(series: &[PathSeries]) -> Result<Figure> {
                 .map(|(k, (f, _))| (short(f), Swatch::Line(color(k), 2)))
                 .collect();
             let panel = legend_strip(&panel, &entries)?;
+            let yr = padded(ylo, yhi);
             let mut chart = ChartBuilder::on(&panel)
                 .margin(8)
                 .x_label_area_size(40)
-                .y_label_area_size(48)
-                .build_cartesian_2d(xr.clone().log_scale(), padded(ylo, yhi))?;
+                .y_label_area_size(y_label_area(&[
+                    format!("{:.1}", yr.start),
+                    format!("{:.1}", yr.end),
+                ]))
+                .build_cartesian_2d(xr.clone().log_scale(), yr)?;
             mesh!(chart)
                 .x_label_formatter(&|v: &f64| c_tick(*v))
                 .y_label_formatter(&|v: &f64| format!("{v:.1}"))

@@ -614,6 +614,17 @@ pub(crate) fn legend_strip<'a>(
     Ok(rest)
 }
 
+/// Width of a y label area that holds the axis description and tick labels as wide as the
+/// widest of `ticks` (the range's ends, formatted as the axis formats them): a fixed width let
+/// "-60.0" run into the description.
+pub(crate) fn y_label_area(ticks: &[String]) -> u32 {
+    let widest = ticks
+        .iter()
+        .map(|t| text_width(t, 13.0))
+        .fold(0.0, f64::max);
+    (widest.ceil() as u32 + 34).max(48)
+}
+
 /// `text` if it is at most `max` pixels wide at `px`, else its longest prefix that fits with `…`.
 pub(crate) fn fit_width(text: &str, px: f64, max: f64) -> String {
     if text_width(text, px) <= max {
